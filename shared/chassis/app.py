@@ -1,0 +1,153 @@
+"""The Flask app factory every service builds on.
+
+It wires request ids and JSON logs, problem+json errors, /healthz, /readyz,
+/metrics and an OpenAPI 3 document with a browsable page (flask-smorest,
+generated from the marshmallow schemas). Nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, Response, g, jsonify, request, send_from_directory
+from flask_smorest import Api, Blueprint
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from chassis.auth import TokenValidator, init_auth
+from chassis.config import ServiceSettings
+from chassis.context import request_id_var, service_var
+from chassis.logging import configure_logging
+from chassis.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from chassis.problems import problem_response, register_problem_handlers, validation_problem
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+ReadinessCheck = Callable[[], None]
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering every HTTP error as RFC 9457 problem+json."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+        data = getattr(error, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if messages is not None:
+            return validation_problem(messages, error.code or 422)
+        return problem_response(error.code or 500, error.name, error.description)
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    blueprints: Iterable[Blueprint],
+    readiness_checks: Iterable[ReadinessCheck] = (),
+    token_validator: TokenValidator | None = None,
+    configure: Callable[[Flask], Any] | None = None,
+) -> Flask:
+    configure_logging(settings.log_level, settings.log_json)
+    app = Flask(settings.service_name)
+    app.config.update(
+        SECRET_KEY=settings.secret_key or uuid.uuid4().hex,
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        API_TITLE=title,
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # Served from the installed swagger-ui-bundle: no CDN, works offline.
+        OPENAPI_SWAGGER_UI_URL="docs-assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": description},
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+        },
+    )
+    app.extensions["settings"] = settings
+    if configure is not None:
+        configure(app)
+
+    register_problem_handlers(app)
+    api = ProblemApi(app)
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    app.extensions["smorest_api"] = api
+    # flask-smorest registered its own HTTPException handler; ours must win.
+    register_problem_handlers(app)
+
+    if token_validator is not None:
+        init_auth(app, token_validator)
+
+    _install_request_context(app, settings.service_name)
+    _install_operational_routes(app, list(readiness_checks))
+    return app
+
+
+def _install_request_context(app: Flask, service_name: str) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        g.request_id = request_id
+        g.request_id_token = request_id_var.set(request_id)
+        g.service_token = service_var.set(service_name)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = getattr(g, "request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Cache-Control", "no-store")
+        endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+        HTTP_REQUESTS.labels(service_name, request.method, endpoint, str(response.status_code)).inc()
+        started = getattr(g, "started", None)
+        if started is not None:
+            HTTP_LATENCY.labels(service_name, endpoint).observe(time.perf_counter() - started)
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        token = g.pop("request_id_token", None)
+        if token is not None:
+            request_id_var.reset(token)
+        token = g.pop("service_token", None)
+        if token is not None:
+            service_var.reset(token)
+
+
+def _install_operational_routes(app: Flask, checks: list[ReadinessCheck]) -> None:
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        for check in checks:
+            try:
+                check()
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                return problem_response(
+                    503,
+                    "Service Unavailable",
+                    f"Not ready: {getattr(check, '__name__', 'check')} failed ({type(exc).__name__}).",
+                    problem_type="service-unavailable",
+                    headers={"Retry-After": "5"},
+                )
+        return jsonify(status="ready")
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs-assets/<path:filename>")
+    def docs_assets(filename: str) -> Response:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

@@ -1,0 +1,242 @@
+"""Idempotent event consumers with an inbox, bounded retries and a dead-letter queue.
+
+For each message:
+1. the envelope and payload are validated against the catalogue; a message that
+   does not validate is poison and goes straight to ``<queue>.dlq``;
+2. the handler's effects and the inbox row (consumer, event id) commit in one
+   transaction, so a redelivered event changes nothing twice;
+3. a failing handler is retried up to ``max_attempts`` times (republished with
+   an ``x-attempts`` header, then acked), after which the message is dead-lettered.
+
+The original is acked only after its retry or dead-letter copy is confirmed by
+the broker, so a crash in between can duplicate a message but never lose it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kombu import Connection, Consumer
+from kombu.message import Message
+from kombu.mixins import ConsumerMixin
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from chassis.context import causation_id_var, request_id_var
+from chassis.events.bus import EventBus, Publisher
+from chassis.events.catalogue import UnknownEvent, validate_payload
+from chassis.events.envelope import Envelope, EnvelopeSchema
+from chassis.metrics import EVENTS_HANDLED
+from chassis.uow import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    envelope: Envelope
+    data: dict[str, Any]  # the payload, loaded by its contract schema
+
+
+Handler = Callable[[IncomingEvent, Any], None]
+
+
+class PoisonMessage(Exception):
+    """A message that can never be handled (bad envelope, unknown or invalid payload)."""
+
+
+def parse_message(body: Any) -> IncomingEvent:
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            raise PoisonMessage(f"body is not JSON: {exc}") from exc
+    if not isinstance(body, Mapping):
+        raise PoisonMessage("body is not a JSON object")
+    try:
+        envelope = EnvelopeSchema().load(body)
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid envelope: {exc.messages}") from exc
+    try:
+        data = validate_payload(envelope.type, envelope.version, envelope.payload)
+    except UnknownEvent as exc:
+        raise PoisonMessage(str(exc)) from exc
+    except ValidationError as exc:
+        raise PoisonMessage(f"invalid payload for {envelope.type}: {exc.messages}") from exc
+    return IncomingEvent(envelope, data)
+
+
+class EventConsumer(ConsumerMixin):
+    def __init__(
+        self,
+        *,
+        consumer_name: str,
+        bus: EventBus,
+        handlers: Mapping[str, Handler],
+        uow_factory: Callable[[], SqlAlchemyUnitOfWork],
+        max_attempts: int = 5,
+        retry_delay: float = 0.5,
+        prefetch_count: int = 20,
+    ) -> None:
+        self.consumer_name = consumer_name
+        self.bus = bus
+        self.handlers = dict(handlers)
+        self.uow_factory = uow_factory
+        self.max_attempts = max_attempts
+        self.retry_delay = retry_delay
+        self.prefetch_count = prefetch_count
+        self.connection: Connection = bus.connection()
+        self.publisher = Publisher(bus)
+        self._stop: threading.Event | None = None
+
+    # -- kombu ConsumerMixin -------------------------------------------------------
+    def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
+        queues = []
+        for event_type in self.handlers:
+            self.bus.declare_for_consumer(self.connection, self.consumer_name, event_type)
+            queues.append(self.bus.queue(self.consumer_name, event_type))
+        consumer = consumer_cls(
+            queues=queues,
+            callbacks=[self.on_message],
+            accept=["json"],
+            prefetch_count=self.prefetch_count,
+            on_decode_error=self.on_decode_error,
+        )
+        return [consumer]
+
+    def declare(self) -> None:
+        """Declare this consumer's queues now (embedded start-up, tests)."""
+        for event_type in self.handlers:
+            self.bus.declare_for_consumer(self.connection, self.consumer_name, event_type)
+
+    def run_until(self, stop: threading.Event) -> None:
+        self._stop = stop
+        self.run()
+        self.publisher.close()
+
+    @property
+    def should_stop(self) -> bool:  # type: ignore[override]
+        return self._stop is not None and self._stop.is_set()
+
+    @should_stop.setter
+    def should_stop(self, value: bool) -> None:
+        if value and self._stop is not None:
+            self._stop.set()
+
+    # -- message handling ------------------------------------------------------------
+    def on_decode_error(self, message: Message, exc: Exception) -> None:
+        self._dead_letter(message, f"undecodable body: {exc}", event_type=self._event_type_of(message))
+
+    def on_message(self, body: Any, message: Message) -> None:
+        try:
+            event = parse_message(body)
+        except PoisonMessage as exc:
+            self._dead_letter(message, str(exc), event_type=self._event_type_of(message))
+            return
+        envelope = event.envelope
+        request_token = request_id_var.set(envelope.correlation_id)
+        causation_token = causation_id_var.set(envelope.id)
+        try:
+            outcome = self._handle(event)
+            EVENTS_HANDLED.labels(self.consumer_name, envelope.type, outcome).inc()
+            message.ack()
+        except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+            self._retry_or_dead_letter(message, envelope.type, exc)
+        finally:
+            causation_id_var.reset(causation_token)
+            request_id_var.reset(request_token)
+
+    def _handle(self, event: IncomingEvent) -> str:
+        handler = self.handlers.get(event.envelope.type)
+        if handler is None:
+            raise PoisonMessage(f"{self.consumer_name} has no handler for {event.envelope.type}")
+        with self.uow_factory() as uow:
+            if uow.already_handled(self.consumer_name, event.envelope.id):
+                return "duplicate"
+            handler(event, uow)
+            uow.mark_handled(self.consumer_name, event.envelope)
+            try:
+                uow.commit()
+            except IntegrityError:
+                # A concurrent delivery of the same event won the inbox row.
+                uow.rollback()
+                with self.uow_factory() as check:
+                    if check.already_handled(self.consumer_name, event.envelope.id):
+                        return "duplicate"
+                raise
+        log.info("handled %s %s", event.envelope.type, event.envelope.id)
+        return "handled"
+
+    def _event_type_of(self, message: Message) -> str:
+        """The event type a message was routed by, even when its body is unreadable.
+
+        Events arrive routed by type on the topic exchange; retries and replays
+        arrive on the direct exchange, routed by the full queue name.
+        """
+        routing_key = str(message.delivery_info.get("routing_key", ""))
+        own_prefix = self.bus.queue_name(self.consumer_name, "")
+        if routing_key.startswith(own_prefix):
+            return routing_key[len(own_prefix) :]
+        return routing_key
+
+    def _queue_of(self, message: Message, event_type: str) -> str:
+        return self.bus.queue_name(self.consumer_name, event_type)
+
+    def _retry_or_dead_letter(self, message: Message, event_type: str, exc: Exception) -> None:
+        if isinstance(exc, PoisonMessage):
+            self._dead_letter(message, str(exc), event_type=event_type)
+            return
+        headers = dict(message.headers or {})
+        attempts = int(headers.get("x-attempts", 0)) + 1
+        if attempts >= self.max_attempts:
+            log.error("giving up on %s after %d attempts: %s", event_type, attempts, exc, exc_info=exc)
+            self._dead_letter(message, f"handler failed {attempts} times: {exc!r}", event_type=event_type)
+            return
+        log.warning("handler for %s failed (attempt %d), retrying: %r", event_type, attempts, exc)
+        # Back off a little so a briefly missing dependency has time to come back.
+        wait = min(self.retry_delay * (2 ** (attempts - 1)), 10.0)
+        if self._stop is not None:
+            self._stop.wait(wait)
+        headers["x-attempts"] = attempts
+        try:
+            self.publisher.publish(
+                message.body,
+                exchange=self.bus.direct,
+                routing_key=self._queue_of(message, event_type),
+                message_id=message.properties.get("message_id"),
+                headers=headers,
+            )
+        except Exception:
+            log.warning("could not requeue %s; leaving it to the broker", event_type, exc_info=True)
+            self.publisher.close()
+            message.requeue()
+            return
+        EVENTS_HANDLED.labels(self.consumer_name, event_type, "retried").inc()
+        message.ack()
+
+    def _dead_letter(self, message: Message, reason: str, *, event_type: str) -> None:
+        queue = self._queue_of(message, event_type)
+        log.error("dead-lettering message from %s: %s", queue, reason)
+        headers = dict(message.headers or {})
+        headers["x-dead-letter-reason"] = reason[:500]
+        headers["x-original-queue"] = queue
+        try:
+            self.publisher.publish(
+                message.body,
+                exchange=self.bus.direct,
+                routing_key=queue + ".dlq",
+                message_id=message.properties.get("message_id"),
+                headers=headers,
+            )
+        except Exception:
+            log.warning("could not publish to the DLQ; rejecting instead", exc_info=True)
+            self.publisher.close()
+            message.reject(requeue=False)
+            return
+        EVENTS_HANDLED.labels(self.consumer_name, event_type, "dead_lettered").inc()
+        message.ack()

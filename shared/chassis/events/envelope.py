@@ -1,0 +1,81 @@
+"""The envelope every integration event travels in (DESIGN §2 rule 2)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, fields, post_load, validate
+
+from chassis.context import causation_id_var, current_request_id
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    type: str
+    version: int
+    occurred_at: str
+    producer: str
+    correlation_id: str
+    causation_id: str | None
+    subject: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+class EnvelopeSchema(Schema):
+    """Validates the envelope itself; the payload is checked against its contract."""
+
+    class Meta:
+        # Newer producers may add envelope fields; old consumers must not break.
+        unknown = EXCLUDE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    producer = fields.String(required=True)
+    correlation_id = fields.String(required=True)
+    causation_id = fields.String(load_default=None, allow_none=True)
+    subject = fields.String(required=True)
+    payload = fields.Dict(required=True)
+
+    @post_load
+    def _make(self, data: dict[str, Any], **_: Any) -> Envelope:
+        return Envelope(
+            id=str(data["id"]),
+            type=data["type"],
+            version=data["version"],
+            occurred_at=data["occurred_at"].isoformat(),
+            producer=data["producer"],
+            correlation_id=data["correlation_id"],
+            causation_id=data.get("causation_id"),
+            subject=data["subject"],
+            payload=data["payload"],
+        )
+
+
+def new_envelope(
+    *, producer: str, event_type: str, subject: str, payload: dict[str, Any], version: int = 1
+) -> Envelope:
+    """A fresh envelope whose correlation and causation come from the current context."""
+    return Envelope(
+        id=str(uuid.uuid4()),
+        type=event_type,
+        version=version,
+        occurred_at=datetime.now(UTC).isoformat(),
+        producer=producer,
+        correlation_id=current_request_id(),
+        causation_id=causation_id_var.get(),
+        subject=subject,
+        payload=payload,
+    )

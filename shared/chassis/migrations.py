@@ -1,0 +1,45 @@
+"""Alembic, driven from code so that each service migrates its own database.
+
+A service's ``migrations/env.py`` is just ``run_env(metadata)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context
+from alembic.config import Config
+
+from chassis.db import make_engine, normalise_url
+
+
+def alembic_config(script_location: str | Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    # ConfigParser interpolation would eat a '%' in a password.
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, script_location: str | Path, revision: str = "head") -> None:
+    command.upgrade(alembic_config(script_location, url), revision)
+
+
+def run_env(target_metadata: sa.MetaData) -> None:
+    """Body of every service's ``env.py``: online migrations, batch mode on SQLite."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    assert url is not None
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()

@@ -1,0 +1,1 @@
+"""Test helpers: real PostgreSQL and RabbitMQ (from env URLs or testcontainers), test tokens, an SMTP server."""
