@@ -18,6 +18,7 @@ from flask import Flask, Response, g, jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chassis.auth import TokenValidator, init_auth
 from chassis.config import ServiceSettings
@@ -54,6 +55,10 @@ def create_service_app(
 ) -> Flask:
     configure_logging(settings.log_level, settings.log_json)
     app = Flask(settings.service_name)
+    if settings.behind_proxy:
+        # nginx strips the route prefix and names it in X-Forwarded-Prefix, so
+        # url_for() builds public URLs; only trusted when a proxy is in front.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
     app.config.update(
         SECRET_KEY=settings.secret_key or uuid.uuid4().hex,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

@@ -59,6 +59,7 @@ class ServiceSettings:
     outbox_poll_interval: float = 1.0
     consumer_max_attempts: int = 5
     secret_key: str = ""
+    behind_proxy: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -93,5 +94,6 @@ class ServiceSettings:
             outbox_poll_interval=env_float(env, "BP_OUTBOX_POLL_INTERVAL", 1.0),
             consumer_max_attempts=env_int(env, "BP_CONSUMER_MAX_ATTEMPTS", 5),
             secret_key=env.get(f"{prefix}_SECRET_KEY", env.get("BP_SECRET_KEY", "")),
+            behind_proxy=env_bool(env, "BP_BEHIND_PROXY", False),
             extra=extra,
         )

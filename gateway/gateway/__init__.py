@@ -1,0 +1,1 @@
+"""The Bildungsportal edge: route table, nginx configuration, run modes and the browser UI."""
