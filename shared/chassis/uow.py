@@ -74,8 +74,13 @@ class SqlAlchemyUnitOfWork:
         """Hook for repositories bound to ``self.session``."""
 
     def __exit__(self, *exc_info: Any) -> None:
+        session = self.session
+        if not (session.new or session.dirty or session.deleted):
+            # A read-only use: detach what it loaded so callers can still read it,
+            # since the rollback below would expire every loaded attribute.
+            session.expunge_all()
         self.rollback()
-        self.session.close()
+        session.close()
 
     def emit(self, event_type: str, subject: str, payload: dict[str, Any], version: int = 1) -> Envelope:
         """Record an integration event; it leaves only if this unit of work commits."""

@@ -1,0 +1,1 @@
+"""Bildungsportal exams service."""

@@ -1,0 +1,42 @@
+"""Tables of the exams database and their imperative mapping to the domain."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from chassis.events.tables import add_messaging_tables
+from sqlalchemy.orm import registry
+
+from exams.domain.model import RegisteredContract
+
+metadata = sa.MetaData()
+mapper_registry = registry(metadata=metadata)
+
+registered_contracts = sa.Table(
+    "registered_contracts",
+    metadata,
+    sa.Column("contract_id", sa.String(36), primary_key=True),
+    sa.Column("contract_number", sa.String(30), nullable=False),
+    sa.Column("company_number", sa.String(20), nullable=False, index=True),
+    sa.Column("company_name", sa.String(200), nullable=False),
+    sa.Column("apprentice_first_name", sa.String(100), nullable=False),
+    sa.Column("apprentice_last_name", sa.String(100), nullable=False),
+    sa.Column("apprentice_birth_date", sa.Date, nullable=False),
+    sa.Column("occupation_code", sa.String(20), nullable=False),
+    sa.Column("occupation_title", sa.String(200), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+)
+
+outbox, inbox = add_messaging_tables(metadata)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map once per process; the embedded mode and tests bootstrap many times."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(RegisteredContract, registered_contracts)
+    _mapped = True
