@@ -36,9 +36,8 @@ def env_float(env: Mapping[str, str], name: str, default: float) -> float:
 
 
 def data_dir(env: Mapping[str, str] = os.environ) -> Path:
-    path = Path(env.get("BP_DATA_DIR", "var")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Where embedded-mode files live; created by whoever writes there first."""
+    return Path(env.get("BP_DATA_DIR", "var")).resolve()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # SQL errors must not carry parameter values (personal data, secrets) into logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

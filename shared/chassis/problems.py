@@ -77,8 +77,8 @@ def problem_response(
 
 
 def _pointer(path: Iterable[str | int]) -> str:
-    escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in path)
-    return "#/" + "/".join(escaped)
+    escaped = [str(part).replace("~", "~0").replace("/", "~1") for part in path]
+    return "#/" + "/".join(escaped) if escaped else "#"
 
 
 def flatten_validation_messages(messages: Any, path: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
@@ -86,7 +86,10 @@ def flatten_validation_messages(messages: Any, path: tuple[str | int, ...] = ())
     if isinstance(messages, Mapping):
         out: list[dict[str, str]] = []
         for key, value in messages.items():
-            out.extend(flatten_validation_messages(value, (*path, key)))
+            # marshmallow files whole-object errors (wrong type, schema rules) under
+            # "_schema": they belong to the enclosing object itself.
+            child = path if key == "_schema" else (*path, key)
+            out.extend(flatten_validation_messages(value, child))
         return out
     if isinstance(messages, list | tuple):
         if all(isinstance(m, str) for m in messages):

@@ -46,7 +46,7 @@ def runtime(
     from exams.bootstrap import bootstrap
 
     settings = dataclasses.replace(
-        ServiceSettings.from_env("exams", env={}),
+        ServiceSettings.from_env("exams", env={"BP_DATA_DIR": str(tmp_path)}),
         database_url=database_url,
         bus_url=amqp_url,
         exchange=f"{queue_prefix}events",

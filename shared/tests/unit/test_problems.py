@@ -25,3 +25,8 @@ def test_webargs_locations_are_folded_into_the_pointer() -> None:
         {"pointer": "#/email", "detail": "Not a valid email address."},
         {"pointer": "#/limit", "detail": "bad", "in": "query"},
     ]
+
+
+def test_whole_object_errors_point_at_the_object() -> None:
+    messages = {"apprentice": {"_schema": ["Invalid input type."]}, "_schema": ["Invalid input type."]}
+    assert [e["pointer"] for e in flatten_validation_messages(messages)] == ["#/apprentice", "#"]

@@ -1,0 +1,96 @@
+"""Tables of the documents database and their imperative mapping onto the domain classes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from chassis.events.tables import add_messaging_tables
+from sqlalchemy.orm import deferred, registry
+
+from documents.domain.model import ContractRecord, Document, PendingAccess
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+outbox, inbox = add_messaging_tables(metadata)
+
+# Read model of registered contracts, fed by training.contract.registered.
+contracts = sa.Table(
+    "contracts",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("contract_number", sa.String(30), nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("occupation_code", sa.String(20), nullable=False),
+    sa.Column("occupation_title", sa.String(200), nullable=False),
+    sa.Column("company_number", sa.String(20), nullable=False, index=True),
+    sa.Column("company_name", sa.String(200), nullable=False),
+    sa.Column("company_email", sa.String(320), nullable=False),
+    sa.Column("apprentice_first_name", sa.String(100), nullable=False),
+    sa.Column("apprentice_last_name", sa.String(100), nullable=False),
+    sa.Column("apprentice_birth_date", sa.Date, nullable=False),
+    sa.Column("apprentice_email", sa.String(320), nullable=False),
+    sa.Column("apprentice_number", sa.String(20), nullable=True),
+)
+
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("contract_id", sa.Uuid, nullable=True),
+    sa.Column("recipient_kind", sa.String(20), nullable=False),
+    sa.Column("company_number", sa.String(20), nullable=True, index=True),
+    sa.Column("apprentice_number", sa.String(20), nullable=True, index=True),
+    sa.Column("recipient_name", sa.String(200), nullable=False),
+    sa.Column("recipient_email", sa.String(320), nullable=False),
+    sa.Column("filename", sa.String(130), nullable=False),
+    sa.Column("media_type", sa.String(100), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("first_opened_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("first_opened_by", sa.String(64), nullable=True),
+    sa.CheckConstraint("recipient_kind IN ('company', 'apprentice')", name="recipient_kind"),
+    # One confirmation per contract and recipient, whatever is delivered twice;
+    # its index also serves lookups by contract.
+    sa.UniqueConstraint("contract_id", "kind", "recipient_kind", name="uq_documents_contract_kind_recipient"),
+)
+
+# Access data that arrived before its contract; the code only sealed (see PendingAccess).
+pending_access = sa.Table(
+    "pending_access",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("apprentice_number", sa.String(20), nullable=False),
+    sa.Column("sealed_code", sa.LargeBinary, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+mapper_registry = registry(metadata=metadata)
+_started = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes once per process (idempotent)."""
+    global _started
+    if _started:
+        return
+    mapper_registry.map_imperatively(ContractRecord, contracts)
+    # The PDF bytes load only when asked for: listings never pull them.
+    mapper_registry.map_imperatively(
+        Document, documents, properties={"content": deferred(documents.c.content)}
+    )
+    mapper_registry.map_imperatively(PendingAccess, pending_access)
+    _started = True

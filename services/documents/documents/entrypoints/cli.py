@@ -1,0 +1,61 @@
+"""``bp-documents``: migrate, worker, DLQ tools, seed-demo and a sample PDF."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import click
+from chassis.cli import service_cli
+from chassis.service import ServiceRuntime
+
+from documents.adapters.pdf import WeasyPrintRenderer
+from documents.bootstrap import bootstrap, seed_demo
+from documents.config import DocumentsSettings
+from documents.domain.model import APPRENTICE, COMPANY, AccessData, Confirmation, ContractRecord
+
+
+@click.command("seed-demo")
+@click.pass_obj
+def seed_demo_command(runtime: ServiceRuntime) -> None:
+    """Put this service's part of the demo data into its database (idempotent)."""
+    seed_demo(runtime)
+    click.echo(f"{runtime.name}: demo data seeded")
+
+
+@click.command("sample-pdf")
+@click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+def sample_pdf(runtime: ServiceRuntime, output_dir: Path) -> None:
+    """Render both Eintragungsbestätigungen of a made-up contract into OUTPUT_DIR (for review)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    contract = ContractRecord(
+        contract_id=uuid.uuid4(),
+        contract_number="2026-000001",
+        registered_on=date.today(),
+        start_date=date(2026, 9, 1),
+        end_date=date(2029, 8, 31),
+        occupation_code="78100",
+        occupation_title="Industriekaufmann/Industriekauffrau",
+        company_number="4711001",
+        company_name="Muster Maschinenbau GmbH",
+        company_email="ausbildung@muster-maschinenbau.example",
+        apprentice_first_name="Lena",
+        apprentice_last_name="Lernwillig",
+        apprentice_birth_date=date(2008, 5, 17),
+        apprentice_email="azubi@demo.example",
+        apprentice_number="20260099",
+    )
+    now = datetime.now(UTC)
+    access = AccessData(contract.contract_id, "20260099", "MUSTER-CODE-1234", now + timedelta(days=14))
+    renderer = WeasyPrintRenderer()
+    url = DocumentsSettings.from_settings(runtime.settings).activation_url
+    for kind, extra in ((COMPANY, None), (APPRENTICE, access)):
+        confirmation = Confirmation(contract, kind, now, extra, url if extra else None)
+        path = output_dir / confirmation.filename
+        path.write_bytes(renderer.registration_confirmation(confirmation))
+        click.echo(str(path))
+
+
+cli = service_cli(bootstrap, extra_commands=[seed_demo_command, sample_pdf])

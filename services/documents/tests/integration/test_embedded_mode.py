@@ -1,0 +1,66 @@
+"""The same service in embedded mode: SQLite and kombu's in-memory transport, one process."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from chassis.config import ServiceSettings
+from chassis.events.bus import Publisher
+from chassis.events.envelope import new_envelope
+from documents.adapters import orm
+from documents.bootstrap import bootstrap
+
+
+def test_issue_and_open_on_sqlite_and_the_memory_bus(
+    tmp_path: Path, monkeypatch, queue_prefix, test_issuer, wait, contract_payload, prepared_payload
+) -> None:
+    monkeypatch.setenv("BP_DATA_DIR", str(tmp_path))  # where the embedded mode keeps its files
+    settings = ServiceSettings.from_env(
+        "documents",
+        {
+            "DOCUMENTS_DATABASE_URL": f"sqlite:///{tmp_path / 'documents.db'}",
+            "BP_BUS_URL": "memory://",
+            "BP_QUEUE_PREFIX": queue_prefix,
+            "BP_DATA_DIR": str(tmp_path),
+            "BP_LOG_JSON": "0",
+        },
+    )
+    runtime = bootstrap(settings)
+    runtime.migrate()
+    runtime.token_validator = test_issuer.validator()
+    stop = threading.Event()
+    threads = runtime.start_background(stop)
+    try:
+        contract = contract_payload()
+        publisher = Publisher(runtime.bus)
+        for event_type, payload in (
+            ("identity.apprentice_account.prepared", prepared_payload(contract["contract_id"])),
+            ("training.contract.registered", contract),
+        ):
+            envelope = new_envelope(producer="test", event_type=event_type, subject="s", payload=payload)
+            publisher.publish(envelope.to_json(), routing_key=event_type, message_id=envelope.id)
+        publisher.close()
+
+        def issued() -> int:
+            with runtime.engine.connect() as conn:
+                return len(list(conn.execute(orm.documents.select())))
+
+        wait(lambda: issued() == 2, message="two documents on SQLite")
+        # No secret configured: the vault key was generated in the data directory.
+        assert (tmp_path / "documents-vault.key").exists()
+
+        client = runtime.create_app().test_client()
+        headers = test_issuer.header(roles=["apprentice"], apprentice_number="20269876")
+        (item,) = client.get("/documents?unread=true", headers=headers).json
+        assert item["issued_at"].endswith("+00:00")
+        content = client.get(f"/documents/{item['id']}/content", headers=headers)
+        assert content.status_code == 200 and content.data.startswith(b"%PDF-")
+        meta = client.get(f"/documents/{item['id']}", headers=headers).json
+        assert meta["first_opened_at"].endswith("+00:00")
+        assert client.get("/documents?unread=true", headers=headers).json == []
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+        runtime.engine.dispose()

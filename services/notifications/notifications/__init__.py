@@ -1,0 +1,1 @@
+"""notifications: e-mail over SMTP and in-portal notices for the Bildungsportal."""

@@ -1,0 +1,110 @@
+"""Integration fixtures: the real service on a fresh PostgreSQL database and RabbitMQ."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from chassis.config import ServiceSettings
+from chassis.service import ServiceRuntime
+from chassis.testing.tokens import TestIssuer
+from flask.testing import FlaskClient
+from training_records.adapters import orm
+from training_records.bootstrap import bootstrap, seed_demo
+
+COMPANY_A = "4711001"  # the demo company
+COMPANY_B = "4711002"
+DEMO_APPRENTICE_NUMBER = "20260001"
+
+
+@pytest.fixture
+def runtime(
+    database_url: str, amqp_url: str, queue_prefix: str, test_issuer: TestIssuer, tmp_path: Path
+) -> Iterator[ServiceRuntime]:
+    settings = ServiceSettings.from_env(
+        "training-records",
+        env={
+            "TRAINING_RECORDS_DATABASE_URL": database_url,
+            "BP_BUS_URL": amqp_url,
+            # A private exchange and queue names per test: runs never see each other's events.
+            "BP_EXCHANGE": f"{queue_prefix}events",
+            "BP_QUEUE_PREFIX": queue_prefix,
+            "BP_LOG_JSON": "0",
+            "BP_DATA_DIR": str(tmp_path),
+            "BP_CONSUMER_MAX_ATTEMPTS": "3",
+        },
+    )
+    runtime = bootstrap(settings)
+    runtime.migrate()
+    seed_demo(runtime)
+    runtime.token_validator = test_issuer.validator()
+    yield runtime
+    with runtime.bus.connection() as connection:
+        runtime.bus.delete_topology(connection)
+    runtime.engine.dispose()
+
+
+@pytest.fixture
+def client(runtime: ServiceRuntime) -> FlaskClient:
+    return runtime.create_app().test_client()
+
+
+@pytest.fixture
+def auth(test_issuer: TestIssuer) -> Callable[..., dict[str, str]]:
+    """``auth("chamber_clerk")``, ``auth(company_roles={...})``: an Authorization header."""
+
+    def make(*roles: str, **claims: Any) -> dict[str, str]:
+        return test_issuer.header(roles=list(roles), **claims)
+
+    return make
+
+
+@pytest.fixture
+def clerk(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
+    return auth("chamber_clerk", name="Sabine Schreiber")
+
+
+@pytest.fixture
+def count_rows(runtime: ServiceRuntime) -> Callable[[], dict[str, int]]:
+    """Rows per table of the service, to show that a refused request wrote nothing."""
+
+    def count() -> dict[str, int]:
+        with runtime.engine.connect() as connection:
+            return {
+                table.name: connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table in orm.metadata.sorted_tables
+            }
+
+    return count
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., None]:
+    def wait(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            time.sleep(0.05)
+        raise AssertionError("condition not reached in time")
+
+    return wait
+
+
+@pytest.fixture
+def running_consumer(runtime: ServiceRuntime) -> Iterator[None]:
+    """The service's real event consumer, in a thread, for the duration of a test."""
+    stop = threading.Event()
+    consumer = runtime.consumer()
+    consumer.retry_delay = 0.05
+    consumer.declare()
+    thread = threading.Thread(target=consumer.run_until, args=(stop,), daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)

@@ -1,0 +1,81 @@
+"""Register through the API → outbox row → relay → the consumers' queues on RabbitMQ."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from chassis.events.catalogue import contract_for
+from chassis.events.consumer import parse_message
+from chassis.service import ServiceRuntime
+from flask.testing import FlaskClient
+from training_records.adapters import orm
+
+EVENT = "training.contract.registered"
+
+
+def test_registration_leaves_through_the_outbox_and_reaches_every_consumer(
+    runtime: ServiceRuntime,
+    client: FlaskClient,
+    clerk: dict[str, str],
+    registration_body: Callable[..., dict[str, Any]],
+) -> None:
+    response = client.post("/contracts", json=registration_body(), headers=clerk)
+    assert response.status_code == 201, response.json
+    contract = response.json
+    assert response.headers["Location"].endswith(f"/contracts/{contract['id']}")
+    assert contract["state"] == "registered"
+    assert contract["contract_number"].endswith("-000001")
+    assert client.get(response.headers["Location"], headers=clerk).json == contract
+
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(sa.select(orm.outbox.c.event_type, orm.outbox.c.sent_at)).all()
+    assert [(row.event_type, row.sent_at) for row in rows] == [(EVENT, None)]
+
+    relay = runtime.relay()
+    try:
+        assert relay.relay_batch() == 1
+        assert relay.relay_batch() == 0  # marked sent: never published twice by the relay
+    finally:
+        relay.publisher.close()
+
+    with runtime.bus.connection() as connection:
+        channel = connection.default_channel
+        for consumer in contract_for(EVENT, 1).consumers:
+            message = runtime.bus.queue(consumer, EVENT)(channel).get(no_ack=True)
+            assert message is not None, f"{consumer} got nothing"
+            event = parse_message(message.body)  # validates envelope and payload against the catalogue
+            assert event.envelope.subject == contract["id"]
+            assert event.envelope.producer == "training-records"
+            assert str(event.data["contract_id"]) == contract["id"]
+            assert event.data["contract_number"] == contract["contract_number"]
+            assert event.data["company"]["company_number"] == "4711001"
+            assert event.data["apprentice"]["last_name"] == "Mustermann"
+
+
+def test_the_request_id_travels_into_the_event(
+    runtime: ServiceRuntime,
+    client: FlaskClient,
+    clerk: dict[str, str],
+    registration_body: Callable[..., dict[str, Any]],
+) -> None:
+    headers = {**clerk, "X-Request-ID": "req-4711"}
+    assert client.post("/contracts", json=registration_body(), headers=headers).status_code == 201
+    with runtime.engine.connect() as connection:
+        body = connection.execute(sa.select(orm.outbox.c.body)).scalar_one()
+    assert parse_message(body).envelope.correlation_id == "req-4711"
+
+
+def test_contract_numbers_continue_after_the_seeded_demo_contract(
+    client: FlaskClient, clerk: dict[str, str], registration_body: Callable[..., dict[str, Any]]
+) -> None:
+    body = registration_body(
+        registered_on="2025-08-15",
+        start_date="2025-09-01",
+        end_date="2028-08-31",
+    )
+    response = client.post("/contracts", json=body, headers=clerk)
+    assert response.status_code == 201, response.json
+    assert response.json["contract_number"] == "2025-000043"  # the demo contract is 2025-000042
+    assert response.json["registered_on"] == "2025-08-15"

@@ -1,0 +1,1 @@
+"""training-records: the chamber's register of training contracts (Ausbildungsverhältnisse)."""

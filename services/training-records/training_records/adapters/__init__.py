@@ -1,0 +1,1 @@
+"""SQLAlchemy tables, mappers and repositories."""

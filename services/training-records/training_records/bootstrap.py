@@ -1,0 +1,93 @@
+"""Wiring of training-records: the runtime every entrypoint starts from, and the demo data."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from chassis import demo
+from chassis.config import ServiceSettings
+from chassis.service import ServiceRuntime, build_runtime
+
+from training_records import config
+from training_records.adapters import orm
+from training_records.domain.model import (
+    AccountState,
+    Apprentice,
+    ApprenticeAccount,
+    Company,
+    Contract,
+    ContractState,
+    Occupation,
+)
+from training_records.service_layer.handlers import HANDLERS
+from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
+    from training_records.entrypoints.app import build_app
+
+    orm.start_mappers()
+    return build_runtime(
+        settings or config.settings(),
+        metadata=orm.metadata,
+        migrations_dir=MIGRATIONS_DIR,
+        uow_class=TrainingRecordsUnitOfWork,
+        app_builder=build_app,
+        handlers=HANDLERS,
+        outbox_inbox=(orm.outbox, orm.inbox),
+    )
+
+
+def seed_demo(runtime: ServiceRuntime) -> None:
+    """Put the shared demo dataset's register part into this database. Idempotent, raises no events."""
+    contract_data = demo.DEMO_CONTRACT
+    apprentice_data = contract_data["apprentice"]
+    contract_id = uuid.UUID(contract_data["contract_id"])
+    apprentice_number = apprentice_data["apprentice_number"]
+    with runtime.uow_factory() as uow:
+        assert isinstance(uow, TrainingRecordsUnitOfWork)
+        for code, title in demo.OCCUPATIONS:
+            if uow.occupations.get(code) is None:
+                uow.occupations.add(Occupation(code=code, title=title))
+        company_number = demo.DEMO_COMPANY["company_number"]
+        if uow.companies.get(company_number) is None:
+            uow.companies.add(Company(**demo.DEMO_COMPANY))
+        if uow.contracts.get(contract_id) is None:
+            apprentice = Apprentice(
+                # Derived from the contract id, so the demo apprentice's id is fixed too.
+                id=uuid.uuid5(contract_id, "apprentice"),
+                first_name=apprentice_data["first_name"],
+                last_name=apprentice_data["last_name"],
+                birth_date=apprentice_data["birth_date"],
+                email=apprentice_data["email"],
+                apprentice_number=apprentice_number,
+            )
+            uow.apprentices.add(apprentice)
+            uow.contracts.add(
+                Contract(
+                    id=contract_id,
+                    contract_number=contract_data["contract_number"],
+                    company_number=company_number,
+                    apprentice_id=apprentice.id,
+                    occupation_code=contract_data["occupation_code"],
+                    start_date=contract_data["start_date"],
+                    end_date=contract_data["end_date"],
+                    registered_on=contract_data["registered_on"],
+                    state=ContractState.REGISTERED,
+                )
+            )
+        if uow.accounts.get(apprentice_number) is None:
+            uow.accounts.add(
+                ApprenticeAccount(
+                    apprentice_number=apprentice_number,
+                    account_id=uuid.UUID(demo.demo_account("apprentice").account_id),
+                    state=AccountState.ACTIVE,
+                )
+            )
+        # Numbers handed out later must not collide with the seeded one.
+        year, sequence = contract_data["contract_number"].split("-")
+        uow.contract_numbers.ensure_at_least(int(year), int(sequence))
+        uow.commit()

@@ -1,0 +1,1 @@
+"""HTTP API, event consumer wiring and CLI."""

@@ -1,0 +1,24 @@
+"""The unit of work of training-records: the chassis' transaction plus this service's repositories."""
+
+from __future__ import annotations
+
+from chassis.uow import SqlAlchemyUnitOfWork
+
+from training_records.adapters import repository
+
+
+class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
+    occupations: repository.OccupationRepository
+    companies: repository.CompanyRepository
+    apprentices: repository.ApprenticeRepository
+    accounts: repository.AccountRepository
+    contracts: repository.ContractRepository
+    contract_numbers: repository.ContractNumberSequence
+
+    def _open(self) -> None:
+        self.occupations = repository.SqlOccupationRepository(self.session)
+        self.companies = repository.SqlCompanyRepository(self.session)
+        self.apprentices = repository.SqlApprenticeRepository(self.session)
+        self.accounts = repository.SqlAccountRepository(self.session)
+        self.contracts = repository.SqlContractRepository(self.session)
+        self.contract_numbers = repository.SqlContractNumberSequence(self.session)
