@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def contract_payload() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def runtime(
-    database_url: str, amqp_url: str, queue_prefix: str, test_issuer: TestIssuer
+    database_url: str, amqp_url: str, queue_prefix: str, test_issuer: TestIssuer, tmp_path: Path
 ) -> Iterator[ServiceRuntime]:
     from exams.bootstrap import bootstrap
 
