@@ -1,0 +1,25 @@
+"""argon2id hashing of passwords and activation codes (argon2-cffi)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher as _Argon2
+from argon2.exceptions import InvalidHashError, VerificationError
+
+
+class Argon2Hasher:
+    """argon2-cffi's defaults (RFC 9106 low-memory profile) unless told otherwise."""
+
+    def __init__(self, **parameters: int) -> None:
+        self._hasher = _Argon2(**parameters)
+
+    def hash(self, secret: str) -> str:
+        return self._hasher.hash(secret)
+
+    def verify(self, hashed: str, secret: str) -> bool:
+        try:
+            return self._hasher.verify(hashed, secret)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return self._hasher.check_needs_rehash(hashed)

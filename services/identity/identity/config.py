@@ -1,0 +1,88 @@
+"""Settings of identity: the chassis' ServiceSettings plus identity's own ``IDENTITY_*`` variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chassis.config import ServiceSettings
+
+from identity.domain.model import LockoutPolicy
+
+SERVICE_NAME = "identity"
+
+# Only for the embedded dev mode; distributed deployments set BP_WEB_CLIENT_SECRET.
+DEV_WEB_CLIENT_SECRET = "dev-portal-web-secret"  # noqa: S105 - documented development default
+
+
+def settings(env: Mapping[str, str] | None = None) -> ServiceSettings:
+    return ServiceSettings.from_env(SERVICE_NAME, env)
+
+
+@dataclass(frozen=True)
+class WebClientConfig:
+    """The browser UI (gateway/web) as OIDC client: a confidential client."""
+
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    post_logout_redirect_uri: str
+    scope: str = "openid profile email"
+
+
+@dataclass(frozen=True)
+class Argon2Parameters:
+    """argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile)."""
+
+    time_cost: int = 3
+    memory_kib: int = 65536
+    parallelism: int = 4
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    lockout: LockoutPolicy
+    argon2: Argon2Parameters
+    activation_valid_for: timedelta
+    access_token_lifetime: int  # seconds
+    refresh_token_lifetime: int  # seconds
+    authorization_code_lifetime: int  # seconds
+    login_session_lifetime: timedelta
+    signing_key_file: str | None
+    web_client: WebClientConfig
+
+    @classmethod
+    def from_settings(cls, settings: ServiceSettings, env: Mapping[str, str] | None = None) -> IdentityConfig:
+        env = os.environ if env is None else env
+        extra = settings.extra
+
+        def number(name: str, default: int) -> int:
+            raw = extra.get(name, "")
+            return int(raw) if raw.strip() else default
+
+        public = settings.public_url
+        return cls(
+            lockout=LockoutPolicy(
+                threshold=number("LOCKOUT_THRESHOLD", 5),
+                duration=timedelta(hours=number("LOCKOUT_HOURS", 24)),
+            ),
+            argon2=Argon2Parameters(
+                time_cost=number("ARGON2_TIME_COST", 3),
+                memory_kib=number("ARGON2_MEMORY_KIB", 65536),
+                parallelism=number("ARGON2_PARALLELISM", 4),
+            ),
+            activation_valid_for=timedelta(days=number("ACTIVATION_DAYS", 30)),
+            access_token_lifetime=number("ACCESS_TOKEN_SECONDS", 300),
+            refresh_token_lifetime=number("REFRESH_TOKEN_HOURS", 8) * 3600,
+            authorization_code_lifetime=number("AUTHORIZATION_CODE_SECONDS", 300),
+            login_session_lifetime=timedelta(hours=number("LOGIN_SESSION_HOURS", 8)),
+            signing_key_file=extra.get("SIGNING_KEY_FILE") or None,
+            web_client=WebClientConfig(
+                client_id=env.get("BP_WEB_CLIENT_ID", "portal-web"),
+                client_secret=env.get("BP_WEB_CLIENT_SECRET", DEV_WEB_CLIENT_SECRET),
+                redirect_uri=f"{public}/oidc/callback",
+                post_logout_redirect_uri=f"{public}/",
+            ),
+        )

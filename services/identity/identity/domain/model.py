@@ -1,0 +1,217 @@
+"""Accounts, login lockout and one-time activation: identity's rules in plain Python.
+
+No Flask, no SQLAlchemy. Times are passed in (``now``) so that the rules can be
+tested without waiting a day.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+# Human-typeable: no 0/O, 1/I/L, so that a code read off a letter is typed right.
+ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ACTIVATION_CODE_LENGTH = 12
+ACTIVATION_GROUP = 4
+
+MIN_PASSWORD_LENGTH = 12  # ASVS 2.1.1
+MAX_PASSWORD_LENGTH = 128  # ASVS 2.1.2
+
+APPRENTICE_ROLE = "apprentice"
+
+
+class AccountStatus(enum.StrEnum):
+    PENDING_ACTIVATION = "pending_activation"
+    ACTIVE = "active"
+    # Administratively locked (by the chamber); the temporary lockout after
+    # failed logins is ``Account.locked_until`` and does not change the status.
+    LOCKED = "locked"
+
+
+class PasswordHasher(Protocol):
+    """The port for hashing secrets (argon2id in production)."""
+
+    def hash(self, secret: str) -> str: ...
+
+    def verify(self, hashed: str, secret: str) -> bool: ...
+
+    def needs_rehash(self, hashed: str) -> bool: ...
+
+
+# -- errors ---------------------------------------------------------------------------
+class IdentityError(Exception):
+    """A rule was broken; the message is for logs, the UI maps the type to German text."""
+
+
+class InvalidCredentials(IdentityError):
+    """Unknown login or wrong password: deliberately indistinguishable."""
+
+
+class AccountLockedOut(IdentityError):
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+class InvalidActivation(IdentityError):
+    """Unknown Azubinummer or wrong code: deliberately indistinguishable."""
+
+
+class ActivationCodeExpired(IdentityError):
+    pass
+
+
+class ActivationCodeUsed(IdentityError):
+    pass
+
+
+class PasswordPolicyViolation(IdentityError):
+    pass
+
+
+# -- value objects --------------------------------------------------------------------
+@dataclass(frozen=True)
+class LockoutPolicy:
+    threshold: int = 5
+    duration: timedelta = timedelta(hours=24)
+
+
+def new_activation_code() -> str:
+    """12 random characters from an unambiguous alphabet, grouped: ``ABCD-EFGH-JKMN`` (~59 bits)."""
+    raw = "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
+    return "-".join(raw[i : i + ACTIVATION_GROUP] for i in range(0, len(raw), ACTIVATION_GROUP))
+
+
+def normalise_activation_code(typed: str) -> str:
+    """What people type (lower case, spaces, missing dashes) in the canonical form."""
+    raw = "".join(ch for ch in typed.upper() if ch.isalnum())
+    return "-".join(raw[i : i + ACTIVATION_GROUP] for i in range(0, len(raw), ACTIVATION_GROUP))
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise PasswordPolicyViolation("too short")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise PasswordPolicyViolation("too long")
+
+
+def is_apprentice_number(login: str) -> bool:
+    return len(login) == 8 and login.isdigit()
+
+
+# -- the aggregate --------------------------------------------------------------------
+@dataclass
+class Activation:
+    code_hash: str
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass
+class Account:
+    id: uuid.UUID
+    email: str
+    name: str
+    status: AccountStatus = AccountStatus.PENDING_ACTIVATION
+    username: str | None = None
+    apprentice_number: str | None = None
+    password_hash: str | None = None
+    roles: list[str] = field(default_factory=list)
+    company_roles: dict[str, list[str]] = field(default_factory=dict)
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    activation: Activation | None = None
+    created_at: datetime | None = None
+    activated_at: datetime | None = None
+    last_login_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        self.email = self.email.strip().lower()
+
+    # -- login ------------------------------------------------------------------------
+    def is_locked_out(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+    def check_login(
+        self, password: str, now: datetime, hasher: PasswordHasher, policy: LockoutPolicy
+    ) -> None:
+        """Verify a login attempt and update the failure counter.
+
+        Raises ``AccountLockedOut`` while locked (without checking the password, so
+        that guessing is pointless during the lock) and ``InvalidCredentials`` for a
+        wrong password, a pending or an administratively locked account. The caller
+        commits in every case: the counter must persist even when the attempt fails.
+        """
+        if self.is_locked_out(now):
+            assert self.locked_until is not None
+            raise AccountLockedOut(self.locked_until)
+        if self.status is not AccountStatus.ACTIVE or self.password_hash is None:
+            raise InvalidCredentials("account cannot log in")
+        if not hasher.verify(self.password_hash, password):
+            self._record_failure(now, policy)
+            if self.is_locked_out(now):
+                assert self.locked_until is not None
+                raise AccountLockedOut(self.locked_until)
+            raise InvalidCredentials("wrong password")
+        self.failed_logins = 0
+        self.locked_until = None
+        self.last_login_at = now
+        if hasher.needs_rehash(self.password_hash):
+            # The cost parameters changed since this hash was made; upgrade it now
+            # that we hold the plain password.
+            self.password_hash = hasher.hash(password)
+
+    def _record_failure(self, now: datetime, policy: LockoutPolicy) -> None:
+        self.failed_logins += 1
+        if self.failed_logins >= policy.threshold:
+            self.locked_until = now + policy.duration
+            # After the lock expires the person gets a fresh set of attempts.
+            self.failed_logins = 0
+
+    # -- activation --------------------------------------------------------------------
+    def issue_activation_code(self, now: datetime, valid_for: timedelta, hasher: PasswordHasher) -> str:
+        """Replace any earlier code by a fresh one; returns the plain code (shown once)."""
+        if self.status is not AccountStatus.PENDING_ACTIVATION:
+            raise IdentityError("only accounts awaiting activation get an activation code")
+        code = new_activation_code()
+        self.activation = Activation(code_hash=hasher.hash(code), expires_at=now + valid_for)
+        return code
+
+    def activate(self, code: str, new_password: str, now: datetime, hasher: PasswordHasher) -> None:
+        """Check the one-time code and set the first password."""
+        activation = self.activation
+        if activation is None or not hasher.verify(activation.code_hash, normalise_activation_code(code)):
+            raise InvalidActivation("no matching code")
+        if activation.used_at is not None or self.status is not AccountStatus.PENDING_ACTIVATION:
+            raise ActivationCodeUsed("code already used")
+        if now >= activation.expires_at:
+            raise ActivationCodeExpired("code expired")
+        check_password_policy(new_password)
+        activation.used_at = now
+        self.password_hash = hasher.hash(new_password)
+        self.status = AccountStatus.ACTIVE
+        self.activated_at = now
+        self.failed_logins = 0
+        self.locked_until = None
+
+    # -- roles ----------------------------------------------------------------------------
+    def make_apprentice(self, apprentice_number: str) -> None:
+        if self.apprentice_number is None:
+            self.apprentice_number = apprentice_number
+        if APPRENTICE_ROLE not in self.roles:
+            self.roles = [*self.roles, APPRENTICE_ROLE]
+
+    def claims(self) -> dict[str, object]:
+        """The identity claims in tokens and userinfo (docs/service-conventions.md)."""
+        return {
+            "sub": str(self.id),
+            "name": self.name,
+            "email": self.email,
+            "roles": sorted(self.roles),
+            "company_roles": {number: sorted(roles) for number, roles in sorted(self.company_roles.items())},
+            "apprentice_number": self.apprentice_number,
+        }

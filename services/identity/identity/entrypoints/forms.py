@@ -1,0 +1,65 @@
+"""The login and activation forms (Flask-WTF: CSRF token included), with German messages."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from identity.domain.model import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    login = StringField(
+        "Benutzername, E-Mail-Adresse oder Azubinummer",
+        validators=[
+            DataRequired(
+                "Bitte geben Sie Ihren Benutzernamen, Ihre E-Mail-Adresse oder Ihre Azubinummer ein."
+            ),
+            Length(max=254, message="Die Eingabe ist zu lang."),
+        ],
+    )
+    password = PasswordField(
+        "Passwort",
+        validators=[
+            DataRequired("Bitte geben Sie Ihr Passwort ein."),
+            Length(max=MAX_PASSWORD_LENGTH, message="Die Eingabe ist zu lang."),
+        ],
+    )
+
+
+class ActivationForm(FlaskForm):
+    apprentice_number = StringField(
+        "Azubinummer",
+        validators=[
+            DataRequired("Bitte geben Sie Ihre Azubinummer ein."),
+            Regexp(r"^\s*\d{8}\s*$", message="Die Azubinummer besteht aus 8 Ziffern."),
+        ],
+    )
+    activation_code = StringField(
+        "Aktivierungscode",
+        validators=[
+            DataRequired("Bitte geben Sie den Aktivierungscode aus Ihrer Eintragungsbestätigung ein."),
+            Length(max=64, message="Die Eingabe ist zu lang."),
+        ],
+    )
+    password = PasswordField(
+        "Neues Passwort",
+        description=f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
+        validators=[
+            DataRequired("Bitte wählen Sie ein Passwort."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} und höchstens "
+                f"{MAX_PASSWORD_LENGTH} Zeichen lang sein.",
+            ),
+        ],
+    )
+    password_repeat = PasswordField(
+        "Neues Passwort wiederholen",
+        validators=[
+            DataRequired("Bitte wiederholen Sie das Passwort."),
+            EqualTo("password", message="Die beiden Passwörter stimmen nicht überein."),
+        ],
+    )

@@ -1,0 +1,357 @@
+"""The OpenID Connect provider, built from authlib's parts.
+
+- authorization code grant with PKCE, S256 only; no implicit, no password grant;
+- refresh-token rotation with reuse detection: a used refresh token is revoked,
+  and presenting it again revokes every token of that grant;
+- access tokens are RS256 JWTs (5 minutes) with the portal's claims; ID tokens per OIDC;
+- revocation (RFC 7009) and userinfo behind a ResourceProtector.
+
+Every OAuth request runs in one unit of work (``request_uow``); the views commit
+it only when authlib answered with success, so a failed exchange writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from authlib.common.security import generate_token
+from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
+from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.core import grants as oidc_grants
+from flask import Flask, current_app, g
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlalchemy.exc import IntegrityError
+
+from identity.adapters.keys import ALGORITHM, KeyStore
+from identity.adapters.oauth_store import AuthorizationCode, OAuthClient, Token, sha256
+from identity.config import IdentityConfig
+from identity.domain.model import Account, AccountStatus, PasswordHasher
+from identity.service_layer.services import TimingShield
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
+
+log = logging.getLogger(__name__)
+
+SCOPES = ["openid", "profile", "email"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+@dataclass
+class IdentityContext:
+    """What identity's views need, kept in ``app.extensions["identity"]``."""
+
+    issuer: str
+    audience: str
+    public_url: str
+    config: IdentityConfig
+    keys: KeyStore
+    uow_factory: Callable[[], IdentityUnitOfWork]
+    hasher: PasswordHasher
+    shield: TimingShield
+
+
+def oidc_context() -> IdentityContext:
+    return current_app.extensions["identity"]
+
+
+def request_uow() -> IdentityUnitOfWork:
+    """The unit of work of the current OAuth request, opened on first use."""
+    uow = g.get("oauth_uow")
+    if uow is None:
+        uow = oidc_context().uow_factory()
+        uow.__enter__()
+        g.oauth_uow = uow
+    return uow
+
+
+def close_request_uow(_exc: BaseException | None = None) -> None:
+    uow = g.pop("oauth_uow", None)
+    if uow is not None:
+        uow.__exit__(None, None, None)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def usable_account(account_id: str) -> Account | None:
+    """The token's or code's person, if they may still get tokens."""
+    account = request_uow().accounts.get(uuid.UUID(account_id))
+    if account is None or account.status is not AccountStatus.ACTIVE or account.is_locked_out(_now()):
+        return None
+    return account
+
+
+def user_info(account: Account, scope: str) -> UserInfo:
+    scopes = set(scope.split())
+    claims = account.claims()
+    info = UserInfo(sub=claims["sub"])
+    if "profile" in scopes:
+        info["name"] = claims["name"]
+        info["preferred_username"] = account.apprentice_number or account.username or account.email
+        info["roles"] = claims["roles"]
+        info["company_roles"] = claims["company_roles"]
+        info["apprentice_number"] = claims["apprentice_number"]
+    if "email" in scopes:
+        info["email"] = claims["email"]
+    return info
+
+
+# -- access tokens ---------------------------------------------------------------------------
+def make_access_token_generator(ctx: IdentityContext) -> Any:
+    def generate(client: OAuthClient, grant_type: str, user: Account, scope: str) -> str:
+        now = int(time.time())
+        claims = {
+            **user.claims(),
+            "iss": ctx.issuer,
+            "aud": ctx.audience,
+            "iat": now,
+            "exp": now + ctx.config.access_token_lifetime,
+            "jti": uuid.uuid4().hex,
+            "client_id": client.client_id,
+            "scope": scope,
+        }
+        header = {"alg": ALGORITHM, "kid": ctx.keys.kid, "typ": "at+jwt"}
+        return jwt.encode(header, claims, ctx.keys.signing_key, algorithms=[ALGORITHM])
+
+    return generate
+
+
+def save_token(token: dict[str, Any], request: Any) -> None:
+    ctx = oidc_context()
+    previous: Token | None = getattr(request, "refresh_token", None)
+    request_uow().oauth.add_token(
+        family_id=previous.family_id if previous else None,
+        client_id=request.client.client_id,
+        account_id=str(request.user.id),
+        scope=token.get("scope", ""),
+        access_token=token["access_token"],
+        access_lifetime=int(token["expires_in"]),
+        refresh_token=token.get("refresh_token"),
+        refresh_lifetime=ctx.config.refresh_token_lifetime,
+        now=_now(),
+    )
+
+
+def query_client(client_id: str) -> OAuthClient | None:
+    return request_uow().oauth.client(client_id)
+
+
+# -- grants -------------------------------------------------------------------------------------
+class S256CodeChallenge(CodeChallenge):
+    """PKCE is mandatory and only S256 is accepted: no "plain", no default."""
+
+    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
+    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 - authlib's class attribute
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError(
+                "PKCE is required: send code_challenge with code_challenge_method=S256."
+            )
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Only code_challenge_method=S256 is supported.")
+        super().validate_code_challenge(grant, redirect_uri)
+
+
+class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        ctx = oidc_context()
+        data = request.payload.data
+        request_uow().oauth.add_code(
+            AuthorizationCode(
+                code_hash=sha256(code),
+                client_id=request.client.client_id,
+                account_id=str(request.user.id),
+                redirect_uri=request.payload.redirect_uri or "",
+                scope=request.scope or "",
+                nonce=data.get("nonce"),
+                code_challenge=data["code_challenge"],
+                code_challenge_method=data["code_challenge_method"],
+                auth_time=int(g.get("auth_time") or time.time()),
+                expires_at=datetime.fromtimestamp(time.time() + ctx.config.authorization_code_lifetime, UTC),
+            )
+        )
+
+    def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
+        item = request_uow().oauth.code(code, client.client_id)
+        if item is None or item.is_expired(_now()):
+            return None
+        return item
+
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        # A code works once: if a concurrent exchange consumed it, this one fails
+        # and its tokens are never committed.
+        if not request_uow().oauth.consume_code(authorization_code):
+            raise InvalidGrantError("The authorization code was already used.")
+
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> Account | None:
+        return usable_account(authorization_code.account_id)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+    INCLUDE_NEW_REFRESH_TOKEN = True
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        uow = request_uow()
+        token = uow.oauth.by_refresh_token(refresh_token)
+        if token is None:
+            return None
+        now = _now()
+        if token.refresh_revoked_at is not None:
+            # A rotated token came back: it leaked, or the client is confused.
+            # Either way, end the whole grant (RFC 9700 §4.14.2).
+            log.warning("reuse of a rotated refresh token; revoking token family %s", token.family_id)
+            uow.oauth.revoke_family(token.family_id, now)
+            uow.commit()
+            return None
+        return token if token.refresh_usable(now) else None
+
+    def authenticate_user(self, refresh_token: Token) -> Account | None:
+        return usable_account(refresh_token.account_id)
+
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        uow = request_uow()
+        now = _now()
+        if not uow.oauth.rotate_refresh_token(refresh_token, now):
+            raise InvalidGrantError("The refresh token was already used.")
+        uow.oauth.revoke(refresh_token, now, refresh=True)
+
+
+class OpenIDCode(oidc_grants.OpenIDCode):
+    def exists_nonce(self, nonce: str, request: Any) -> bool:
+        return request_uow().oauth.nonce_used(request.payload.client_id, nonce)
+
+    def resolve_client_private_key(self, client: OAuthClient) -> Any:
+        return oidc_context().keys.signing_key
+
+    def get_client_algorithm(self, client: OAuthClient) -> str:
+        return ALGORITHM
+
+    def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
+        return {"alg": ALGORITHM, "kid": oidc_context().keys.kid}
+
+    def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
+        ctx = oidc_context()
+        return {
+            "iss": ctx.issuer,
+            "aud": [client.client_id],
+            "exp": int(time.time()) + ctx.config.access_token_lifetime,
+        }
+
+    def generate_user_info(self, user: Account, scope: str) -> UserInfo:
+        return user_info(user, scope)
+
+
+# -- userinfo and revocation ----------------------------------------------------------------------
+class AccessTokenValidator(BearerTokenValidator):
+    def authenticate_token(self, token_string: str) -> Token | None:
+        ctx = oidc_context()
+        try:
+            decoded = jwt.decode(token_string, ctx.keys.public_key_set(), algorithms=[ALGORITHM])
+            jwt.JWTClaimsRegistry(
+                iss={"essential": True, "value": ctx.issuer}, exp={"essential": True}
+            ).validate(decoded.claims)
+        except (JoseError, ValueError):
+            return None
+        uow = request_uow()
+        token = uow.oauth.by_access_token(token_string)
+        if token is not None:
+            token.user = uow.accounts.get(uuid.UUID(token.account_id))
+            token.client = uow.oauth.client(token.client_id)
+        return token
+
+
+class IdentityUserInfoEndpoint(UserInfoEndpoint):
+    def get_issuer(self) -> str:
+        return oidc_context().issuer
+
+    def generate_user_info(self, user: Account, scope: str) -> UserInfo:
+        return user_info(user, scope)
+
+    def resolve_private_key(self) -> Any:
+        return oidc_context().keys.signing_key
+
+
+class RevocationEndpoint(_RevocationEndpoint):
+    CLIENT_AUTH_METHODS = AUTH_METHODS
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        store = request_uow().oauth
+        if token_type_hint != "refresh_token":  # noqa: S105 - a hint name, not a secret
+            token = store.by_access_token(token_string)
+            if token is not None:
+                token.matched = "access"
+                return token
+        token = store.by_refresh_token(token_string)
+        if token is not None:
+            token.matched = "refresh"
+        return token
+
+    def revoke_token(self, token: Token, request: Any) -> None:
+        store = request_uow().oauth
+        if token.matched == "refresh":
+            # Revoking a refresh token ends the grant, with the access tokens it made.
+            store.revoke_family(token.family_id, _now())
+        else:
+            store.revoke(token, _now(), refresh=False)
+
+
+# -- clients ------------------------------------------------------------------------------------------
+def register_clients(ctx: IdentityContext) -> None:
+    """Register (or update) the portal's browser UI as OIDC client; idempotent."""
+    web = ctx.config.web_client
+    client = OAuthClient(
+        client_id=web.client_id,
+        secret_hash=sha256(web.client_secret),
+        name="Bildungsportal (Browser-Oberfläche)",
+        redirect_uris=[web.redirect_uri],
+        post_logout_redirect_uris=[web.post_logout_redirect_uri],
+        scope=web.scope,
+        grant_types=["authorization_code", "refresh_token"],
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method name
+    )
+    try:
+        with ctx.uow_factory() as uow:
+            uow.oauth.upsert_client(client, _now())
+            uow.commit()
+    except IntegrityError:
+        pass  # another worker inserted it at the same moment; its row is identical
+
+
+# -- assembly ---------------------------------------------------------------------------------------
+def build_authorization_server(app: Flask, ctx: IdentityContext) -> AuthorizationServer:
+    app.extensions["identity"] = ctx
+    app.teardown_request(close_request_uow)
+    server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
+    server.scopes_supported = SCOPES
+    server.register_token_generator(
+        "default",
+        BearerTokenGenerator(
+            access_token_generator=make_access_token_generator(ctx),
+            refresh_token_generator=lambda **_: generate_token(48),
+            expires_generator=lambda client, grant_type: ctx.config.access_token_lifetime,
+        ),
+    )
+    server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode()])
+    server.register_grant(RefreshTokenGrant)
+    server.register_endpoint(RevocationEndpoint)
+    protector = ResourceProtector()
+    protector.register_token_validator(AccessTokenValidator())
+    server.register_endpoint(IdentityUserInfoEndpoint(resource_protector=protector))
+    app.extensions["identity_authorization_server"] = server
+    return server

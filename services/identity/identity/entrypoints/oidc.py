@@ -1,0 +1,220 @@
+"""The OpenID Connect endpoints: discovery, JWKS, authorize, token, revoke, userinfo, logout."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.oauth2 import OAuth2Error
+from chassis.problems import ServiceUnavailable, problem_response
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from joserfc import jwt
+from joserfc.errors import JoseError
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from identity.entrypoints.login_session import (
+    PENDING_AUTHORIZE,
+    log_out,
+    logged_in_account_id,
+    require_login_session,
+)
+from identity.entrypoints.oauth_server import (
+    AUTH_METHODS,
+    SCOPES,
+    oidc_context,
+    request_uow,
+    usable_account,
+)
+from identity.entrypoints.pages import unavailable_page
+
+bp = Blueprint("oidc", __name__, template_folder="templates")
+
+
+BROWSER_ENDPOINTS = frozenset({"oidc.authorize", "oidc.logout"})
+
+
+@bp.errorhandler(ServiceUnavailable)
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def _unavailable(error: Exception) -> Any:
+    if request.endpoint in BROWSER_ENDPOINTS:
+        return unavailable_page()
+    # Clients get RFC 9457 problem+json with Retry-After, as everywhere.
+    return problem_response(
+        503,
+        "Service Unavailable",
+        "A backing service (database) is not reachable. Please retry.",
+        problem_type="service-unavailable",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _server() -> Any:
+    return current_app.extensions["identity_authorization_server"]
+
+
+def _issuer_url(endpoint: str) -> str:
+    """An endpoint's public URL under the issuer, however this request reached us."""
+    path = url_for(endpoint)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return oidc_context().issuer + path
+
+
+def _commit_if(response: Response, succeeded: bool) -> Response:
+    if succeeded and g.get("oauth_uow") is not None:
+        request_uow().commit()
+    return response
+
+
+@bp.get("/.well-known/openid-configuration")
+def discovery() -> Response:
+    ctx = oidc_context()
+    return jsonify(
+        issuer=ctx.issuer,
+        authorization_endpoint=_issuer_url("oidc.authorize"),
+        token_endpoint=_issuer_url("oidc.token"),
+        userinfo_endpoint=_issuer_url("oidc.userinfo"),
+        jwks_uri=_issuer_url("oidc.jwks"),
+        revocation_endpoint=_issuer_url("oidc.revoke"),
+        end_session_endpoint=_issuer_url("oidc.logout"),
+        scopes_supported=SCOPES,
+        response_types_supported=["code"],
+        response_modes_supported=["query"],
+        grant_types_supported=["authorization_code", "refresh_token"],
+        code_challenge_methods_supported=["S256"],
+        subject_types_supported=["public"],
+        id_token_signing_alg_values_supported=["RS256"],
+        token_endpoint_auth_methods_supported=AUTH_METHODS,
+        revocation_endpoint_auth_methods_supported=AUTH_METHODS,
+        claims_supported=[
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "name",
+            "email",
+            "preferred_username",
+            "roles",
+            "company_roles",
+            "apprentice_number",
+        ],
+    )
+
+
+@bp.get("/jwks")
+def jwks() -> Response:
+    response = jsonify(oidc_context().keys.public_jwks())
+    # Public keys may be cached briefly; validators refetch on an unknown kid.
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/authorize")
+def authorize() -> Any:
+    require_login_session()
+    server = _server()
+    account_id = logged_in_account_id()
+    if account_id is not None and _fresh_login_requested():
+        log_out()
+        account_id = None
+    account = usable_account(str(account_id)) if account_id else None
+    try:
+        grant = server.get_consent_grant(end_user=account)
+    except OAuth2Error as error:
+        if error.redirect_uri:
+            # The client and its redirect URI are known: tell the client.
+            return server.handle_error_response(None, error)
+        # Unknown client or redirect URI: never redirect there (open redirector).
+        return render_template("identity/authorize_error.html", page_title="Anmeldung nicht möglich"), 400
+    if account is None:
+        # Continue after login with the same request, minus the demand for a fresh
+        # login (which the login itself satisfies).
+        pending = [(k, v) for k, v in request.args.items(multi=True) if k not in ("prompt", "max_age")]
+        session[PENDING_AUTHORIZE] = urlencode(pending)
+        return redirect(url_for("pages.login"))
+    session.pop(PENDING_AUTHORIZE, None)
+    # First-party clients only: the portal's own UI needs no consent screen.
+    g.auth_time = session.get("auth_time")
+    response = server.create_authorization_response(grant_user=account, grant=grant)
+    location = response.headers.get("Location", "")
+    return _commit_if(response, response.status_code == 302 and "code=" in location)
+
+
+def _fresh_login_requested() -> bool:
+    """prompt=login, or a max_age the current login session is older than (OIDC Core 3.1.2.1)."""
+    if "login" in request.args.get("prompt", "").split():
+        return True
+    max_age = request.args.get("max_age", "")
+    auth_time = session.get("auth_time")
+    if max_age.isdigit() and isinstance(auth_time, int):
+        return time.time() - auth_time > int(max_age)
+    return False
+
+
+@bp.post("/token")
+def token() -> Response:
+    response = _server().create_token_response()
+    return _commit_if(response, response.status_code == 200)
+
+
+@bp.post("/revoke")
+def revoke() -> Response:
+    response = _server().create_endpoint_response("revocation")
+    return _commit_if(response, response.status_code == 200)
+
+
+@bp.route("/userinfo", methods=["GET", "POST"])
+def userinfo() -> Response:
+    return _server().create_endpoint_response("userinfo")
+
+
+@bp.get("/logout")
+def logout() -> Any:
+    """RP-initiated logout: end the provider session, then return to a registered URI."""
+    require_login_session()
+    log_out()
+    target = request.args.get("post_logout_redirect_uri", "")
+    client_id = request.args.get("client_id", "") or _audience_of(request.args.get("id_token_hint", ""))
+    if target and client_id:
+        client = request_uow().oauth.client(client_id)
+        if client is not None and client.check_post_logout_redirect_uri(target):
+            state = request.args.get("state")
+            if state:
+                target += ("&" if "?" in target else "?") + urlencode({"state": state})
+            return redirect(target)
+    return render_template(
+        "identity/logged_out.html", page_title="Abgemeldet", portal_url=oidc_context().public_url + "/"
+    )
+
+
+def _audience_of(id_token_hint: str) -> str:
+    """The client an ID token we issued was for (expired hints are fine, forged ones are not)."""
+    if not id_token_hint:
+        return ""
+    try:
+        decoded = jwt.decode(id_token_hint, oidc_context().keys.public_key_set(), algorithms=["RS256"])
+    except (JoseError, ValueError):
+        return ""
+    if decoded.claims.get("iss") != oidc_context().issuer:
+        return ""
+    audience = decoded.claims.get("aud")
+    if isinstance(audience, list):
+        return audience[0] if len(audience) == 1 else ""
+    return str(audience or "")

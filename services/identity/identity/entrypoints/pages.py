@@ -1,0 +1,167 @@
+"""German, server-rendered pages: Anmelden, Account aktivieren, Passwort vergessen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chassis.problems import ServiceUnavailable
+from flask import Blueprint, Response, flash, redirect, render_template, session, url_for
+from prometheus_client import Counter
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from identity.domain.model import (
+    AccountLockedOut,
+    ActivationCodeExpired,
+    ActivationCodeUsed,
+    InvalidActivation,
+    InvalidCredentials,
+    PasswordPolicyViolation,
+)
+from identity.entrypoints.forms import ActivationForm, LoginForm
+from identity.entrypoints.login_session import PENDING_AUTHORIZE, log_in, require_login_session
+from identity.entrypoints.oauth_server import oidc_context
+from identity.service_layer import services
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+LOGINS = Counter("identity_logins_total", "Login attempts at identity's login page", ["outcome"])
+ACTIVATIONS = Counter("identity_activations_total", "Account activation attempts", ["outcome"])
+
+GERMAN_TIME = ZoneInfo("Europe/Berlin")
+
+LOGIN_FAILED = "Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Ihre Zugangsdaten."
+LOCKED_OUT = (
+    "Ihr Zugang ist aus Sicherheitsgründen für {hours} Stunden gesperrt, weil mehrfach hintereinander "
+    "falsche Zugangsdaten verwendet wurden. Bitte versuchen Sie es nach dem {until} Uhr erneut oder "
+    "wenden Sie sich an Ihre IHK."
+)
+INVALID_ACTIVATION = "Azubinummer oder Aktivierungscode ist ungültig."
+ACTIVATION_EXPIRED = (
+    "Der Aktivierungscode ist abgelaufen. Bitte wenden Sie sich an Ihre IHK, um einen neuen "
+    "Aktivierungscode zu erhalten."
+)
+ACTIVATION_USED = (
+    "Dieser Aktivierungscode wurde bereits verwendet, Ihr Account ist schon aktiviert. Bitte melden Sie "
+    "sich mit Ihrer Azubinummer und Ihrem Passwort an. Haben Sie Ihr Passwort vergessen, nutzen Sie "
+    "„Passwort vergessen“."
+)
+
+
+def _after_login() -> Response:
+    pending = session.pop(PENDING_AUTHORIZE, None)
+    if pending:
+        return redirect(f"{url_for('oidc.authorize')}?{pending}")
+    # No client is waiting: go to the portal, which starts its own login flow.
+    return redirect(oidc_context().public_url + "/")
+
+
+@bp.before_request
+def _needs_session() -> None:
+    require_login_session()
+
+
+def unavailable_page() -> Any:
+    """People get a German page, not problem+json, when the database is away."""
+    body = render_template(
+        "identity/error.html",
+        page_title="Vorübergehend nicht erreichbar",
+        message="Die Anmeldung ist gerade nicht erreichbar. Bitte versuchen Sie es in einigen Minuten erneut.",
+    )
+    return body, 503, {"Retry-After": "30"}
+
+
+@bp.errorhandler(ServiceUnavailable)
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def _unavailable(_error: Exception) -> Any:
+    return unavailable_page()
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        ident = oidc_context()
+        try:
+            account = services.authenticate(
+                ident.uow_factory(),
+                form.login.data or "",
+                form.password.data or "",
+                now=datetime.now(UTC),
+                hasher=ident.hasher,
+                policy=ident.config.lockout,
+                shield=ident.shield,
+            )
+        except AccountLockedOut as exc:
+            local = exc.until.astimezone(GERMAN_TIME)
+            error = LOCKED_OUT.format(
+                hours=int(ident.config.lockout.duration.total_seconds() // 3600),
+                until=local.strftime("%d.%m.%Y, %H:%M"),
+            )
+            status = 403
+            LOGINS.labels("locked").inc()
+        except InvalidCredentials:
+            error = LOGIN_FAILED
+            LOGINS.labels("failed").inc()
+        else:
+            LOGINS.labels("success").inc()
+            log_in(account)
+            return _after_login()
+    elif form.errors:
+        status = 422
+    return render_template("identity/login.html", form=form, error=error, page_title="Anmelden"), status
+
+
+@bp.route("/activate", methods=["GET", "POST"])
+def activate() -> Any:
+    form = ActivationForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        ident = oidc_context()
+        try:
+            account = services.activate_account(
+                ident.uow_factory(),
+                (form.apprentice_number.data or "").strip(),
+                form.activation_code.data or "",
+                form.password.data or "",
+                now=datetime.now(UTC),
+                hasher=ident.hasher,
+                shield=ident.shield,
+            )
+        except InvalidActivation:
+            error, status = INVALID_ACTIVATION, 422
+            ACTIVATIONS.labels("invalid").inc()
+        except ActivationCodeExpired:
+            error, status = ACTIVATION_EXPIRED, 422
+            ACTIVATIONS.labels("expired").inc()
+        except ActivationCodeUsed:
+            error, status = ACTIVATION_USED, 409
+            ACTIVATIONS.labels("used").inc()
+        except PasswordPolicyViolation:
+            form.password.errors = ["Das Passwort erfüllt die Anforderungen nicht."]
+            status = 422
+        else:
+            ACTIVATIONS.labels("success").inc()
+            if session.get(PENDING_AUTHORIZE):
+                # Someone was on the way into the portal: continue straight there.
+                log_in(account)
+                flash("Ihr Account ist aktiviert.", "success")
+                return _after_login()
+            flash("Ihr Account ist aktiviert. Bitte melden Sie sich mit Ihrem neuen Passwort an.", "success")
+            return redirect(url_for("pages.login"))
+    elif form.errors:
+        status = 422
+    return (
+        render_template("identity/activate.html", form=form, error=error, page_title="Account aktivieren"),
+        status,
+    )
+
+
+@bp.get("/password-forgotten")
+def password_forgotten() -> Any:
+    return render_template("identity/password_forgotten.html", page_title="Passwort vergessen")

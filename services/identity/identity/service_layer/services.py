@@ -1,0 +1,162 @@
+"""identity's use cases: one function, one unit of work."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from identity.domain.model import (
+    APPRENTICE_ROLE,
+    Account,
+    AccountLockedOut,
+    AccountStatus,
+    InvalidActivation,
+    InvalidCredentials,
+    LockoutPolicy,
+    PasswordHasher,
+)
+from identity.service_layer.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+APPRENTICE_ACCOUNT_PREPARED = "identity.apprentice_account.prepared"
+ACCOUNT_ACTIVATED = "identity.account.activated"
+
+
+@dataclass(frozen=True)
+class TimingShield:
+    """A hash to verify against when there is no account, so that unknown logins
+    take as long as wrong passwords and do not reveal who has an account."""
+
+    dummy_hash: str
+
+    @classmethod
+    def for_hasher(cls, hasher: PasswordHasher) -> TimingShield:
+        return cls(hasher.hash("no account has this password"))
+
+    def spend(self, hasher: PasswordHasher, secret: str) -> None:
+        hasher.verify(self.dummy_hash, secret)
+
+
+def authenticate(
+    uow: UnitOfWork,
+    login: str,
+    password: str,
+    *,
+    now: datetime,
+    hasher: PasswordHasher,
+    policy: LockoutPolicy,
+    shield: TimingShield,
+) -> Account:
+    """Check a login; raises ``InvalidCredentials`` or ``AccountLockedOut``."""
+    with uow:
+        account = uow.accounts.by_login(login, for_update=True)
+        if account is None:
+            shield.spend(hasher, password)
+            raise InvalidCredentials("unknown login")
+        try:
+            account.check_login(password, now, hasher, policy)
+        except (InvalidCredentials, AccountLockedOut):
+            # The failure counter and the lock must persist although the login fails.
+            uow.accounts.save(account)
+            uow.commit()
+            raise
+        uow.accounts.save(account)
+        uow.commit()
+        return account
+
+
+def activate_account(
+    uow: UnitOfWork,
+    apprentice_number: str,
+    code: str,
+    new_password: str,
+    *,
+    now: datetime,
+    hasher: PasswordHasher,
+    shield: TimingShield,
+) -> Account:
+    """Activate with Azubinummer + one-time code; emits ``identity.account.activated``."""
+    with uow:
+        account = uow.accounts.by_apprentice_number(apprentice_number, for_update=True)
+        if account is None:
+            shield.spend(hasher, code)
+            raise InvalidActivation("unknown apprentice number")
+        account.activate(code, new_password, now, hasher)
+        uow.accounts.save(account)
+        uow.emit(
+            ACCOUNT_ACTIVATED,
+            str(account.id),
+            {
+                "account_id": str(account.id),
+                "apprentice_number": account.apprentice_number,
+                "email": account.email,
+                "activated_at": now.isoformat(),
+            },
+        )
+        uow.commit()
+        return account
+
+
+def prepare_apprentice_account(
+    uow: UnitOfWork,
+    contract: Mapping[str, Any],
+    *,
+    now: datetime,
+    hasher: PasswordHasher,
+    valid_for: timedelta,
+) -> None:
+    """Give the apprentice of a newly registered contract an Azubinummer and an activation code.
+
+    Runs inside the consumer's unit of work (the consumer commits, with the inbox row).
+
+    - No account with the apprentice's e-mail: create one (pending activation).
+    - A pending account: keep its Azubinummer (or assign one) and issue a fresh code;
+      the earlier code stops working, so only the newest letter is valid.
+    - An active or locked account: it already has access data. Make sure it holds
+      the apprentice role and an Azubinummer, and emit nothing: there is no new code
+      to print, and the person logs in as before.
+    """
+    apprentice = contract["apprentice"]
+    email = str(apprentice["email"]).strip().lower()
+    account = uow.accounts.by_email(email, for_update=True)
+    if account is None:
+        account = Account(
+            id=uuid.uuid4(),
+            email=email,
+            name=f"{apprentice['first_name']} {apprentice['last_name']}",
+            created_at=now,
+        )
+        account.make_apprentice(uow.apprentice_numbers.next())
+        code = account.issue_activation_code(now, valid_for, hasher)
+        uow.accounts.add(account)
+    elif account.status is AccountStatus.PENDING_ACTIVATION:
+        if account.apprentice_number is None:
+            account.make_apprentice(uow.apprentice_numbers.next())
+        else:
+            account.make_apprentice(account.apprentice_number)
+        code = account.issue_activation_code(now, valid_for, hasher)
+        uow.accounts.save(account)
+    else:
+        if account.apprentice_number is None or APPRENTICE_ROLE not in account.roles:
+            account.make_apprentice(account.apprentice_number or uow.apprentice_numbers.next())
+            uow.accounts.save(account)
+        log.info("apprentice account %s is already %s; no activation code issued", account.id, account.status)
+        return
+    assert account.activation is not None and account.apprentice_number is not None
+    uow.emit(
+        APPRENTICE_ACCOUNT_PREPARED,
+        str(account.id),
+        {
+            "account_id": str(account.id),
+            "contract_id": str(contract["contract_id"]),
+            "apprentice_number": account.apprentice_number,
+            "activation_code": code,
+            "activation_expires_at": account.activation.expires_at.isoformat(),
+            "email": account.email,
+        },
+    )

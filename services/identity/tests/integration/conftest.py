@@ -1,0 +1,180 @@
+"""identity against a real PostgreSQL (and RabbitMQ where the consumer is under test)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from chassis.config import ServiceSettings
+from flask import Flask
+from identity.bootstrap import IdentityRuntime, bootstrap, seed_demo
+from identity.config import DEV_WEB_CLIENT_SECRET
+
+PUBLIC_URL = "http://portal.test"
+ISSUER = f"{PUBLIC_URL}/auth"
+
+
+# -- the browser side of the OIDC flow, for integration tests ------------------------------------------
+CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_FIELD.search(html)
+    assert match, "form without CSRF token"
+    return match.group(1)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+@dataclass
+class OidcBrowser:
+    """Drives a Flask test client through login and the authorization endpoint."""
+
+    client: Any
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+    def login(self, login: str, password: str) -> Any:
+        page = self.client.get("/login")
+        return self.client.post(
+            "/login",
+            data={
+                "login": login,
+                "password": password,
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+            },
+        )
+
+    def authorize_params(self, **overrides: str | None) -> dict[str, str]:
+        _, challenge = pkce_pair()
+        params: dict[str, str | None] = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": "openid profile email",
+            "state": secrets.token_urlsafe(8),
+            "nonce": secrets.token_urlsafe(8),
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+        params.update(overrides)
+        return {k: v for k, v in params.items() if v is not None}
+
+    def authorize(self, **params: str) -> Any:
+        return self.client.get("/authorize?" + urlencode(params))
+
+    def code_for(
+        self, login: str, password: str, verifier: str, challenge: str, **extra: str
+    ) -> tuple[str, dict]:
+        params = self.authorize_params(code_challenge=challenge, **extra)
+        first = self.authorize(**params)
+        assert first.status_code == 302
+        if first.headers["Location"].endswith("/login"):
+            done = self.login(login, password)
+            assert done.status_code == 302, done.get_data(as_text=True)
+            first = self.client.get(done.headers["Location"])
+        location = urlsplit(first.headers["Location"])
+        assert f"{location.scheme}://{location.netloc}{location.path}" == self.redirect_uri
+        query = {k: v[0] for k, v in parse_qs(location.query).items()}
+        assert query.get("state") == params["state"], query
+        return query["code"], params
+
+    def token(self, **form: str) -> Any:
+        return self.client.post("/token", data=form, auth=(self.client_id, self.client_secret))
+
+
+@pytest.fixture
+def identity_env(database_url: str, queue_prefix: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        "IDENTITY_DATABASE_URL": database_url,
+        "BP_BUS_URL": "memory://",
+        "BP_QUEUE_PREFIX": queue_prefix,
+        "BP_EXCHANGE": f"{queue_prefix}events",
+        "BP_PUBLIC_URL": PUBLIC_URL,
+        "BP_DATA_DIR": str(tmp_path),
+        "BP_LOG_JSON": "0",
+        # A cheaper argon2id keeps the suite fast; the cost is a setting like any other.
+        "IDENTITY_ARGON2_TIME_COST": "1",
+        "IDENTITY_ARGON2_MEMORY_KIB": "8192",
+        "IDENTITY_ARGON2_PARALLELISM": "1",
+    }
+
+
+@pytest.fixture
+def make_runtime(identity_env: dict[str, str]) -> Iterator[Callable[..., IdentityRuntime]]:
+    made: list[IdentityRuntime] = []
+
+    def make(**env: str) -> IdentityRuntime:
+        runtime = bootstrap(ServiceSettings.from_env("identity", identity_env | env))
+        runtime.migrate()
+        made.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in made:
+        runtime.engine.dispose()
+
+
+@pytest.fixture
+def runtime(make_runtime: Callable[..., IdentityRuntime]) -> IdentityRuntime:
+    runtime = make_runtime()
+    seed_demo(runtime)
+    return runtime
+
+
+@pytest.fixture
+def app(runtime: IdentityRuntime) -> Flask:
+    return runtime.create_app()
+
+
+@pytest.fixture
+def browser(app: Flask) -> OidcBrowser:
+    return OidcBrowser(
+        client=app.test_client(),
+        client_id="portal-web",
+        client_secret=DEV_WEB_CLIENT_SECRET,
+        redirect_uri=f"{PUBLIC_URL}/oidc/callback",
+    )
+
+
+@pytest.fixture
+def pkce() -> Callable[[], tuple[str, str]]:
+    return pkce_pair
+
+
+@pytest.fixture
+def csrf() -> Callable[[str], str]:
+    return csrf_token
+
+
+def _form_poster(client: Any) -> Callable[..., Any]:
+    def post(path: str, **data: str) -> Any:
+        page = client.get(path)
+        return client.post(path, data=data | {"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+    return post
+
+
+@pytest.fixture
+def form_post(browser: OidcBrowser) -> Callable[..., Any]:
+    """GET a form page, then POST it with its CSRF token (in the browser's session)."""
+    return _form_poster(browser.client)
+
+
+@pytest.fixture
+def form_post_for() -> Callable[[Flask], Callable[..., Any]]:
+    """A form poster for another app instance (a fresh browser)."""
+    return lambda app: _form_poster(app.test_client())

@@ -1,0 +1,60 @@
+"""The signing key: shared by every worker, generated once (race-safe), or read from a file."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from chassis.auth import TokenValidator
+from identity.adapters.keys import KeyStore
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
+
+
+def test_concurrent_workers_end_up_with_one_key(runtime) -> None:
+    stores = [KeyStore(runtime.engine) for _ in range(8)]
+    kids: list[str] = []
+    barrier = threading.Barrier(len(stores))
+
+    def load(store: KeyStore) -> None:
+        barrier.wait()
+        kids.append(store.kid)
+
+    threads = [threading.Thread(target=load, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(kids) == 8 and len(set(kids)) == 1
+    # The session key is shared the same way.
+    assert KeyStore(runtime.engine).session_key == KeyStore(runtime.engine).session_key
+
+
+def test_jwks_holds_only_the_public_half(app) -> None:
+    [key] = app.test_client().get("/jwks").get_json()["keys"]
+    assert key["kty"] == "RSA" and key["alg"] == "RS256" and key["use"] == "sig"
+    assert "d" not in key and "p" not in key
+
+
+def test_signing_key_file_takes_precedence(make_runtime, tmp_path: Path) -> None:
+    key = RSAKey.generate_key(2048)
+    path = tmp_path / "signing-key.pem"
+    path.write_bytes(key.as_pem(private=True))
+    runtime = make_runtime(IDENTITY_SIGNING_KEY_FILE=str(path))
+    client = runtime.create_app().test_client()
+    [published] = client.get("/jwks").get_json()["keys"]
+    assert published["n"] == key.as_dict()["n"]
+    assert published["kid"] == key.thumbprint()
+
+    store = runtime.extras["identity"].keys
+    token = jwt.encode(
+        {"alg": "RS256", "kid": store.kid},
+        {"iss": runtime.settings.issuer, "aud": "bildungsportal", "sub": "x", "exp": 4102444800},
+        store.signing_key,
+    )
+    validator = TokenValidator(
+        lambda force=False: KeySet.import_key_set(client.get("/jwks").get_json()),
+        issuer=runtime.settings.issuer,
+        audience="bildungsportal",
+    )
+    assert validator.validate(token).subject == "x"

@@ -1,0 +1,46 @@
+"""identity's settings come from the environment only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from chassis.config import ServiceSettings
+from identity.config import DEV_WEB_CLIENT_SECRET, IdentityConfig
+
+
+def config_from(env: dict[str, str], tmp_path: Path) -> IdentityConfig:
+    env = {"BP_DATA_DIR": str(tmp_path)} | env
+    return IdentityConfig.from_settings(ServiceSettings.from_env("identity", env), env)
+
+
+def test_defaults(tmp_path: Path) -> None:
+    config = config_from({}, tmp_path)
+    assert config.lockout.threshold == 5
+    assert config.lockout.duration == timedelta(hours=24)
+    assert config.activation_valid_for == timedelta(days=30)
+    assert config.access_token_lifetime == 300
+    assert config.web_client.client_id == "portal-web"
+    assert config.web_client.client_secret == DEV_WEB_CLIENT_SECRET
+    assert config.web_client.redirect_uri == "http://127.0.0.1:8080/oidc/callback"
+    assert config.web_client.post_logout_redirect_uri == "http://127.0.0.1:8080/"
+
+
+def test_overrides(tmp_path: Path) -> None:
+    config = config_from(
+        {
+            "IDENTITY_LOCKOUT_THRESHOLD": "3",
+            "IDENTITY_LOCKOUT_HOURS": "1",
+            "IDENTITY_ACTIVATION_DAYS": "7",
+            "BP_PUBLIC_URL": "https://portal.example/",
+            "BP_WEB_CLIENT_ID": "web",
+            "BP_WEB_CLIENT_SECRET": "s3cr3t-from-the-vault",
+        },
+        tmp_path,
+    )
+    assert config.lockout.threshold == 3
+    assert config.lockout.duration == timedelta(hours=1)
+    assert config.activation_valid_for == timedelta(days=7)
+    assert config.web_client.client_id == "web"
+    assert config.web_client.client_secret == "s3cr3t-from-the-vault"
+    assert config.web_client.redirect_uri == "https://portal.example/oidc/callback"

@@ -1,0 +1,111 @@
+"""Login rules: lockout after N consecutive failures for 24 hours, reset on success, no enumeration."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from identity.domain.model import (
+    Account,
+    AccountLockedOut,
+    AccountStatus,
+    InvalidCredentials,
+    LockoutPolicy,
+)
+from identity.service_layer.services import TimingShield, authenticate
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+POLICY = LockoutPolicy(threshold=5, duration=timedelta(hours=24))
+PASSWORD = "richtig-und-lang-genug"
+
+
+@pytest.fixture
+def account(fake_uow, fast_hasher) -> Account:
+    account = Account(
+        id=uuid.uuid4(),
+        email="Anna@Example.org",
+        name="Anna Ausbilder",
+        status=AccountStatus.ACTIVE,
+        password_hash=fast_hasher.hash(PASSWORD),
+    )
+    fake_uow.accounts.add(account)
+    return account
+
+
+def attempt(fake_uow, fast_hasher, login: str, password: str, now: datetime = NOW) -> Account:
+    return authenticate(
+        fake_uow,
+        login,
+        password,
+        now=now,
+        hasher=fast_hasher,
+        policy=POLICY,
+        shield=TimingShield.for_hasher(fast_hasher),
+    )
+
+
+def test_right_password_logs_in_case_insensitively_by_email(fake_uow, fast_hasher, account) -> None:
+    assert attempt(fake_uow, fast_hasher, " anna@EXAMPLE.org ", PASSWORD).id == account.id
+    assert account.last_login_at == NOW
+
+
+def test_fifth_consecutive_failure_locks_for_24_hours(fake_uow, fast_hasher, account) -> None:
+    for _ in range(4):
+        with pytest.raises(InvalidCredentials):
+            attempt(fake_uow, fast_hasher, account.email, "falsch")
+    with pytest.raises(AccountLockedOut) as locked:
+        attempt(fake_uow, fast_hasher, account.email, "falsch")
+    assert locked.value.until == NOW + timedelta(hours=24)
+    # While locked even the right password is refused, without being checked.
+    with pytest.raises(AccountLockedOut):
+        attempt(fake_uow, fast_hasher, account.email, PASSWORD, NOW + timedelta(hours=23, minutes=59))
+    # Every failure was committed although the login failed.
+    assert fake_uow.committed == 6
+
+
+def test_lock_expires_after_the_duration(fake_uow, fast_hasher, account) -> None:
+    for _ in range(4):
+        with pytest.raises(InvalidCredentials):
+            attempt(fake_uow, fast_hasher, account.email, "falsch")
+    with pytest.raises(AccountLockedOut):
+        attempt(fake_uow, fast_hasher, account.email, "falsch")
+    later = NOW + timedelta(hours=24)
+    assert attempt(fake_uow, fast_hasher, account.email, PASSWORD, later).locked_until is None
+
+
+def test_success_resets_the_failure_counter(fake_uow, fast_hasher, account) -> None:
+    for _ in range(4):
+        with pytest.raises(InvalidCredentials):
+            attempt(fake_uow, fast_hasher, account.email, "falsch")
+    attempt(fake_uow, fast_hasher, account.email, PASSWORD)
+    assert account.failed_logins == 0
+    for _ in range(4):  # four more failures do not lock: the count started over
+        with pytest.raises(InvalidCredentials):
+            attempt(fake_uow, fast_hasher, account.email, "falsch")
+    assert not account.is_locked_out(NOW)
+
+
+def test_unknown_login_and_wrong_password_fail_alike(fake_uow, fast_hasher, account) -> None:
+    with pytest.raises(InvalidCredentials) as unknown:
+        attempt(fake_uow, fast_hasher, "niemand@example.org", PASSWORD)
+    with pytest.raises(InvalidCredentials) as wrong:
+        attempt(fake_uow, fast_hasher, account.email, "falsch")
+    assert type(unknown.value) is type(wrong.value)
+
+
+def test_pending_account_cannot_log_in(fake_uow, fast_hasher) -> None:
+    pending = Account(id=uuid.uuid4(), email="neu@example.org", name="Neu", apprentice_number="20260150")
+    fake_uow.accounts.add(pending)
+    with pytest.raises(InvalidCredentials):
+        attempt(fake_uow, fast_hasher, "20260150", "irgendein-passwort")
+
+
+def test_hash_with_outdated_parameters_is_upgraded_on_login(fake_uow, account) -> None:
+    from identity.adapters.passwords import Argon2Hasher
+
+    stronger = Argon2Hasher(time_cost=2, memory_cost=16, parallelism=1)
+    old_hash = account.password_hash
+    attempt(fake_uow, stronger, account.email, PASSWORD)
+    assert account.password_hash != old_hash
+    assert not stronger.needs_rehash(account.password_hash or "")

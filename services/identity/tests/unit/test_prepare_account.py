@@ -1,0 +1,70 @@
+"""Preparing the apprentice's account from a registered contract."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from identity.domain.model import Account, AccountStatus
+from identity.service_layer.services import APPRENTICE_ACCOUNT_PREPARED, prepare_apprentice_account
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+VALID_FOR = timedelta(days=30)
+
+
+def prepare(fake_uow, fast_hasher, contract) -> None:
+    prepare_apprentice_account(fake_uow, contract, now=NOW, hasher=fast_hasher, valid_for=VALID_FOR)
+    fake_uow.commit()
+
+
+def test_new_apprentice_gets_the_next_number_and_a_code(fake_uow, fast_hasher, contract_payload) -> None:
+    first, second = contract_payload(), contract_payload()
+    prepare(fake_uow, fast_hasher, first)
+    prepare(fake_uow, fast_hasher, second)
+    numbers = [e.payload["apprentice_number"] for e in fake_uow.events]
+    assert numbers == ["20260101", "20260102"]
+    event = fake_uow.events[0]
+    assert event.type == APPRENTICE_ACCOUNT_PREPARED
+    assert event.payload["contract_id"] == first["contract_id"]
+    assert event.payload["email"] == first["apprentice"]["email"]
+    assert event.payload["activation_expires_at"] == (NOW + VALID_FOR).isoformat()
+    account = fake_uow.accounts.get(uuid.UUID(event.payload["account_id"]))
+    assert account is not None
+    assert account.status is AccountStatus.PENDING_ACTIVATION
+    assert account.roles == ["apprentice"]
+    assert account.name == "Paul Probst"
+    # The plain code travels only in the event; the account holds its hash.
+    assert fast_hasher.verify(account.activation.code_hash, event.payload["activation_code"])
+
+
+def test_pending_account_keeps_its_number_and_gets_a_fresh_code(
+    fake_uow, fast_hasher, contract_payload
+) -> None:
+    contract = contract_payload()
+    prepare(fake_uow, fast_hasher, contract)
+    again = contract_payload(email=contract["apprentice"]["email"].upper())
+    prepare(fake_uow, fast_hasher, again)
+    first, second = fake_uow.events
+    assert first.payload["account_id"] == second.payload["account_id"]
+    assert first.payload["apprentice_number"] == second.payload["apprentice_number"]
+    assert first.payload["activation_code"] != second.payload["activation_code"]
+    assert len(fake_uow.accounts.by_id) == 1
+
+
+def test_active_account_gets_no_new_code(fake_uow, fast_hasher, contract_payload) -> None:
+    contract = contract_payload()
+    existing = Account(
+        id=uuid.uuid4(),
+        email=contract["apprentice"]["email"],
+        name="Paul Probst",
+        status=AccountStatus.ACTIVE,
+        password_hash=fast_hasher.hash("schon-aktiv-123"),
+        company_roles={"4711001": ["trainer"]},
+    )
+    fake_uow.accounts.add(existing)
+    prepare(fake_uow, fast_hasher, contract)
+    assert fake_uow.events == []
+    assert existing.apprentice_number == "20260101"
+    assert "apprentice" in existing.roles
+    assert existing.company_roles == {"4711001": ["trainer"]}
+    assert existing.activation is None
