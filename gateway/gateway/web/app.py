@@ -1,0 +1,148 @@
+"""The web app factory: ``create_app()`` is mounted at "/" by the gateway."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import requests
+from chassis.ui import register_ui
+from flask import Flask, g, request
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.wrappers import Response
+
+from gateway.web import auth, errors, formatting
+from gateway.web.config import WebSettings
+from gateway.web.navigation import navigation
+from gateway.web.oidc import OidcClient
+from gateway.web.services import HttpServices, ServiceError, Services
+from gateway.web.sessions import SqlSessionInterface
+from gateway.web.store import create_schema, create_store_engine
+from gateway.web.tokens import TokenStore
+from gateway.web.views import contracts, documents, mailbox, pages
+from gateway.web.views.common import ServicesFactory
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+
+
+def create_app(
+    settings: WebSettings | None = None, *, services_factory: ServicesFactory | None = None
+) -> Flask:
+    """Build the UI. ``services_factory`` (access token -> services client) is for tests."""
+    settings = settings or WebSettings.from_env()
+    app = Flask(__name__)
+    if settings.behind_proxy:
+        # nginx in front: trust its X-Forwarded-* (scheme, host, prefix) once.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
+    secret_key = settings.secret_key
+    if not secret_key:
+        log.warning("WEB_SECRET_KEY is not set; a random key is used (fine for one process only)")
+        secret_key = secrets.token_urlsafe(32)
+    secure = settings.secure_cookies
+    app.config.update(
+        SECRET_KEY=secret_key,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_NAME="__Host-bp_session" if secure else "bp_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_PATH="/",
+        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,
+        WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which expires on its own
+    )
+
+    engine = create_store_engine(settings.database_url)
+    create_schema(engine)
+    token_store = TokenStore(engine)
+    app.session_interface = SqlSessionInterface(
+        app,
+        engine,
+        also_clean=lambda: token_store.delete_stale(timedelta(seconds=auth.ABSOLUTE_SESSION_SECONDS)),
+    )
+    http = requests.Session()
+
+    def http_services(access_token: str) -> Services:
+        return HttpServices(
+            settings.api_base_url,
+            access_token,
+            http=http,
+            timeout=settings.api_timeout,
+            request_id=g.get("request_id"),
+        )
+
+    app.extensions["web.settings"] = settings
+    app.extensions["web.engine"] = engine
+    app.extensions["web.tokens"] = token_store
+    app.extensions["web.oidc"] = OidcClient(app, settings)
+    app.extensions["web.services_factory"] = services_factory or http_services
+
+    CSRFProtect(app)
+    register_ui(app)
+    formatting.register_filters(app)
+    for blueprint in (auth.bp, pages.bp, contracts.bp, documents.bp, mailbox.bp):
+        app.register_blueprint(blueprint)
+    errors.register(app)
+    _install_request_hooks(app, settings)
+    return app
+
+
+def _install_request_hooks(app: Flask, settings: WebSettings) -> None:
+    issuer = urlsplit(settings.issuer)
+    issuer_origin = f"{issuer.scheme}://{issuer.netloc}"
+    # No inline scripts or styles anywhere, so the policy can be this strict.
+    csp = "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "frame-ancestors 'none'",
+            # Logging out ends at identity's end-session endpoint.
+            f"form-action 'self' {issuer_origin}",
+        )
+    )
+
+    @app.before_request
+    def _request_id() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else str(uuid.uuid4())
+
+    @app.before_request
+    def _session_store_available() -> None:
+        if g.get("session_store_unavailable") and request.endpoint not in (
+            "pages.healthz",
+            "ui.static",
+            "static",
+        ):
+            raise ServiceError(503)
+
+    @app.context_processor
+    def _layout() -> dict[str, object]:
+        try:
+            user = auth.current_user()
+        except ServiceError:
+            user = None  # identity unreachable: the error page still renders
+        return {
+            "user": user,
+            "nav_items": navigation(user, mailbox=settings.mail_sink_dir is not None),
+        }
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if request.endpoint != "ui.static":
+            # Pages show personal data: never from a shared cache, never from history.
+            response.headers["Cache-Control"] = "no-store"
+        return response

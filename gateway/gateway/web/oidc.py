@@ -1,0 +1,150 @@
+"""The portal's OpenID Connect client (authorization code + PKCE S256, nonce, state).
+
+authlib's Flask client runs the browser flow and verifies the ID token; the
+refresh and revocation calls use authlib's requests client with the same
+client credentials and the provider's metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.flask_client import OAuth
+from authlib.integrations.requests_client import OAuth2Session
+from flask import Flask
+from werkzeug.wrappers import Response
+
+from gateway.web.config import WebSettings
+from gateway.web.tokens import TokenSet
+
+log = logging.getLogger(__name__)
+
+# Claims that drive the navigation; identity may put them in the ID token or
+# only into userinfo, so both are read.
+PORTAL_CLAIMS = ("name", "email", "roles", "company_roles", "apprentice_number")
+
+
+class TokenRefreshFailed(Exception):
+    """The refresh token is no longer accepted: the user must log in again."""
+
+
+class OidcClient:
+    def __init__(self, app: Flask, settings: WebSettings) -> None:
+        self.settings = settings
+        self.oauth = OAuth(app)
+        self.provider = self.oauth.register(
+            name="portal",
+            client_id=settings.client_id,
+            client_secret=settings.client_secret,
+            server_metadata_url=f"{settings.issuer}/.well-known/openid-configuration",
+            client_kwargs={
+                "scope": settings.oidc_scope,
+                "code_challenge_method": "S256",
+                "default_timeout": 10,
+            },
+        )
+
+    def metadata(self) -> Mapping[str, Any]:
+        return self.provider.load_server_metadata()
+
+    def login_redirect(self) -> Response:
+        # authlib creates state, nonce and the PKCE verifier and keeps them in
+        # the (server-side) session until the callback.
+        return self.provider.authorize_redirect(self.settings.redirect_uri)
+
+    def finish_login(self) -> TokenSet:
+        """Exchange the code (state, PKCE and nonce checked) for a token set."""
+        token = self.provider.authorize_access_token()
+        id_claims = token.get("userinfo")
+        if not id_claims:
+            raise ValueError("the provider returned no verifiable ID token")
+        claims = dict(id_claims)
+        if not all(name in claims for name in ("roles", "company_roles")):
+            claims.update(self._userinfo(token["access_token"]))
+        return TokenSet.from_token_response(token, _portal_claims(claims))
+
+    def refresh(self, current: TokenSet) -> TokenSet:
+        if not current.refresh_token:
+            raise TokenRefreshFailed("no refresh token")
+        with self._session() as session:
+            try:
+                token = session.refresh_token(
+                    self.metadata()["token_endpoint"], refresh_token=current.refresh_token
+                )
+            except OAuthError as exc:
+                # invalid_grant & co.: the refresh token is spent, revoked or expired.
+                # Transport errors and 5xx propagate (requests exceptions): "unavailable".
+                raise TokenRefreshFailed(exc.error or "oauth error") from exc
+        claims = dict(current.claims)
+        # Rotation: the response carries the new refresh token; an omitted one
+        # means the provider kept the old one valid.
+        refreshed = TokenSet.from_token_response(
+            {
+                **token,
+                "refresh_token": token.get("refresh_token") or current.refresh_token,
+                "id_token": token.get("id_token") or current.id_token,
+            },
+            claims,
+            token_set_id=current.id,
+        )
+        return refreshed
+
+    def revoke(self, token_set: TokenSet) -> None:
+        """Revoke the refresh token at identity; logging out never fails on this."""
+        endpoint = self._metadata_or_empty().get("revocation_endpoint")
+        if not endpoint or not token_set.refresh_token:
+            return
+        try:
+            with self._session() as session:
+                session.revoke_token(endpoint, token_set.refresh_token, token_type_hint="refresh_token")  # noqa: S106 - a hint, not a secret
+        except Exception as exc:  # noqa: BLE001 - the local session ends anyway
+            log.warning("refresh token revocation failed: %s", type(exc).__name__)
+
+    def logout_url(self, token_set: TokenSet | None) -> str:
+        post_logout = f"{self.settings.public_url}/"
+        metadata = self._metadata_or_empty()
+        endpoint = metadata.get("end_session_endpoint") or f"{self.settings.issuer}/logout"
+        params = {"post_logout_redirect_uri": post_logout, "client_id": self.settings.client_id}
+        if token_set is not None and token_set.id_token:
+            params["id_token_hint"] = token_set.id_token
+        separator = "&" if "?" in endpoint else "?"
+        return f"{endpoint}{separator}{urlencode(params)}"
+
+    def _metadata_or_empty(self) -> Mapping[str, Any]:
+        try:
+            return self.metadata()
+        except Exception as exc:  # noqa: BLE001 - identity unreachable: fall back to defaults
+            log.warning("OIDC metadata unavailable: %s", type(exc).__name__)
+            return {}
+
+    def _userinfo(self, access_token: str) -> dict[str, Any]:
+        endpoint = self.metadata().get("userinfo_endpoint")
+        if not endpoint:
+            return {}
+        with self._session() as session:
+            response = session.get(
+                endpoint, headers={"Authorization": f"Bearer {access_token}"}, withhold_token=True
+            )
+            response.raise_for_status()
+            return dict(response.json())
+
+    def _session(self) -> OAuth2Session:
+        methods = self._metadata_or_empty().get("token_endpoint_auth_methods_supported") or []
+        method = "client_secret_basic" if not methods or "client_secret_basic" in methods else methods[0]
+        return OAuth2Session(
+            client_id=self.settings.client_id,
+            client_secret=self.settings.client_secret,
+            token_endpoint_auth_method=method,
+            revocation_endpoint_auth_method=method,
+            default_timeout=10,
+        )
+
+
+def _portal_claims(claims: Mapping[str, Any]) -> dict[str, Any]:
+    kept = {"sub": claims["sub"]}
+    kept.update({name: claims[name] for name in PORTAL_CLAIMS if name in claims})
+    return kept

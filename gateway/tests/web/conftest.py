@@ -1,0 +1,227 @@
+"""Fixtures of the web UI's unit tests: the app with a fake services client and signed-in users."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from gateway.web.app import create_app
+from gateway.web.config import WebSettings
+from gateway.web.services import (
+    Company,
+    Contract,
+    ContractPage,
+    Document,
+    NewContract,
+    Occupation,
+    PdfStream,
+    ServiceError,
+)
+from gateway.web.tokens import TokenSet, TokenStore
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+Handler = Callable[[Request], Response]
+
+CLAIMS: dict[str, dict[str, Any]] = {
+    "clerk": {"name": "Sabine Schreiber", "roles": ["chamber_clerk"], "company_roles": {}},
+    "company_admin": {"name": "Markus Muster", "roles": [], "company_roles": {"4711001": ["admin"]}},
+    "trainer": {"name": "Anna Ausbilder", "roles": [], "company_roles": {"4711001": ["trainer"]}},
+    "apprentice": {
+        "name": "Lena Lernwillig",
+        "roles": ["apprentice"],
+        "company_roles": {},
+        "apprentice_number": "20260001",
+    },
+    "examiner": {"name": "Peter Prüfer", "roles": ["examiner"], "company_roles": {}},
+}
+
+
+@dataclass
+class FakeServices:
+    """The services' APIs in memory, with the same methods as ``HttpServices``."""
+
+    companies_list: list[Company] = field(
+        default_factory=lambda: [Company("4711001", "Muster Maschinenbau GmbH")]
+    )
+    occupations_list: list[Occupation] = field(
+        default_factory=lambda: [Occupation("78100", "Industriekaufmann/Industriekauffrau")]
+    )
+    contract_list: list[Contract] = field(default_factory=list)
+    document_list: list[Document] = field(default_factory=list)
+    pdf: bytes = b"%PDF-1.7\n%fake\n"
+    # Set to make the next call of that method fail like the real client does.
+    failures: dict[str, ServiceError] = field(default_factory=dict)
+    registered: list[NewContract] = field(default_factory=list)
+    tokens_seen: list[str] = field(default_factory=list)
+    opened: list[str] = field(default_factory=list)
+
+    def _maybe_fail(self, name: str) -> None:
+        if name in self.failures:
+            raise self.failures[name]
+
+    def companies(self) -> Sequence[Company]:
+        self._maybe_fail("companies")
+        return list(self.companies_list)
+
+    def occupations(self) -> Sequence[Occupation]:
+        self._maybe_fail("occupations")
+        return list(self.occupations_list)
+
+    def contracts(self, *, page: int = 1) -> ContractPage:
+        self._maybe_fail("contracts")
+        return ContractPage(
+            items=list(self.contract_list), page=page, per_page=20, total=len(self.contract_list)
+        )
+
+    def register_contract(self, new: NewContract) -> Contract:
+        self._maybe_fail("register_contract")
+        self.registered.append(new)
+        contract = Contract(
+            contract_id=str(uuid.uuid4()),
+            contract_number=f"2026-{len(self.registered):06d}",
+            state="registered",
+            registered_on=date.today(),
+            start_date=new.start_date,
+            end_date=new.end_date,
+            occupation=next(o for o in self.occupations_list if o.code == new.occupation_code),
+            company=next(c for c in self.companies_list if c.company_number == new.company_number),
+            apprentice_name=f"{new.first_name} {new.last_name}",
+            apprentice_number=None,
+            account_state="none",
+        )
+        self.contract_list.append(contract)
+        return contract
+
+    def documents(self, *, unread: bool = False) -> Sequence[Document]:
+        self._maybe_fail("documents")
+        return [d for d in self.document_list if d.unread or not unread]
+
+    def document_content(self, document_id: str) -> PdfStream:
+        self._maybe_fail("document_content")
+        if document_id not in {d.document_id for d in self.document_list}:
+            raise ServiceError(404)
+        self.opened.append(document_id)
+        return PdfStream(
+            chunks=iter([self.pdf]), filename="eintragungsbestaetigung.pdf", length=str(len(self.pdf))
+        )
+
+
+@pytest.fixture
+def fake_services() -> FakeServices:
+    return FakeServices()
+
+
+@pytest.fixture
+def web_settings(tmp_path: Path) -> WebSettings:
+    return WebSettings.from_env(
+        {
+            "BP_PUBLIC_URL": "http://portal.test",
+            "WEB_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
+            "WEB_SECRET_KEY": "unit-test-secret",
+            "BP_DATA_DIR": str(tmp_path),
+        }
+    )
+
+
+@pytest.fixture
+def app(web_settings: WebSettings, fake_services: FakeServices) -> Flask:
+    def factory(access_token: str) -> FakeServices:
+        fake_services.tokens_seen.append(access_token)
+        return fake_services
+
+    return create_app(web_settings, services_factory=factory)
+
+
+@pytest.fixture
+def client(app: Flask) -> Iterator[FlaskClient]:
+    with app.test_client() as client:
+        yield client
+
+
+@pytest.fixture
+def login(app: Flask, client: FlaskClient) -> Callable[[str], TokenSet]:
+    """Sign the test client in as one of ``CLAIMS`` (as the OIDC callback would)."""
+
+    def sign_in(role: str) -> TokenSet:
+        claims = {"sub": str(uuid.uuid4()), "email": f"{role}@example.test", **CLAIMS[role]}
+        token_set = TokenSet(
+            id=uuid.uuid4().hex,
+            subject=claims["sub"],
+            access_token=f"access-{role}-{uuid.uuid4().hex}",
+            refresh_token=f"refresh-{uuid.uuid4().hex}",
+            id_token=None,
+            expires_at=time.time() + 3600,
+            claims=claims,
+        )
+        store: TokenStore = app.extensions["web.tokens"]
+        store.save(token_set)
+        with client.session_transaction() as session:
+            session["token_set"] = token_set.id
+            session["login_at"] = time.time()
+        return token_set
+
+    return sign_in
+
+
+@pytest.fixture
+def csrf_token() -> Callable[[str], str]:
+    """The CSRF token from a rendered form."""
+
+    def extract(html: str) -> str:
+        match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+            r'name="csrf_token" value="([^"]+)"', html
+        )
+        assert match, "no CSRF token in the page"
+        return match.group(1)
+
+    return extract
+
+
+@pytest.fixture
+def make_document() -> Callable[..., Document]:
+    def make(
+        *, title: str = "Eintragungsbestätigung", opened_at: datetime | None = None, **kwargs: Any
+    ) -> Document:
+        return Document(
+            document_id=kwargs.pop("document_id", str(uuid.uuid4())),
+            kind=kwargs.pop("kind", "registration_confirmation"),
+            title=title,
+            contract_id=kwargs.pop("contract_id", None),
+            issued_at=kwargs.pop("issued_at", datetime(2026, 11, 24, 9, 0, tzinfo=UTC)),
+            opened_at=opened_at,
+            **kwargs,
+        )
+
+    return make
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], str]]:
+    """Serve a request handler on a free port over real HTTP; returns its base URL."""
+    servers = []
+
+    def start(handler: Handler) -> str:
+        @Request.application
+        def app(request: Request) -> Response:
+            return handler(request)
+
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,689 @@
+"""The UI in Debian's Chromium against stand-ins for identity (OIDC) and the services' APIs.
+
+identity & co. are built in parallel, so this test brings small but real HTTP
+stand-ins: an OIDC provider that checks client credentials, PKCE (S256), the
+redirect URI and one-time codes and rotates refresh tokens, and APIs that
+validate the access tokens it signs. Every page is checked with axe-core at
+desktop and phone (375 px) width.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from chassis.testing.tokens import TestIssuer
+from flask import Flask, Response, abort, jsonify, redirect, request
+from gateway.web.app import create_app
+from gateway.web.config import WebSettings
+from joserfc import jwt
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from werkzeug.serving import BaseWSGIServer, make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+CLIENT_ID = "portal-web"
+CLIENT_SECRET = "browser-test-secret"
+PDF = b"%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+USERS: dict[str, dict[str, Any]] = {
+    "clerk": {"name": "Sabine Schreiber", "roles": ["chamber_clerk"], "company_roles": {}},
+    "company_admin": {"name": "Markus Muster", "roles": [], "company_roles": {"4711001": ["admin"]}},
+    "apprentice": {
+        "name": "Lena Lernwillig",
+        "roles": ["apprentice"],
+        "company_roles": {},
+        "apprentice_number": "20260001",
+    },
+}
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+class _Late:
+    """A WSGI app set after the server is bound (apps need their own URL)."""
+
+    app: Callable[..., Any] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        assert self.app is not None
+        return self.app(environ, start_response)
+
+
+@dataclass
+class Server:
+    server: BaseWSGIServer
+    holder: _Late
+    thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def serve(self, app: Callable[..., Any]) -> None:
+        self.holder.app = app
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def bind() -> Server:
+    holder = _Late()
+    return Server(make_server("127.0.0.1", 0, holder, threaded=True), holder)
+
+
+# -- the stand-in OIDC provider --------------------------------------------------------------------
+
+
+@dataclass
+class StandInProvider:
+    issuer: str
+    public_url: str
+    signer: TestIssuer = field(init=False)
+    login_as: str = "apprentice"
+    access_lifetime: int = 300
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grants: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    logouts: list[dict[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.signer = TestIssuer(issuer=self.issuer)
+
+    def claims(self, subject: str) -> dict[str, Any]:
+        return {"sub": subject, "email": f"{subject}@example.test", **USERS[subject]}
+
+    def tokens(self, subject: str, nonce: str | None) -> dict[str, Any]:
+        claims = self.claims(subject)
+        refresh_token = secrets.token_urlsafe(24)
+        self.refresh_tokens[refresh_token] = {"subject": subject, "active": True}
+        now = int(time.time())
+        id_claims = {"iss": self.issuer, "aud": CLIENT_ID, "iat": now, "exp": now + 300, **claims}
+        if nonce:
+            id_claims["nonce"] = nonce
+        id_token = jwt.encode({"alg": "RS256", "kid": self.signer.key.kid}, id_claims, self.signer.key)
+        access = self.signer.token(
+            subject, lifetime=self.access_lifetime, **{k: v for k, v in claims.items() if k != "sub"}
+        )
+        return {
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": self.access_lifetime,
+            "refresh_token": refresh_token,
+            "id_token": id_token,
+            "scope": "openid profile email",
+        }
+
+    def app(self) -> Flask:
+        app = Flask("standin-identity")
+        redirect_uri = f"{self.public_url}/oidc/callback"
+
+        def client_authenticated() -> bool:
+            expected = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+            return request.headers.get("Authorization") == f"Basic {expected}"
+
+        @app.get("/auth/.well-known/openid-configuration")
+        def discovery() -> Response:
+            return jsonify(
+                issuer=self.issuer,
+                authorization_endpoint=f"{self.issuer}/authorize",
+                token_endpoint=f"{self.issuer}/token",
+                revocation_endpoint=f"{self.issuer}/revoke",
+                end_session_endpoint=f"{self.issuer}/logout",
+                jwks_uri=f"{self.issuer}/jwks",
+                response_types_supported=["code"],
+                code_challenge_methods_supported=["S256"],
+                id_token_signing_alg_values_supported=["RS256"],
+                token_endpoint_auth_methods_supported=["client_secret_basic"],
+            )
+
+        @app.get("/auth/jwks")
+        def jwks() -> Response:
+            return jsonify(keys=[self.signer.key.as_dict(private=False)])
+
+        @app.get("/auth/authorize")
+        def authorize() -> Response:
+            args = request.args
+            if (
+                args.get("client_id") != CLIENT_ID
+                or args.get("redirect_uri") != redirect_uri
+                or args.get("response_type") != "code"
+                or args.get("code_challenge_method") != "S256"
+                or not args.get("code_challenge")
+                or not args.get("state")
+                or not args.get("nonce")
+                or "openid" not in args.get("scope", "").split()
+            ):
+                abort(400)
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = {
+                "subject": self.login_as,
+                "challenge": args["code_challenge"],
+                "nonce": args["nonce"],
+                "redirect_uri": args["redirect_uri"],
+            }
+            return redirect(f"{redirect_uri}?{urlencode({'code': code, 'state': args['state']})}")
+
+        @app.post("/auth/token")
+        def token() -> Response | tuple[Response, int]:
+            if not client_authenticated():
+                return jsonify(error="invalid_client"), 401
+            form = request.form
+            self.grants.append(form.get("grant_type", ""))
+            if form.get("grant_type") == "authorization_code":
+                grant = self.codes.pop(form.get("code", ""), None)  # one use only
+                verifier = form.get("code_verifier", "")
+                challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+                if grant is None or form.get("redirect_uri") != grant["redirect_uri"]:
+                    return jsonify(error="invalid_grant"), 400
+                if challenge.decode() != grant["challenge"]:
+                    return jsonify(error="invalid_grant", error_description="PKCE"), 400
+                return jsonify(self.tokens(grant["subject"], grant["nonce"]))
+            if form.get("grant_type") == "refresh_token":
+                held = self.refresh_tokens.get(form.get("refresh_token", ""))
+                if held is None or not held["active"]:
+                    return jsonify(error="invalid_grant"), 400
+                held["active"] = False  # rotation: a refresh token works once
+                return jsonify(self.tokens(held["subject"], None))
+            return jsonify(error="unsupported_grant_type"), 400
+
+        @app.post("/auth/revoke")
+        def revoke() -> tuple[str, int]:
+            if not client_authenticated():
+                return "", 401
+            token = request.form.get("token", "")
+            self.revoked.append(token)
+            if token in self.refresh_tokens:
+                self.refresh_tokens[token]["active"] = False
+            return "", 200
+
+        @app.get("/auth/logout")
+        def logout() -> Response:
+            self.logouts.append(dict(request.args))
+            target = request.args.get("post_logout_redirect_uri", "")
+            if not target.startswith(self.public_url):
+                abort(400)
+            return redirect(target)
+
+        return app
+
+
+# -- the stand-in APIs -------------------------------------------------------------------------
+
+
+def _contract(
+    number: str,
+    first: str,
+    last: str,
+    *,
+    apprentice_number: str | None,
+    account: str,
+    apprentice_opened: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "contract_number": number,
+        "state": "registered",
+        "registered_on": "2026-11-24",
+        "start_date": "2026-08-01",
+        "end_date": "2029-07-31",
+        "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
+        "company": {"company_number": "4711001", "name": "Muster Maschinenbau GmbH"},
+        "apprentice": {
+            "first_name": first,
+            "last_name": last,
+            "birth_date": "2008-05-17",
+            "email": f"{first.lower()}@example.test",
+            "apprentice_number": apprentice_number,
+            "account_state": account,
+            "account_activated_at": None,
+        },
+        "confirmation_opened_at": {"company": None, "apprentice": apprentice_opened},
+    }
+
+
+@dataclass
+class StandInApis:
+    validator: Any
+    contracts: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    tokens_seen: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        lena = _contract("2026-000042", "Lena", "Lernwillig", apprentice_number="20260001", account="active")
+        max_ = _contract(
+            "2026-000043",
+            "Max",
+            "Beispiel",
+            apprentice_number="20260002",
+            account="active",
+            apprentice_opened="2026-11-24T13:03:00+00:00",
+        )
+        self.contracts = [lena, max_]
+        self.documents = [
+            self._document(lena, "apprentice", "20260001"),
+            self._document(lena, "company", "4711001"),
+            self._document(max_, "company", "4711001"),
+        ]
+        self.tokens_seen.clear()
+
+    @staticmethod
+    def _document(contract: dict[str, Any], kind: str, owner: str) -> dict[str, Any]:
+        return {
+            "id": str(uuid.uuid4()),
+            "title": f"Eintragungsbestätigung {contract['contract_number']}",
+            "kind": "registration_confirmation",
+            "contract_id": contract["id"],
+            "recipient_kind": kind,
+            "owner": owner,
+            "issued_at": "2026-11-24T09:00:00+00:00",
+            "first_opened_at": None,
+            "opened": False,
+        }
+
+    def app(self) -> Flask:
+        app = Flask("standin-apis")
+
+        def principal() -> Any:
+            header = request.headers.get("Authorization", "")
+            if not header.startswith("Bearer "):
+                abort(401)
+            self.tokens_seen.append(header[7:])
+            try:
+                return self.validator.validate(header[7:])
+            except Exception:  # noqa: BLE001 - any invalid token is a 401 here
+                abort(401)
+
+        def owns(user: Any, document: dict[str, Any]) -> bool:
+            if document["recipient_kind"] == "apprentice":
+                return document["owner"] == user.apprentice_number
+            return document["owner"] in user.company_numbers
+
+        def page(items: list[dict[str, Any]]) -> Response:
+            return jsonify(items=items, total=len(items), page=1, per_page=20)
+
+        @app.get("/api/training/companies")
+        def companies() -> Response:
+            principal()
+            return page(
+                [{"company_number": "4711001", "name": "Muster Maschinenbau GmbH", "email": "a@b.example"}]
+            )
+
+        @app.get("/api/training/occupations")
+        def occupations() -> Response:
+            principal()
+            return jsonify(items=[{"code": "78100", "title": "Industriekaufmann/Industriekauffrau"}])
+
+        @app.get("/api/training/contracts")
+        def contracts() -> Response:
+            user = principal()
+            if user.has_role("chamber_clerk"):
+                return page(self.contracts)
+            return page([c for c in self.contracts if c["company"]["company_number"] in user.company_numbers])
+
+        @app.post("/api/training/contracts")
+        def register() -> tuple[Response, int]:
+            if not principal().has_role("chamber_clerk"):
+                abort(403)
+            body = request.get_json()
+            apprentice = body["apprentice"]
+            start = date.fromisoformat(body["start_date"])
+            born = date.fromisoformat(apprentice["birth_date"])
+            if (start.year - born.year) - ((start.month, start.day) < (born.month, born.day)) < 15:
+                problem = {
+                    "type": "https://bildungsportal.example/problems/validation-error",
+                    "title": "Validation failed",
+                    "status": 422,
+                    "errors": [
+                        {
+                            "pointer": "#/apprentice/birth_date",
+                            "detail": "The apprentice must be at least 15 years old at the start.",
+                        }
+                    ],
+                }
+                return jsonify(problem), 422
+            contract = _contract(
+                f"2026-{len(self.contracts) + 100:06d}",
+                apprentice["first_name"],
+                apprentice["last_name"],
+                apprentice_number=None,
+                account="none",
+            )
+            contract.update(start_date=body["start_date"], end_date=body["end_date"])
+            self.contracts.append(contract)
+            return jsonify(contract), 201
+
+        @app.get("/api/documents/documents")
+        def documents() -> Response:
+            user = principal()
+            mine = [d for d in self.documents if owns(user, d)]
+            if request.args.get("unread") == "true":
+                mine = [d for d in mine if not d["opened"]]
+            return jsonify([{k: v for k, v in d.items() if k != "owner"} for d in mine])
+
+        @app.get("/api/documents/documents/<document_id>/content")
+        def content(document_id: str) -> Response:
+            user = principal()
+            document = next((d for d in self.documents if d["id"] == document_id), None)
+            if document is None or not owns(user, document):
+                abort(404)
+            if not document["opened"]:
+                document.update(opened=True, first_opened_at=datetime.now(UTC).isoformat())
+            return Response(
+                PDF,
+                mimetype="application/pdf",
+                headers={"Content-Disposition": 'inline; filename="eintragungsbestaetigung.pdf"'},
+            )
+
+        return app
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Portal:
+    url: str
+    provider: StandInProvider
+    apis: StandInApis
+    mail_dir: Path
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    root = tmp_path_factory.mktemp("portal")
+    web, identity, apis_server = bind(), bind(), bind()
+    provider = StandInProvider(issuer=f"{identity.url}/auth", public_url=web.url)
+    apis = StandInApis(validator=provider.signer.validator())
+    mail_dir = root / "mails"
+    mail_dir.mkdir()
+    settings = WebSettings.from_env(
+        {
+            "BP_PUBLIC_URL": web.url,
+            "BP_ISSUER": provider.issuer,
+            "BP_WEB_CLIENT_ID": CLIENT_ID,
+            "BP_WEB_CLIENT_SECRET": CLIENT_SECRET,
+            "BP_API_BASE_URL": apis_server.url,
+            "WEB_DATABASE_URL": f"sqlite:///{root / 'web.db'}",
+            "WEB_SECRET_KEY": "browser-test-secret-key",
+            "BP_MAIL_SINK_DIR": str(mail_dir),
+            "BP_DATA_DIR": str(root),
+        }
+    )
+    identity.serve(provider.app())
+    apis_server.serve(apis.app())
+    web.serve(create_app(settings))
+    try:
+        yield Portal(web.url, provider, apis, mail_dir)
+    finally:
+        for server in (web, identity, apis_server):
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=[(1280, 900), (375, 740)], ids=["desktop", "375px"])
+def page(request: pytest.FixtureRequest, browser: Browser, portal: Portal) -> Iterator[Page]:
+    portal.apis.reset()
+    portal.provider.access_lifetime = 300
+    width, height = request.param
+    context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def axe() -> Axe:
+    return Axe()
+
+
+@pytest.fixture
+def accessible(axe: Axe) -> Callable[[Page], None]:
+    def check(page: Page) -> None:
+        results = axe.run(page)
+        assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+        # Nothing may overflow sideways at phone width.
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        if overflow > 0:
+            culprits = page.evaluate(
+                "[...document.querySelectorAll('body *')].filter(e => e.scrollWidth > e.clientWidth + 1 ||"
+                " e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '.'"
+                " + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth + ' ' + Math.round(e.getBoundingClientRect().right))"
+            )
+            pytest.fail(f"{page.url} scrolls sideways by {overflow}px: {culprits}")
+
+    return check
+
+
+def sign_in(page: Page, portal: Portal, who: str) -> None:
+    portal.provider.login_as = who
+    page.goto(portal.url + "/")
+    page.get_by_role("main").get_by_role("link", name="Anmelden").click()
+    expect(page.get_by_role("heading", level=1, name="Übersicht")).to_be_visible()
+
+
+# -- tests -------------------------------------------------------------------------------------
+
+
+def test_login_runs_the_code_flow_and_keeps_tokens_on_the_server(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    page.goto(portal.url + "/")
+    expect(page.get_by_role("heading", level=1, name="Willkommen im Bildungsportal")).to_be_visible()
+    accessible(page)
+    # A session exists before login (it holds state, nonce and PKCE verifier) ...
+    page.context.request.get(portal.url + "/anmelden", max_redirects=0)
+    (before,) = page.context.cookies()
+
+    sign_in(page, portal, "apprentice")
+
+    assert page.url == portal.url + "/"
+    assert portal.provider.grants[-1] == "authorization_code"
+    cookies = page.context.cookies()
+    assert [c["name"] for c in cookies] == ["bp_session"]
+    (cookie,) = cookies
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert cookie["value"] != before["value"]  # ... and login gives it a new id
+    assert "eyJ" not in cookie["value"]  # no token (JWT) in the browser
+    expect(page.get_by_role("navigation", name="Hauptnavigation")).to_be_visible()
+    accessible(page)
+
+
+def test_apprentice_sees_the_notice_and_opens_the_pdf(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "apprentice")
+    notice = page.get_by_role("status").filter(
+        has_text="Es liegen neue oder noch nicht gelesene Dokumente vor."
+    )
+    expect(notice).to_be_visible()
+    navigation = page.get_by_role("navigation", name="Hauptnavigation")
+    expect(navigation.get_by_role("link")).to_have_text(["Übersicht", "Dokumente", "Postfach (Entwicklung)"])
+
+    notice.get_by_role("link", name="Dokumente anzeigen").click()
+    expect(page.get_by_role("heading", level=1, name="Dokumente")).to_be_visible()
+    expect(navigation.get_by_role("link", name="Dokumente")).to_have_attribute("aria-current", "page")
+    table = page.get_by_role("table", name="Ihre Dokumente")
+    expect(table.get_by_role("row")).to_have_count(2)
+    expect(table.get_by_text("Neu", exact=True)).to_be_visible()
+    accessible(page)
+
+    link = table.get_by_role("link", name="Eintragungsbestätigung 2026-000042 öffnen (PDF)")
+    response = page.context.request.get(portal.url + link.get_attribute("href"))
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("inline")
+    assert response.body() == PDF
+
+    page.reload()
+    expect(table.get_by_text("Gelesen", exact=True)).to_be_visible()
+    expect(table).to_contain_text("geöffnet am")
+    page.get_by_role("link", name="Übersicht").click()
+    expect(page.get_by_text("Es liegen neue oder noch nicht gelesene Dokumente vor.")).to_have_count(0)
+
+
+def test_clerk_registers_a_contract_with_german_validation(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "clerk")
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Ausbildungsvertrag eintragen"
+    ).click()
+    expect(page.get_by_role("heading", level=1, name="Ausbildungsvertrag eintragen")).to_be_visible()
+    accessible(page)
+
+    page.get_by_label("Ausbildungsbetrieb").select_option("4711001")
+    page.get_by_label("Vorname").fill("Jonas")
+    page.get_by_label("Geburtsdatum").fill("2015-03-14")  # too young: the service says so
+    page.get_by_label("E-Mail-Adresse").fill("jonas@example.test")
+    page.get_by_label("Ausbildungsberuf").select_option("78100")
+    page.get_by_label("Beginn der Ausbildung").fill("2026-08-01")
+    page.get_by_label("Ende der Ausbildung").fill("2029-07-31")
+    page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
+
+    # The missing last name is caught by the form itself ...
+    last_name = page.get_by_label("Nachname")
+    expect(last_name).to_have_attribute("aria-invalid", "true")
+    expect(last_name).to_have_accessible_description("Fehler: Bitte füllen Sie das Feld „Nachname“ aus.")
+    expect(page.get_by_role("alert")).to_contain_text("Bitte korrigieren Sie Ihre Angaben")
+    accessible(page)
+
+    # ... the apprentice's age by training-records (a 422 problem), shown at the field in German.
+    last_name.fill("Neumann")
+    page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
+    birth_date = page.get_by_label("Geburtsdatum")
+    expect(birth_date).to_have_attribute("aria-invalid", "true")
+    expect(birth_date).to_have_accessible_description(
+        "Format: TT.MM.JJJJ Fehler: Das Geburtsdatum muss in der Vergangenheit liegen und plausibel sein."
+    )
+    expect(page.get_by_label("Nachname")).to_have_value("Neumann")
+    accessible(page)
+
+    birth_date.fill("2008-03-14")
+    page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
+    expect(
+        page.get_by_role("status").filter(has_text="Das Ausbildungsverhältnis wurde eingetragen.")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Ausbildungsverhältnisse")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text="Jonas Neumann")
+    expect(row).to_contain_text("eingetragen")
+    expect(row).to_contain_text("01.08.2026")
+    expect(row).to_contain_text("31.07.2029")
+    accessible(page)
+
+
+def test_company_sees_when_the_confirmation_was_opened(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "company_admin")
+    expect(page.get_by_role("status").filter(has_text="noch nicht gelesene Dokumente")).to_be_visible()
+    navigation = page.get_by_role("navigation", name="Hauptnavigation")
+    expect(navigation.get_by_role("link")).to_have_text(
+        ["Übersicht", "Ausbildungsverhältnisse", "Profil – Dokumente", "Postfach (Entwicklung)"]
+    )
+    navigation.get_by_role("link", name="Ausbildungsverhältnisse").click()
+    table = page.get_by_role("table", name="Ausbildungsverhältnisse")
+    max_row = table.get_by_role("row").filter(has_text="Max Beispiel")
+    expect(max_row).to_contain_text("Auszubildende/r: geöffnet am 24.11.2026 um 14:03 Uhr")
+    expect(max_row).to_contain_text("Betrieb: noch nicht geöffnet")
+    accessible(page)
+
+    link = max_row.get_by_role("link", name="Eintragungsbestätigung öffnen für Max Beispiel (PDF)")
+    response = page.context.request.get(portal.url + link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+
+    navigation.get_by_role("link", name="Profil – Dokumente").click()
+    expect(page.get_by_role("heading", level=1, name="Profil – Dokumente")).to_be_visible()
+    expect(page.get_by_role("table", name="Ihre Dokumente").get_by_role("row")).to_have_count(3)
+    accessible(page)
+
+
+def test_expired_access_tokens_are_refreshed_with_rotation(page: Page, portal: Portal) -> None:
+    portal.provider.access_lifetime = 20  # within the refresh margin: every request refreshes
+    sign_in(page, portal, "company_admin")
+    page.get_by_role("link", name="Ausbildungsverhältnisse").first.click()
+    expect(page.get_by_role("heading", level=1, name="Ausbildungsverhältnisse")).to_be_visible()
+    assert portal.provider.grants.count("refresh_token") >= 1
+    # Each refresh used the newest refresh token; an old one would have failed and logged us out.
+    expect(page.get_by_role("button", name="Abmelden")).to_be_visible()
+    used = [t for t, held in portal.provider.refresh_tokens.items() if not held["active"]]
+    assert len(used) >= 1
+
+
+def test_logout_revokes_and_ends_the_session_at_identity(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "apprentice")
+    revoked_before = len(portal.provider.revoked)
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_role("heading", level=1, name="Willkommen im Bildungsportal")).to_be_visible()
+    assert len(portal.provider.revoked) == revoked_before + 1
+    assert portal.provider.logouts[-1]["client_id"] == CLIENT_ID
+    assert portal.provider.logouts[-1]["id_token_hint"]
+    accessible(page)
+    # The server forgot the session: pages want a new login.
+    response = page.context.request.get(portal.url + "/dokumente", max_redirects=0)
+    assert response.status == 302 and response.headers["location"] == "/anmelden"
+
+
+def test_error_pages_and_the_development_mailbox(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    message = EmailMessage()
+    message["From"] = "portal@ihk.example"
+    message["To"] = "azubi@demo.example"
+    message["Subject"] = "Neues Dokument im Bildungsportal"
+    message["Date"] = "Tue, 24 Nov 2026 13:03:00 +0000"
+    message.set_content("Guten Tag,\nin Ihrem Bildungsportal liegt ein neues Dokument für Sie bereit.")
+    (portal.mail_dir / "20261124T130300000000Z-abcdef12.eml").write_bytes(bytes(message))
+
+    page.goto(portal.url + "/gibt-es-nicht")
+    expect(page.get_by_role("heading", level=1, name="Seite nicht gefunden")).to_be_visible()
+    accessible(page)
+
+    sign_in(page, portal, "apprentice")
+    page.goto(portal.url + "/ausbildungsverhaeltnisse")
+    expect(page.get_by_role("heading", level=1, name="Kein Zugriff")).to_be_visible()
+    accessible(page)
+
+    page.get_by_role("link", name="Postfach (Entwicklung)").click()
+    table = page.get_by_role("table", name="Empfangene E-Mails, neueste zuerst")
+    expect(table).to_contain_text("24.11.2026 um 14:03 Uhr")
+    accessible(page)
+    table.get_by_role("link", name="Neues Dokument im Bildungsportal").click()
+    expect(page.get_by_role("heading", level=1, name="Neues Dokument im Bildungsportal")).to_be_visible()
+    expect(page.get_by_text("liegt ein neues Dokument für Sie bereit")).to_be_visible()
+    accessible(page)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+from chassis.auth import Principal
+from gateway.web.navigation import navigation
+
+
+def principal(**claims: object) -> Principal:
+    return Principal.from_claims({"sub": "s-1", **claims})
+
+
+def labels(user: Principal | None, mailbox: bool = False) -> list[str]:
+    return [item.label for item in navigation(user, mailbox=mailbox)]
+
+
+def test_anonymous_visitors_get_no_navigation() -> None:
+    assert labels(None) == []
+
+
+def test_the_development_mailbox_is_listed_only_when_configured() -> None:
+    assert labels(None, mailbox=True) == ["Postfach (Entwicklung)"]
+    assert "Postfach (Entwicklung)" not in labels(principal(roles=["chamber_clerk"]))
+
+
+@pytest.mark.parametrize("role", ["chamber_clerk", "chamber_admin"])
+def test_chamber_staff_list_and_register_contracts(role: str) -> None:
+    assert labels(principal(roles=[role])) == [
+        "Übersicht",
+        "Ausbildungsverhältnisse",
+        "Ausbildungsvertrag eintragen",
+    ]
+
+
+@pytest.mark.parametrize("company_role", ["admin", "manager", "trainer"])
+def test_company_users_see_contracts_and_profile_documents(company_role: str) -> None:
+    user = principal(company_roles={"4711001": [company_role]})
+    assert labels(user) == ["Übersicht", "Ausbildungsverhältnisse", "Profil – Dokumente"]
+
+
+def test_apprentices_see_their_documents_only() -> None:
+    user = principal(roles=["apprentice"], apprentice_number="20260001")
+    assert labels(user) == ["Übersicht", "Dokumente"]
+
+
+def test_roles_without_pages_get_no_placeholder_entries() -> None:
+    # Examiners have no pages yet: no "Prüfungstermine" placeholder.
+    assert labels(principal(roles=["examiner"])) == ["Übersicht"]

@@ -1,0 +1,119 @@
+"""The HTTP client of the services' APIs against a real (stand-in) HTTP server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from typing import Any
+
+import pytest
+import requests
+from gateway.web.services import UNAVAILABLE, HttpServices, ServiceError
+from werkzeug.wrappers import Request, Response
+
+
+def client(base_url: str, timeout: float = 5.0) -> HttpServices:
+    return HttpServices(base_url, "token-123", http=requests.Session(), timeout=timeout, request_id="req-1")
+
+
+def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    return Response(json.dumps(body), status=status, mimetype=mimetype)
+
+
+def test_requests_carry_the_token_and_request_id_and_parse_pages(serve) -> None:
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        item = {
+            "id": "c-1",
+            "contract_number": "2026-000001",
+            "state": "registered",
+            "start_date": "2026-08-01",
+            "end_date": "2029-07-31",
+            "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
+            "company": {"company_number": "4711001", "name": "Muster"},
+            "apprentice": {"first_name": "Lena", "last_name": "Lernwillig", "account_state": "active"},
+            "confirmation_opened_at": {"company": None, "apprentice": "2026-11-24T13:03:00+00:00"},
+        }
+        return json_response({"items": [item], "total": 41, "page": 2, "per_page": 20})
+
+    page = client(serve(handler)).contracts(page=2)
+    (request,) = seen
+    assert request.path == "/api/training/contracts"
+    assert request.args["page"] == "2"
+    assert request.headers["Authorization"] == "Bearer token-123"
+    assert request.headers["X-Request-ID"] == "req-1"
+    assert page.pages == 3
+    (contract,) = page.items
+    assert contract.apprentice_name == "Lena Lernwillig"
+    assert contract.account_state == "active"
+    assert contract.apprentice_opened_at is not None and contract.apprentice_opened_at.hour == 13
+
+
+def test_a_problem_document_is_kept_for_the_field_mapping(serve) -> None:
+    problem = {
+        "status": 422,
+        "errors": [{"pointer": "#/apprentice/email", "detail": "Not a valid email address."}],
+    }
+    base = serve(lambda _request: json_response(problem, 422, "application/problem+json"))
+    with pytest.raises(ServiceError) as caught:
+        client(base).occupations()
+    assert caught.value.status == 422
+    assert caught.value.field_errors == problem["errors"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors_become_the_german_unavailable_message(serve, status: int) -> None:
+    base = serve(lambda _request: Response("boom", status=status))
+    with pytest.raises(ServiceError) as caught:
+        client(base).occupations()
+    assert caught.value.message == UNAVAILABLE
+
+
+def test_an_unreachable_service_is_unavailable() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nobody listens there
+    with pytest.raises(ServiceError) as caught:
+        client(f"http://127.0.0.1:{port}").occupations()
+    assert caught.value.status == 503
+    assert caught.value.message == UNAVAILABLE
+
+
+def test_a_slow_service_times_out_as_unavailable(serve) -> None:
+    release = threading.Event()
+
+    def slow(_request: Request) -> Response:
+        release.wait(5)
+        return json_response({"items": []})
+
+    base = serve(slow)
+    try:
+        with pytest.raises(ServiceError) as caught:
+            client(base, timeout=0.3).occupations()
+        assert caught.value.status == 503
+    finally:
+        release.set()
+
+
+def test_a_body_that_is_not_json_is_a_bad_gateway(serve) -> None:
+    base = serve(lambda _request: Response("<html>", mimetype="text/html"))
+    with pytest.raises(ServiceError) as caught:
+        client(base).occupations()
+    assert caught.value.status == 502
+
+
+def test_pdf_content_is_streamed_with_a_safe_file_name(serve) -> None:
+    def pdf(_request: Request) -> Response:
+        return Response(
+            b"%PDF-1.7 test",
+            mimetype="application/pdf",
+            headers={"Content-Disposition": 'inline; filename="../../etc/Eintragung 2026.pdf"'},
+        )
+
+    stream = client(serve(pdf)).document_content("00000000-0000-4000-8000-000000000001")
+    assert b"".join(stream.chunks) == b"%PDF-1.7 test"
+    assert stream.filename == "Eintragung-2026.pdf"
+    stream.close()
