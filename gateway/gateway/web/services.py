@@ -155,6 +155,8 @@ class Services(Protocol):
     def contracts(self, *, page: int = 1) -> ContractPage: ...
     def register_contract(self, new: NewContract) -> Contract: ...
     def documents(self, *, unread: bool = False) -> Sequence[Document]: ...
+    def contract(self, contract_id: str) -> Contract: ...
+    def contract_documents(self, contract_id: str) -> Sequence[Document]: ...
     def document_content(self, document_id: str) -> PdfStream: ...
 
 
@@ -210,6 +212,13 @@ class HttpServices:
         # documents answers at most 500 at a time; a person or company has far fewer.
         params = {"limit": "500", **({"unread": "true"} if unread else {})}
         return [_document(item) for item in _items(self._get_json("/api/documents/documents", params))]
+
+    def contract(self, contract_id: str) -> Contract:
+        return _contract(self._get_json(f"/api/training/contracts/{uuid.UUID(contract_id)}"))
+
+    def contract_documents(self, contract_id: str) -> list[Document]:
+        path = f"/api/documents/contracts/{uuid.UUID(contract_id)}/documents"
+        return [_document(item) for item in _items(self._get_json(path))]
 
     def document_content(self, document_id: str) -> PdfStream:
         path = f"/api/documents/documents/{uuid.UUID(document_id)}/content"

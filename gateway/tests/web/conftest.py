@@ -107,6 +107,18 @@ class FakeServices:
         self._maybe_fail("documents")
         return [d for d in self.document_list if d.unread or not unread]
 
+    def contract(self, contract_id: str) -> Contract:
+        self._maybe_fail("contract")
+        for contract in self.contract_list:
+            if contract.contract_id == contract_id:
+                return contract
+        raise ServiceError(404)
+
+    def contract_documents(self, contract_id: str) -> Sequence[Document]:
+        self._maybe_fail("contract_documents")
+        self.contract(contract_id)
+        return [d for d in self.document_list if d.contract_id == contract_id]
+
     def document_content(self, document_id: str) -> PdfStream:
         self._maybe_fail("document_content")
         if document_id not in {d.document_id for d in self.document_list}:
@@ -186,6 +198,28 @@ def csrf_token() -> Callable[[str], str]:
         return match.group(1)
 
     return extract
+
+
+@pytest.fixture
+def make_contract() -> Callable[..., Contract]:
+    def make(**overrides: object) -> Contract:
+        values: dict[str, object] = {
+            "contract_id": "c0ffee00-0000-4000-8000-000000000001",
+            "contract_number": "2026-000001",
+            "state": "registered",
+            "registered_on": date(2026, 11, 24),
+            "start_date": date(2026, 8, 1),
+            "end_date": date(2029, 7, 31),
+            "occupation": Occupation("78100", "Industriekaufmann/Industriekauffrau"),
+            "company": Company("4711001", "Muster Maschinenbau GmbH"),
+            "apprentice_name": "Lena Lernwillig",
+            "apprentice_number": "20260001",
+            "account_state": "prepared",
+        }
+        values.update(overrides)
+        return Contract(**values)  # type: ignore[arg-type]
+
+    return make
 
 
 @pytest.fixture

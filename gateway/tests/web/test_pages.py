@@ -5,27 +5,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from gateway.web.services import Company, Contract, Occupation, ServiceError
+from gateway.web.services import ServiceError
 
 NOTICE = "Es liegen neue oder noch nicht gelesene Dokumente vor."
-
-
-def contract(**overrides: object) -> Contract:
-    values: dict[str, object] = {
-        "contract_id": "c0ffee00-0000-4000-8000-000000000001",
-        "contract_number": "2026-000001",
-        "state": "registered",
-        "registered_on": date(2026, 11, 24),
-        "start_date": date(2026, 8, 1),
-        "end_date": date(2029, 7, 31),
-        "occupation": Occupation("78100", "Industriekaufmann/Industriekauffrau"),
-        "company": Company("4711001", "Muster Maschinenbau GmbH"),
-        "apprentice_name": "Lena Lernwillig",
-        "apprentice_number": "20260001",
-        "account_state": "prepared",
-    }
-    values.update(overrides)
-    return Contract(**values)  # type: ignore[arg-type]
 
 
 def valid_form(token: str, **overrides: str) -> dict[str, str]:
@@ -102,9 +84,9 @@ def test_pages_call_the_services_with_the_users_access_token(client, login, fake
 
 
 def test_the_company_list_shows_when_the_confirmation_was_opened(
-    client, login, fake_services, make_document
+    client, login, fake_services, make_document, make_contract
 ) -> None:
-    item = contract(apprentice_opened_at=datetime(2026, 11, 24, 13, 3, tzinfo=UTC))
+    item = make_contract(apprentice_opened_at=datetime(2026, 11, 24, 13, 3, tzinfo=UTC))
     fake_services.contract_list = [item]
     document = make_document(contract_id=item.contract_id)
     fake_services.document_list = [document]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
@@ -9,6 +11,7 @@ from gateway.web.auth import current_user, require
 from gateway.web.field_errors import map_problem_errors
 from gateway.web.forms import CONTRACT_POINTER_ALIASES, ContractForm
 from gateway.web.navigation import is_clerk, is_company_user
+from gateway.web.progress import progress_steps
 from gateway.web.services import Document, ServiceError
 from gateway.web.views.common import services
 
@@ -41,6 +44,33 @@ def index() -> str:
         confirmations=confirmations,
         company_view=company_view,
         highlight=request.args.get("neu"),
+    )
+
+
+@bp.get("/<uuid:contract_id>")
+@require(lambda user: is_clerk(user) or is_company_user(user))
+def detail(contract_id: uuid.UUID) -> str:
+    """One contract with the progress of its downstream steps and its documents.
+
+    The chamber opens the apprentice's copy here to print it for the post; the
+    company sees whether and when each copy was opened.
+    """
+    api = services()
+    contract = api.contract(str(contract_id))
+    documents = sorted(api.contract_documents(str(contract_id)), key=lambda d: d.recipient_kind != "company")
+    steps = progress_steps(contract, documents)
+    # The chamber may open every copy (it prints the apprentice's for the post);
+    # a company only its own. documents enforces the same rule on its side.
+    user = current_user()
+    openable = {d.document_id for d in documents if is_clerk(user) or d.recipient_kind == "company"}
+    return render_template(
+        "web/contract.html",
+        page_title=f"Ausbildungsverhältnis {contract.contract_number}",
+        contract=contract,
+        documents=documents,
+        steps=steps,
+        openable=openable,
+        in_progress=not all(step.done for step in steps),
     )
 
 

@@ -1,0 +1,66 @@
+"""The contract page: progress of the downstream steps and who may open which copy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def test_progress_shows_what_is_still_running(client, login, fake_services, make_contract) -> None:
+    item = make_contract(apprentice_number=None)
+    fake_services.contract_list = [item]
+    login("clerk")
+    html = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").get_data(as_text=True)
+    assert "Ausbildungsverhältnis eingetragen: <strong>erledigt</strong>" in " ".join(html.split())
+    assert "in Bearbeitung" in html
+    assert 'data-refresh-seconds="2"' in html
+    assert "Noch keine digitale Eintragungsbestätigung" in html
+
+
+def test_the_chamber_may_open_both_copies(client, login, fake_services, make_document, make_contract) -> None:
+    item = make_contract()
+    fake_services.contract_list = [item]
+    company_copy = make_document(contract_id=item.contract_id, recipient_kind="company")
+    apprentice_copy = make_document(
+        contract_id=item.contract_id,
+        recipient_kind="apprentice",
+        opened_at=datetime(2026, 11, 24, 13, 3, tzinfo=UTC),
+    )
+    fake_services.document_list = [apprentice_copy, company_copy]
+    login("clerk")
+    html = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").get_data(as_text=True)
+    assert f'href="/dokumente/{company_copy.document_id}"' in html
+    assert f'href="/dokumente/{apprentice_copy.document_id}"' in html
+    assert html.index("Ausfertigung für den Ausbildungsbetrieb") < html.index(
+        "Ausfertigung für Auszubildende"
+    )
+    assert "geöffnet am 24.11.2026 um 14:03 Uhr" in html
+    assert "data-refresh-seconds" not in html
+
+
+def test_a_company_may_open_only_its_own_copy(
+    client, login, fake_services, make_document, make_contract
+) -> None:
+    item = make_contract()
+    fake_services.contract_list = [item]
+    company_copy = make_document(contract_id=item.contract_id, recipient_kind="company")
+    apprentice_copy = make_document(contract_id=item.contract_id, recipient_kind="apprentice")
+    fake_services.document_list = [company_copy, apprentice_copy]
+    login("company_admin")
+    html = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").get_data(as_text=True)
+    assert f'href="/dokumente/{company_copy.document_id}"' in html
+    assert f'href="/dokumente/{apprentice_copy.document_id}"' not in html
+    assert "Ausfertigung für Auszubildende" in html
+
+
+def test_unknown_or_foreign_contracts_are_a_german_404(client, login, fake_services, make_contract) -> None:
+    login("company_admin")
+    response = client.get("/ausbildungsverhaeltnisse/00000000-0000-4000-8000-00000000dead")
+    assert response.status_code == 404
+    assert "nicht gefunden" in response.get_data(as_text=True).lower()
+
+
+def test_apprentices_may_not_open_contract_pages(client, login, fake_services, make_contract) -> None:
+    item = make_contract()
+    fake_services.contract_list = [item]
+    login("apprentice")
+    assert client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").status_code == 403
