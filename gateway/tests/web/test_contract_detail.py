@@ -64,3 +64,17 @@ def test_apprentices_may_not_open_contract_pages(client, login, fake_services, m
     fake_services.contract_list = [item]
     login("apprentice")
     assert client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").status_code == 403
+
+
+def test_a_contract_documents_has_not_heard_of_yet_shows_progress(
+    client, login, fake_services, make_contract
+) -> None:
+    from gateway.web.services import ServiceError
+
+    item = make_contract()
+    fake_services.contract_list = [item]
+    fake_services.failures["contract_documents"] = ServiceError(404)
+    login("clerk")
+    response = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}")
+    assert response.status_code == 200
+    assert "in Bearbeitung" in response.get_data(as_text=True)

@@ -57,7 +57,14 @@ def detail(contract_id: uuid.UUID) -> str:
     """
     api = services()
     contract = api.contract(str(contract_id))
-    documents = sorted(api.contract_documents(str(contract_id)), key=lambda d: d.recipient_kind != "company")
+    try:
+        found = api.contract_documents(str(contract_id))
+    except ServiceError as error:
+        if error.status != 404:
+            raise
+        # documents learns of a contract from its event, a moment after training-records.
+        found = []
+    documents = sorted(found, key=lambda d: d.recipient_kind != "company")
     steps = progress_steps(contract, documents)
     # The chamber may open every copy (it prints the apprentice's for the post);
     # a company only its own. documents enforces the same rule on its side.

@@ -1,0 +1,91 @@
+"""The end-to-end tier: the whole portal in distributed mode on this host.
+
+gunicorn per service, each service's worker (relay + consumer) and the mailer,
+RabbitMQ, one fresh PostgreSQL database per service, nginx at the edge, a real
+SMTP server (aiosmtpd) receiving the mails, and Debian's Chromium driven by
+Playwright. Nothing is faked; a missing piece fails the run.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from chassis.testing.smtp import CollectingHandler, smtp_server
+from playwright.sync_api import Browser, Playwright, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Portal:
+    base_url: str
+    mailbox: CollectingHandler
+    portal: object
+
+
+@pytest.fixture(scope="session")
+def portal(
+    postgres_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Portal]:
+    from gateway.distributed import run_distributed
+
+    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
+        pytest.fail("nginx is not installed (make test installs it)", pytrace=False)
+    namespace = f"e2e{uuid.uuid4().hex[:8]}"
+    services = ("web", "identity", "training-records", "exams", "documents", "notifications")
+    with (
+        smtp_server() as (smtp_host, smtp_port, mailbox),
+        run_distributed(
+            env_overrides={
+                "BP_EXCHANGE": f"{namespace}.events",
+                "BP_QUEUE_PREFIX": f"{namespace}.",
+                "BP_LOG_JSON": "1",
+            },
+            data_dir=tmp_path_factory.mktemp("portal"),
+            edge_port=free_port(),
+            ports={service: free_port() for service in services},
+            postgres_url=postgres_admin_url,
+            amqp_url=amqp_url,
+            database_prefix=f"{namespace}_",
+            smtp=(smtp_host, smtp_port),
+            gunicorn_workers=1,
+            drop_databases_on_exit=True,
+            delete_topology_on_exit=True,
+        ) as running,
+    ):
+        yield Portal(running.base_url, mailbox, running)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing (make test installs Debian's chromium)", pytrace=False)
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()

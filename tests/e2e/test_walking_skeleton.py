@@ -1,0 +1,210 @@
+"""The walking skeleton's flow, clicked through in Chromium against the distributed portal.
+
+1. The chamber clerk registers a training contract ("eingetragen").
+2. identity prepares the apprentice's account (Azubinummer + activation code).
+3. documents issues the Eintragungsbestätigung for company and apprentice.
+4. notifications e-mails both over SMTP (no code in any mail).
+5. The apprentice activates the account and logs in through OIDC (code + PKCE S256).
+6. The apprentice sees the unread-documents notice and opens the PDF; the company
+   sees under "Ausbildungsverhältnisse" that and when it was opened.
+Every page visited is checked with axe-core (WCAG 2.1 AA) at desktop and phone width.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from chassis.demo import DEMO_COMPANY, demo_account
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pypdf import PdfReader
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 375, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+axe = Axe()
+
+
+def check_accessibility(page: Page) -> None:
+    """No axe-core violations, at desktop and at phone width."""
+    for viewport in (DESKTOP, PHONE):
+        page.set_viewport_size(viewport)
+        results = axe.run(page, options=AXE_OPTIONS)
+        assert results.violations_count == 0, (
+            f"{page.url} @ {viewport['width']}px:\n{results.generate_report()}"
+        )
+    page.set_viewport_size(DESKTOP)
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not reached within {timeout}s")
+
+
+def log_in(context: BrowserContext, base_url: str, login: str, password: str) -> Page:
+    page = context.new_page()
+    page.goto(base_url + "/")
+    check_accessibility(page)
+    page.get_by_role("link", name="Anmelden").first.click()
+    expect(page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label(re.compile("Benutzername")).fill(login)
+    page.get_by_label("Passwort", exact=True).fill(password)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
+    return page
+
+
+def log_out(page: Page) -> None:
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_role("link", name="Anmelden").first).to_be_visible()
+
+
+def pdf_text(context: BrowserContext, url: str) -> str:
+    response = context.request.get(url)
+    assert response.status == 200, response.status
+    assert response.headers["content-type"].startswith("application/pdf")
+    body = response.body()
+    assert body.startswith(b"%PDF")
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+def test_contract_to_opened_confirmation(portal, browser: Browser) -> None:  # type: ignore[no-untyped-def]
+    base = portal.base_url
+    suffix = uuid.uuid4().hex[:6]
+    apprentice_email = f"jonas.{suffix}@example.org"
+
+    # 1. The chamber clerk registers the contract.
+    clerk = demo_account("clerk")
+    clerk_context = browser.new_context(viewport=DESKTOP)
+    page = log_in(clerk_context, base, clerk.login, clerk.password)
+    check_accessibility(page)
+    page.get_by_role("link", name="Ausbildungsverhältnisse").first.click()
+    expect(page.get_by_role("heading", name="Ausbildungsverhältnisse")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("main").get_by_role("link", name="Ausbildungsvertrag eintragen").click()
+    expect(page.get_by_role("heading", name="Ausbildungsvertrag eintragen")).to_be_visible()
+    check_accessibility(page)
+
+    # Bad input first: a German message at the field, nothing registered.
+    page.get_by_label("Ausbildungsbetrieb").select_option(DEMO_COMPANY["company_number"])
+    page.get_by_label("Vorname").fill("Jonas")
+    page.get_by_label("Nachname").fill(f"Neumann-{suffix}")
+    page.get_by_label("Geburtsdatum").fill("2008-03-14")
+    page.get_by_label("E-Mail-Adresse").fill(apprentice_email)
+    page.get_by_label("Ausbildungsberuf").select_option("13100")
+    page.get_by_label("Beginn der Ausbildung").fill("2026-09-01")
+    page.get_by_label("Ende der Ausbildung").fill("2026-08-01")
+    page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
+    expect(page.locator(".field-error").first).to_be_visible()
+    check_accessibility(page)
+
+    page.get_by_label("Ende der Ausbildung").fill("2029-08-31")
+    page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
+    expect(page.get_by_text("Das Ausbildungsverhältnis wurde eingetragen.")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=f"Neumann-{suffix}")
+    expect(row).to_contain_text("eingetragen")
+    check_accessibility(page)
+
+    # 2./3. Account prepared and confirmations issued: the clerk's contract page shows the
+    # progress and then both documents; the chamber prints the apprentice's for the post.
+    row.get_by_role("link", name=re.compile("Details")).click()
+    expect(page.get_by_role("heading", name=re.compile("Ausbildungsverhältnis"))).to_be_visible()
+
+    def both_documents_issued() -> bool:
+        page.reload()
+        return page.get_by_role("link", name=re.compile("Ausfertigung für Auszubildende")).count() == 1 and (
+            page.get_by_role("link", name=re.compile("Ausfertigung für den Ausbildungsbetrieb")).count() == 1
+        )
+
+    wait_until(both_documents_issued, what="both Eintragungsbestätigungen")
+    check_accessibility(page)
+    apprentice_copy = page.get_by_role("link", name=re.compile("Ausfertigung für Auszubildende"))
+    text = pdf_text(clerk_context, base + apprentice_copy.get_attribute("href"))
+    assert "Eintragungsbestätigung" in text and f"Neumann-{suffix}" in text
+    apprentice_number = re.search(r"Azubinummer\s*:?\s*(\d{8})", text).group(1)
+    activation_code = re.search(r"Aktivierungscode\s*:?\s*([A-Z0-9][A-Z0-9 -]{6,}[A-Z0-9])", text).group(1)
+    log_out(page)
+    clerk_context.close()
+
+    # 4. Both e-mails arrived over SMTP, without any code in them.
+    mails = portal.mailbox.wait_for(2, timeout=60)
+    recipients = {str(m["To"]) for m in mails}
+    assert any(apprentice_email in r for r in recipients)
+    assert any(DEMO_COMPANY["email"] in r for r in recipients)
+    for mail in mails:
+        assert "Dokument" in str(mail["Subject"])
+        raw = mail.as_string()
+        assert activation_code not in raw and activation_code.replace("-", "") not in raw
+
+    # 5. The apprentice activates the account and logs in through OIDC.
+    apprentice_context = browser.new_context(viewport=DESKTOP)
+    page = apprentice_context.new_page()
+    page.goto(base + "/auth/activate")
+    expect(page.get_by_role("heading", name="Account aktivieren")).to_be_visible()
+    check_accessibility(page)
+    password = f"Sicheres-Passwort-{suffix}!"
+    page.get_by_label("Azubinummer").fill(apprentice_number)
+    page.get_by_label("Aktivierungscode").fill(activation_code)
+    page.get_by_label("Neues Passwort", exact=True).fill(password)
+    page.get_by_label("Neues Passwort wiederholen").fill(password)
+    page.get_by_role("button", name="Account aktivieren").click()
+    expect(page.get_by_role("status").or_(page.get_by_role("heading", name="Anmelden")).first).to_be_visible()
+
+    page = log_in(apprentice_context, base, apprentice_number, password)
+    # 6. The notice about unread documents, then the document itself.
+    expect(page.get_by_text("Es liegen neue oder noch nicht gelesene Dokumente vor.")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name="Dokumente", exact=True).first.click()
+    expect(page.get_by_role("heading", name="Dokumente")).to_be_visible()
+    check_accessibility(page)
+    link = page.get_by_role("link", name=re.compile("öffnen \\(PDF\\)"))
+    expect(link).to_have_count(1)
+    text = pdf_text(apprentice_context, base + link.get_attribute("href"))
+    assert apprentice_number in text
+    page.reload()
+    expect(page.get_by_text("Gelesen")).to_be_visible()
+    log_out(page)
+    apprentice_context.close()
+
+    # The company sees that, and when, the apprentice opened it.
+    admin = demo_account("company_admin")
+    company_context = browser.new_context(viewport=DESKTOP)
+    page = log_in(company_context, base, admin.login, admin.password)
+    page.get_by_role("link", name="Ausbildungsverhältnisse").first.click()
+    row = page.get_by_role("row").filter(has_text=f"Neumann-{suffix}")
+
+    def receipt_shown() -> bool:
+        page.reload()
+        return "Auszubildende/r: geöffnet am" in (row.text_content() or "")
+
+    wait_until(receipt_shown, what="the apprentice's read receipt on the company's list")
+    assert re.search(
+        r"Auszubildende/r: geöffnet am \d\d\.\d\d\.\d{4} um \d\d:\d\d Uhr", row.text_content() or ""
+    )
+    check_accessibility(page)
+    company_context.close()
+
+    # A used activation code is refused with a clear German message.
+    again = browser.new_context(viewport=DESKTOP)
+    page = again.new_page()
+    page.goto(base + "/auth/activate")
+    page.get_by_label("Azubinummer").fill(apprentice_number)
+    page.get_by_label("Aktivierungscode").fill(activation_code)
+    page.get_by_label("Neues Passwort", exact=True).fill(password + "x")
+    page.get_by_label("Neues Passwort wiederholen").fill(password + "x")
+    page.get_by_role("button", name="Account aktivieren").click()
+    expect(page.get_by_role("alert")).to_contain_text("bereits")
+    again.close()
