@@ -1,0 +1,119 @@
+"""`make bench`: the edge and event-relay benchmarks, each against its reference in the same run.
+
+Prints a table and writes bench/results/<UTC timestamp>.json and bench/results/latest.json.
+Needs PostgreSQL and RabbitMQ (BENCH_DATABASE_URL / BENCH_AMQP_URL, default the local
+ones), nginx and wrk. BENCH_QUICK=1 runs shorter rounds (a smoke run, not a measurement).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bench_edge
+import bench_relay
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def table(edge: dict[str, Any], relay: dict[str, Any]) -> str:
+    rows = [
+        ("benchmark", "measured", "reference", "ratio", "target", "ok"),
+        (
+            "edge throughput (req/s)",
+            f"{edge['edge']['rps']:.0f} nginx",
+            f"{edge['direct']['rps']:.0f} direct",
+            f"{edge['ratio']:.2f}",
+            ">= 0.85",
+            "yes" if edge["passed"] else "NO",
+        ),
+        (
+            "edge latency p50/p99 (ms)",
+            f"{edge['edge']['p50_ms']:.2f}/{edge['edge']['p99_ms']:.2f}",
+            f"{edge['direct']['p50_ms']:.2f}/{edge['direct']['p99_ms']:.2f}",
+            "",
+            "",
+            "",
+        ),
+        (
+            "relay throughput (events/s)",
+            f"{relay['relay']['rps']:.0f} relay",
+            f"{relay['raw']['rps']:.0f} raw pika",
+            f"{relay['throughput_ratio']:.2f}",
+            ">= 0.70",
+            "yes" if relay["throughput_ratio"] >= bench_relay.TARGET_THROUGHPUT else "NO",
+        ),
+        (
+            "latency p50/p95/p99 (ms)",
+            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} commit->handled".format(**relay["relay"]),
+            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} pika hop".format(**relay["raw"]),
+            f"{relay['p99_latency_ratio']:.2f} ({relay['pooled_p99_latency_ratio']:.2f} pooled)",
+            "p99 <= 3x",
+            "yes" if relay["p99_latency_ratio"] <= bench_relay.TARGET_LATENCY else "NO",
+        ),
+        (
+            "  commit->delivered (ms)",
+            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} relay part".format(**relay["relay_delivered"]),
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    amqp_url = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    # The relay first: it is the one sensitive to PostgreSQL's checkpoints, which the edge
+    # benchmark's database set-up and tear-down cause.
+    print("relay benchmark (OutboxRelay vs raw pika) …", flush=True)
+    relay = bench_relay.run(
+        admin_url,
+        amqp_url,
+        rounds=1 if quick else 5,
+        count=300 if quick else 1000,
+        latency_count=100 if quick else 400,
+    )
+    print("edge benchmark (nginx vs direct) …", flush=True)
+    edge = bench_edge.run(admin_url, rounds=2 if quick else 4, seconds=3 if quick else 8)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = {
+        "timestamp": stamp,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "quick": quick,
+        "edge": edge,
+        "relay": relay,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(report, indent=2) + "\n"
+    (RESULTS / f"{stamp}.json").write_text(text)
+    (RESULTS / "latest.json").write_text(text)
+    print()
+    print(table(edge, relay))
+    print(f"\nresults: {RESULTS / (stamp + '.json')}")
+    if not edge["clean"]:
+        print(
+            "edge benchmark saw non-2xx responses or socket errors: the numbers are not valid",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,169 @@
+"""The one route table of the edge (DESIGN §2 rule 6).
+
+Both run modes are generated from it: the nginx configuration of the
+distributed mode (``gateway.nginx``) and the WSGI dispatcher of the embedded
+mode (``gateway.embedded``). Ports and database names follow
+docs/service-conventions.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class RateClass(StrEnum):
+    """How the edge limits the request rate of a route.
+
+    ``STANDARD`` routes carry no per-client request limit: the browser UI calls
+    the APIs server-side, so every user shares one client address, and a
+    per-address limit would throttle them all. The services authenticate every
+    call themselves. ``CREDENTIALS`` limits form posts per client address, for
+    the paths where passwords and activation codes can be guessed.
+    """
+
+    STANDARD = "standard"
+    CREDENTIALS = "credentials"
+
+
+@dataclass(frozen=True)
+class Route:
+    prefix: str  # the public path prefix; stripped before the request reaches the service
+    service: str  # the service's name (settings, env prefix, compose service)
+    package: str  # the Python package with bootstrap() and entrypoints.app:create_app()
+    port: int  # where the service listens in distributed mode
+    rate_class: RateClass = RateClass.STANDARD
+    body_limit: str = "2m"  # nginx size syntax; services also cap bodies (chassis: 2 MiB)
+
+    @property
+    def strips_prefix(self) -> bool:
+        return self.prefix != "/"
+
+    @property
+    def upstream(self) -> str:
+        return "bp_" + self.service.replace("-", "_")
+
+    @property
+    def has_api_docs(self) -> bool:
+        return self.prefix.startswith("/api/")
+
+
+@dataclass(frozen=True)
+class LimitedPath:
+    """A path inside a route whose form posts are rate-limited."""
+
+    path: str
+    rate_class: RateClass = RateClass.CREDENTIALS
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    zone: str
+    rate: str
+    burst: int
+
+
+WEB = Route("/", "web", "gateway.web", 8100)
+
+ROUTES: tuple[Route, ...] = (
+    # identity serves its OIDC endpoints and login pages under /auth (the issuer
+    # is <public>/auth) and its REST API under /api/identity.
+    Route("/auth", "identity", "identity", 8101),
+    Route("/api/identity", "identity", "identity", 8101),
+    Route("/api/training", "training-records", "training_records", 8102),
+    Route("/api/exams", "exams", "exams", 8103),
+    # Documents accepts uploads (the chamber's import, attachments); larger bodies.
+    Route("/api/documents", "documents", "documents", 8104, body_limit="10m"),
+    Route("/api/notifications", "notifications", "notifications", 8105),
+    WEB,
+)
+
+# Login, password reset and account activation: where guessing would pay off.
+LIMITED_PATHS: tuple[LimitedPath, ...] = (
+    LimitedPath("/auth/login"),
+    LimitedPath("/auth/activate"),
+    LimitedPath("/auth/password"),
+)
+
+RATE_LIMITS: dict[RateClass, RateLimit] = {
+    RateClass.CREDENTIALS: RateLimit(zone="bp_credentials", rate="10r/m", burst=5),
+}
+
+EDGE_PORT = 8080
+
+
+def services() -> dict[str, Route]:
+    """One route per service (the first one wins for services mounted twice)."""
+    found: dict[str, Route] = {}
+    for route in ROUTES:
+        found.setdefault(route.service, route)
+    return found
+
+
+def backend_services() -> dict[str, Route]:
+    """The five backend services, without the browser UI."""
+    return {name: route for name, route in services().items() if route is not WEB}
+
+
+def database_name(service: str, prefix: str = "bp_") -> str:
+    """``training-records`` -> ``bp_training_records``."""
+    return prefix + service.replace("-", "_")
+
+
+def route_for(path: str) -> Route:
+    """The route a request path belongs to: the longest matching prefix."""
+    matches = [
+        route
+        for route in ROUTES
+        if route.strips_prefix and (path == route.prefix or path.startswith(route.prefix + "/"))
+    ]
+    return max(matches, key=lambda route: len(route.prefix), default=WEB)
+
+
+def is_docs_path(path: str) -> bool:
+    """The browsable API page of a service (and its assets): ``/api/<service>/docs…``."""
+    route = route_for(path)
+    return route.has_api_docs and path.startswith(route.prefix + "/docs")
+
+
+# Headers the edge owns: the apps' own copies are dropped so none appears twice.
+EDGE_OWNED_HEADERS = (
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+    "Cross-Origin-Opener-Policy",
+)
+
+
+def security_headers(*, relaxed_for_docs: bool = False) -> dict[str, str]:
+    """The security headers the edge adds to every response.
+
+    The pages are server-rendered without inline scripts or styles, so the CSP
+    allows only same-origin resources. The API's Swagger page (flask-smorest)
+    bootstraps itself with inline script and style, so it alone gets a relaxed
+    policy.
+    """
+    inline = " 'unsafe-inline'" if relaxed_for_docs else ""
+    csp = "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self'{inline}",
+            f"style-src 'self'{inline}",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
