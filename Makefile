@@ -6,7 +6,8 @@ VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 # -P: never import from the working directory (./gateway would shadow the gateway package).
 RUN_PY := $(PY) -P
-PROJECTS := shared $(sort $(dir $(wildcard services/*/pyproject.toml))) gateway
+# tests/ holds the tiers that span projects: system tests (event catalogue) and the e2e flow.
+PROJECTS := shared $(sort $(dir $(wildcard services/*/pyproject.toml))) gateway tests
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
 export TEST_DATABASE_URL TEST_AMQP_URL
@@ -28,13 +29,14 @@ infra:
 	@./scripts/ensure-infra.sh
 
 system-packages:
-	@./scripts/ensure-system-packages.sh nginx chromium
+	@./scripts/ensure-system-packages.sh nginx chromium pdf
 
 run: bootstrap
+	@./scripts/ensure-system-packages.sh pdf
 	$(RUN_PY) -m gateway.embedded
 
 run-distributed: bootstrap infra
-	@./scripts/ensure-system-packages.sh nginx
+	@./scripts/ensure-system-packages.sh nginx pdf
 	$(RUN_PY) -m gateway.distributed run
 
 nginx-config: bootstrap

@@ -47,8 +47,7 @@ def service_cli(
         if consume and runtime.handlers:
             c = runtime.consumer()
             threads.append(threading.Thread(target=c.run_until, args=(stop,), name="consumer"))
-        for worker_name, loop in runtime.background_workers.items():
-            threads.append(threading.Thread(target=loop, args=(stop,), name=worker_name))
+
         for t in threads:
             t.start()
         click.echo(f"{runtime.name}: worker running ({', '.join(t.name for t in threads)})")

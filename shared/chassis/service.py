@@ -47,9 +47,6 @@ class ServiceRuntime:
     app_builder: Callable[[ServiceRuntime], Flask]
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     token_validator: TokenValidator | None = None
-    # Further loops a service runs beside relay and consumer (e.g. the mail
-    # sender); each is called with the stop event and returns when it is set.
-    background_workers: dict[str, Callable[[threading.Event], None]] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -114,12 +111,6 @@ class ServiceRuntime:
             threads.append(
                 threading.Thread(
                     target=_named(lambda: consumer.run_until(stop)), name=f"{self.name}-consumer", daemon=True
-                )
-            )
-        for worker_name, worker in self.background_workers.items():
-            threads.append(
-                threading.Thread(
-                    target=_named(lambda w=worker: w(stop)), name=f"{self.name}-{worker_name}", daemon=True
                 )
             )
         for thread in threads:

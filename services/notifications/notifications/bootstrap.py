@@ -18,7 +18,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
     from notifications.entrypoints.app import build_app
-    from notifications.entrypoints.mailer import start_mail_sender
 
     settings = settings or config.settings()
     runtime = build_runtime(
@@ -42,7 +41,6 @@ def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
     runtime.uow_factory = uow_factory
     runtime.extras[config.MAIL_SETTINGS] = config.MailSettings.from_extra(settings.extra)
     runtime.extras[config.MAIL_WAKEUP] = mail_wakeup
-    runtime.extras[config.BACKGROUND_WORKERS] = [start_mail_sender]
     return runtime
 
 

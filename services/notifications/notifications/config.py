@@ -16,9 +16,6 @@ DEFAULT_MAIL_FROM = "Bildungsportal der IHK <noreply@bildungsportal.example>"
 # Keys of ``ServiceRuntime.extras`` that bootstrap fills.
 MAIL_SETTINGS = "mail_settings"
 MAIL_WAKEUP = "mail_wakeup"
-# Background workers beyond the chassis' relay and consumer, each
-# ``start(runtime, stop) -> threading.Thread``; every runner must start them.
-BACKGROUND_WORKERS = "background_workers"
 
 
 def settings() -> ServiceSettings:
