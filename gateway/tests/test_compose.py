@@ -115,6 +115,14 @@ def test_identity_registers_the_web_client_before_the_portal_starts(compose: dic
     assert services["web"]["depends_on"]["identity"]["condition"] == "service_healthy"
 
 
+def test_the_web_ui_reaches_identity_inside_the_network(compose: dict[str, Any]) -> None:
+    # The public issuer (localhost:8080) is the browser's; inside its container the
+    # web UI must reach identity's back-channel endpoints by the compose host name.
+    env = environment(compose["services"]["web"])
+    identity_port = next(route.port for route in ROUTES if route.service == "identity")
+    assert env["BP_OIDC_INTERNAL_URL"] == f"http://identity:{identity_port}"
+
+
 def test_notifications_mailer_sends_to_the_mail_sink(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert services["notifications-mailer"]["command"] == ["bp-notifications", "mailer"]

@@ -53,6 +53,7 @@ def portal(
         pytest.fail("nginx is not installed (make test installs it)", pytrace=False)
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
     services = ("web", "identity", "training-records", "exams", "documents", "notifications")
+    ports = {service: free_port() for service in services}
     with (
         smtp_server() as (smtp_host, smtp_port, mailbox),
         run_distributed(
@@ -60,10 +61,12 @@ def portal(
                 "BP_EXCHANGE": f"{namespace}.events",
                 "BP_QUEUE_PREFIX": f"{namespace}.",
                 "BP_LOG_JSON": "1",
+                # As in containers: the web UI's back channel goes to identity directly.
+                "BP_OIDC_INTERNAL_URL": f"http://127.0.0.1:{ports['identity']}",
             },
             data_dir=tmp_path_factory.mktemp("portal"),
             edge_port=free_port(),
-            ports={service: free_port() for service in services},
+            ports=ports,
             postgres_url=postgres_admin_url,
             amqp_url=amqp_url,
             database_prefix=f"{namespace}_",

@@ -22,6 +22,9 @@ class WebSettings:
     mail_sink_dir: Path | None
     behind_proxy: bool
     api_timeout: float = 10.0
+    # Where this server reaches identity itself when the public issuer URL is not
+    # reachable from inside (containers): discovery, token, userinfo, revocation, JWKS.
+    oidc_internal_url: str | None = None
     oidc_scope: str = "openid profile email"
 
     @property
@@ -49,4 +52,5 @@ class WebSettings:
             mail_sink_dir=Path(sink) if sink else None,
             behind_proxy=env_bool(env, "BP_BEHIND_PROXY", False),
             api_timeout=env_float(env, "WEB_API_TIMEOUT", 10.0),
+            oidc_internal_url=(env.get("BP_OIDC_INTERNAL_URL") or "").rstrip("/") or None,
         )

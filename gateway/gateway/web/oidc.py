@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
+from authlib.integrations.flask_client.apps import FlaskOAuth2App
 from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask
 from werkzeug.wrappers import Response
@@ -28,6 +29,39 @@ log = logging.getLogger(__name__)
 PORTAL_CLAIMS = ("name", "email", "roles", "company_roles", "apprentice_number")
 
 
+# Endpoints this server calls itself; the browser-facing ones (authorization,
+# end session) keep their public URLs.
+BACK_CHANNEL_ENDPOINTS = ("token_endpoint", "userinfo_endpoint", "revocation_endpoint", "jwks_uri")
+
+
+def back_channel_metadata(metadata: Mapping[str, Any], issuer: str, internal_url: str) -> dict[str, Any]:
+    """The provider's metadata with its back-channel endpoints moved to the internal URL."""
+    rewritten = dict(metadata)
+    for key in BACK_CHANNEL_ENDPOINTS:
+        value = metadata.get(key)
+        if isinstance(value, str) and value.startswith(issuer + "/"):
+            rewritten[key] = internal_url + value[len(issuer) :]
+    return rewritten
+
+
+class _PortalOAuthApp(FlaskOAuth2App):
+    """authlib's Flask client, reaching identity over an internal URL where one is set."""
+
+    internal_url: str | None = None
+    public_issuer: str = ""
+
+    def load_server_metadata(self) -> dict[str, Any]:
+        fresh = "_loaded_at" not in self.server_metadata
+        metadata = super().load_server_metadata()
+        if fresh and self.internal_url and "_loaded_at" in metadata:
+            metadata.update(back_channel_metadata(metadata, self.public_issuer, self.internal_url))
+        return metadata
+
+
+class _PortalOAuth(OAuth):
+    oauth2_client_cls = _PortalOAuthApp
+
+
 class TokenRefreshFailed(Exception):
     """The refresh token is no longer accepted: the user must log in again."""
 
@@ -35,18 +69,21 @@ class TokenRefreshFailed(Exception):
 class OidcClient:
     def __init__(self, app: Flask, settings: WebSettings) -> None:
         self.settings = settings
-        self.oauth = OAuth(app)
+        self.oauth = _PortalOAuth(app)
+        discovery_base = settings.oidc_internal_url or settings.issuer
         self.provider = self.oauth.register(
             name="portal",
             client_id=settings.client_id,
             client_secret=settings.client_secret,
-            server_metadata_url=f"{settings.issuer}/.well-known/openid-configuration",
+            server_metadata_url=f"{discovery_base}/.well-known/openid-configuration",
             client_kwargs={
                 "scope": settings.oidc_scope,
                 "code_challenge_method": "S256",
                 "default_timeout": 10,
             },
         )
+        self.provider.internal_url = settings.oidc_internal_url
+        self.provider.public_issuer = settings.issuer
 
     def metadata(self) -> Mapping[str, Any]:
         return self.provider.load_server_metadata()

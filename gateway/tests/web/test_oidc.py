@@ -133,3 +133,27 @@ def test_logout_still_works_when_identity_is_down() -> None:
     oidc = OidcClient(Flask(__name__), settings)
     oidc.revoke(current())  # logs, never raises
     assert oidc.logout_url(None).startswith("http://127.0.0.1:9/auth/logout?post_logout_redirect_uri=")
+
+
+def test_back_channel_endpoints_move_to_the_internal_url() -> None:
+    from gateway.web.oidc import back_channel_metadata
+
+    issuer = "http://localhost:8080/auth"
+    metadata = {
+        "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
+        "end_session_endpoint": f"{issuer}/logout",
+        "token_endpoint": f"{issuer}/token",
+        "userinfo_endpoint": f"{issuer}/userinfo",
+        "revocation_endpoint": f"{issuer}/revoke",
+        "jwks_uri": f"{issuer}/jwks",
+    }
+    moved = back_channel_metadata(metadata, issuer, "http://identity:8101")
+    assert moved["token_endpoint"] == "http://identity:8101/token"
+    assert moved["jwks_uri"] == "http://identity:8101/jwks"
+    assert moved["userinfo_endpoint"] == "http://identity:8101/userinfo"
+    assert moved["revocation_endpoint"] == "http://identity:8101/revoke"
+    # What the browser visits, and what the ID token must name, stay public.
+    assert moved["authorization_endpoint"] == f"{issuer}/authorize"
+    assert moved["end_session_endpoint"] == f"{issuer}/logout"
+    assert moved["issuer"] == issuer
