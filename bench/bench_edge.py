@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from chassis.testing.infrastructure import fresh_database
-from chassis.testing.tokens import TestIssuer
-from gateway.routes import services
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from chassis.testing.infrastructure import fresh_database
+from chassis.testing.tokens import TestIssuer
 from gateway import nginx, processes
+from gateway.routes import services
 
 WRK = os.environ.get("BENCH_WRK", "/usr/bin/wrk")
 LUA = Path(__file__).with_name("wrk_auth.lua")

@@ -29,6 +29,7 @@ from typing import Any
 
 import pika
 import sqlalchemy as sa
+
 from chassis.db import make_engine, make_session_factory, normalise_url
 from chassis.events.bus import EventBus
 from chassis.events.consumer import EventConsumer, IncomingEvent

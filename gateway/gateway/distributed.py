@@ -31,9 +31,9 @@ from typing import Any
 
 import requests
 import sqlalchemy as sa
+
 from chassis.config import env_prefix
 from chassis.db import normalise_url
-
 from gateway import nginx, processes
 from gateway.processes import ManagedProcess
 from gateway.routes import EDGE_PORT, ROUTES, WEB, Route, backend_services, database_name

@@ -24,11 +24,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from chassis.config import env_bool
-from chassis.logging import configure_logging
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from chassis.config import env_bool
+from chassis.logging import configure_logging
 from gateway.routes import EDGE_OWNED_HEADERS, EDGE_PORT, ROUTES, WEB, Route, is_docs_path, security_headers
 
 log = logging.getLogger(__name__)

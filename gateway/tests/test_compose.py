@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from chassis.config import env_prefix
-from gateway.routes import ROUTES, WEB, Route, backend_services, database_name
 
+from chassis.config import env_prefix
 from gateway import nginx
+from gateway.routes import ROUTES, WEB, Route, backend_services, database_name
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICE_ROUTES = list(backend_services().values())

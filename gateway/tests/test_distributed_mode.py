@@ -11,12 +11,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 import sqlalchemy as sa
+
 from chassis.db import normalise_url
 from chassis.testing.smtp import smtp_server
+from gateway import processes
 from gateway.distributed import DistributedPortal, run_distributed
 from gateway.routes import ROUTES, security_headers
-
-from gateway import processes
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
-from gateway.routes import ROUTES, Route, security_headers
 from werkzeug.test import Client
 
 from gateway import embedded
+from gateway.routes import ROUTES, Route, security_headers
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from chassis.testing.tokens import TestIssuer
-from gateway.routes import ROUTES
 
+from chassis.testing.tokens import TestIssuer
 from gateway import processes
+from gateway.routes import ROUTES
 
 
 @dataclass

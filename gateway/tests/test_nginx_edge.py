@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 import requests
-from gateway.routes import ROUTES, security_headers
 
 from gateway import nginx, processes
+from gateway.routes import ROUTES, security_headers
 
 
 @dataclass

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+
+from gateway import nginx
 from gateway.routes import (
     LIMITED_PATHS,
     RATE_LIMITS,
@@ -15,8 +17,6 @@ from gateway.routes import (
     is_docs_path,
     route_for,
 )
-
-from gateway import nginx
 
 # docs/service-conventions.md, "Ports and databases of the distributed mode".
 CONVENTIONS = {

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from chassis.testing.smtp import CollectingHandler, smtp_server
 from playwright.sync_api import Browser, Playwright, sync_playwright
+
+from chassis.testing.smtp import CollectingHandler, smtp_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

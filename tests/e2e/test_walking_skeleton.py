@@ -20,9 +20,10 @@ from collections.abc import Callable
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from chassis.demo import DEMO_COMPANY, demo_account
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pypdf import PdfReader
+
+from chassis.demo import DEMO_COMPANY, demo_account
 
 pytestmark = pytest.mark.e2e
 

@@ -7,6 +7,7 @@ import importlib
 from pathlib import Path
 
 import pytest
+
 from chassis.events.catalogue import CATALOGUE, consumed_by, produced_by, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]

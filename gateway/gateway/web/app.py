@@ -9,12 +9,12 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
-from chassis.ui import register_ui
 from flask import Flask, g, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from chassis.ui import register_ui
 from gateway.web import auth, errors, formatting
 from gateway.web.config import WebSettings
 from gateway.web.navigation import navigation

@@ -15,10 +15,10 @@ from typing import Any, TypeVar
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from chassis.auth import Principal
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
+from chassis.auth import Principal
 from gateway.web.oidc import OidcClient, TokenRefreshFailed
 from gateway.web.services import ServiceError
 from gateway.web.tokens import TokenSet, TokenStore

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chassis.db import make_engine, normalise_url
 from sqlalchemy import (
     JSON,
     Column,
@@ -24,6 +23,8 @@ from sqlalchemy import (
     Text,
     make_url,
 )
+
+from chassis.db import make_engine, normalise_url
 
 metadata = MetaData()
 

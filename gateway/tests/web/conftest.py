@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
 from gateway.web.app import create_app
 from gateway.web.config import WebSettings
 from gateway.web.services import (
@@ -28,8 +31,6 @@ from gateway.web.services import (
     ServiceError,
 )
 from gateway.web.tokens import TokenSet, TokenStore
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 Handler = Callable[[Request], Response]
 

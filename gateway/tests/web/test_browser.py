@@ -25,13 +25,14 @@ from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from chassis.testing.tokens import TestIssuer
 from flask import Flask, Response, abort, jsonify, redirect, request
-from gateway.web.app import create_app
-from gateway.web.config import WebSettings
 from joserfc import jwt
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from chassis.testing.tokens import TestIssuer
+from gateway.web.app import create_app
+from gateway.web.config import WebSettings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

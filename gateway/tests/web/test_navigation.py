@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from chassis.auth import Principal
 from gateway.web.navigation import navigation
 

@@ -10,10 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from flask import Flask
+from werkzeug.wrappers import Request, Response
+
 from gateway.web.config import WebSettings
 from gateway.web.oidc import OidcClient, TokenRefreshFailed
 from gateway.web.tokens import TokenSet
-from werkzeug.wrappers import Request, Response
 
 
 def current(refresh: str | None = "r-1") -> TokenSet:

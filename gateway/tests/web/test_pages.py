@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from flask.testing import FlaskClient
+
 from gateway.web.services import ServiceError
 
 NOTICE = "Es liegen neue oder noch nicht gelesene Dokumente vor."

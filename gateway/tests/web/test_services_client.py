@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 import requests
-from gateway.web.services import UNAVAILABLE, HttpServices, ServiceError
 from werkzeug.wrappers import Request, Response
+
+from gateway.web.services import UNAVAILABLE, HttpServices, ServiceError
 
 
 def client(base_url: str, timeout: float = 5.0) -> HttpServices:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, session
+from sqlalchemy import Engine, func, select
+
 from gateway.web.oidc import TokenRefreshFailed
 from gateway.web.sessions import SqlSessionInterface
 from gateway.web.store import create_schema, create_store_engine, sessions
 from gateway.web.tokens import TokenSet, TokenStore
-from sqlalchemy import Engine, func, select
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

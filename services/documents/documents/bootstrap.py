@@ -9,7 +9,6 @@ from pathlib import Path
 from chassis import demo
 from chassis.config import ServiceSettings, data_dir
 from chassis.service import ServiceRuntime, build_runtime
-
 from documents import config
 from documents.adapters import orm
 from documents.adapters.pdf import WeasyPrintRenderer

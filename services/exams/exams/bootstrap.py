@@ -7,7 +7,6 @@ from pathlib import Path
 from chassis.config import ServiceSettings
 from chassis.demo import DEMO_COMPANY, DEMO_CONTRACT, OCCUPATIONS
 from chassis.service import ServiceRuntime, build_runtime
-
 from exams import config
 from exams.adapters import orm
 from exams.domain.model import RegisteredContract

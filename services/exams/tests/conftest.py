@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime
 from chassis.testing.tokens import TestIssuer

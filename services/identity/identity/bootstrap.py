@@ -11,7 +11,6 @@ from chassis.auth import TokenValidator
 from chassis.config import ServiceSettings
 from chassis.demo import DEMO_ACCOUNTS
 from chassis.service import ServiceRuntime, build_runtime
-
 from identity import config
 from identity.adapters import orm
 from identity.adapters.keys import KeyStore

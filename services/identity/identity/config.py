@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from chassis.config import ServiceSettings
-
 from identity.domain.model import LockoutPolicy
 
 SERVICE_NAME = "identity"

@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from chassis.events.catalogue import check_outgoing
 from chassis.events.envelope import Envelope, new_envelope
 from identity.adapters.passwords import Argon2Hasher

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime, build_runtime
-
 from notifications import config
 from notifications.adapters import orm
 from notifications.service_layer.handlers import make_handlers

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from chassis.config import ServiceSettings
 from chassis.events.bus import Publisher
 from chassis.events.envelope import Envelope, new_envelope

@@ -8,7 +8,6 @@ from pathlib import Path
 from chassis import demo
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime, build_runtime
-
 from training_records import config
 from training_records.adapters import orm
 from training_records.domain.model import (

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
 from chassis.db import make_engine, make_session_factory
 from chassis.events import dlq
 from chassis.events.bus import EventBus, Publisher

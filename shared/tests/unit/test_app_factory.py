@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
 from chassis.app import create_service_app
 from chassis.auth import current_principal
 from chassis.config import ServiceSettings
 from chassis.testing.tokens import TestIssuer
-from flask import Flask
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields
 
 
 class ThingSchema(Schema):

@@ -1,13 +1,14 @@
 import time
 
 import pytest
+from marshmallow import ValidationError
+
 from chassis.context import causation_id_var, request_id_var
 from chassis.events.catalogue import check_outgoing
 from chassis.events.consumer import PoisonMessage, parse_message
 from chassis.events.envelope import new_envelope
 from chassis.problems import ProblemError
 from chassis.testing.tokens import TestIssuer
-from marshmallow import ValidationError
 
 
 def test_envelope_carries_correlation_and_causation(contract_payload) -> None:

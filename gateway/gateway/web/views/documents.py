@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-from chassis.auth import Principal
 from flask import Blueprint, Response, abort, render_template, stream_with_context
 
+from chassis.auth import Principal
 from gateway.web.auth import current_user, require
 from gateway.web.navigation import is_apprentice, is_clerk, is_company_user
 from gateway.web.views.common import services

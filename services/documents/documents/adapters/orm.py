@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from chassis.events.tables import add_messaging_tables
 from sqlalchemy.orm import deferred, registry
 
+from chassis.events.tables import add_messaging_tables
 from documents.domain.model import ContractRecord, Document, PendingAccess
 
 metadata = sa.MetaData(

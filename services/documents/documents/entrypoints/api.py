@@ -12,11 +12,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chassis.auth import Principal, current_principal, invalid_token, not_found
-from chassis.service import ServiceRuntime
 from flask import Response, current_app
 from flask_smorest import Blueprint
 
+from chassis.auth import Principal, current_principal, invalid_token, not_found
+from chassis.service import ServiceRuntime
 from documents.domain.model import ContractNotFound, DocumentFilter, DocumentNotFound, Viewer
 from documents.entrypoints.schemas import (
     ContentQuerySchema,

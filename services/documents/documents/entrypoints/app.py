@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from chassis.app import create_service_app
-from chassis.service import ServiceRuntime
 from flask import Flask
 
+from chassis.app import create_service_app
+from chassis.service import ServiceRuntime
 from documents.entrypoints.api import RUNTIME_KEY, make_blueprints
 
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
+
 from chassis.cli import service_cli
 from chassis.service import ServiceRuntime
-
 from documents.adapters.pdf import WeasyPrintRenderer
 from documents.bootstrap import bootstrap, seed_demo
 from documents.config import DocumentsSettings

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from chassis.events.consumer import Handler, IncomingEvent
-
 from documents.domain.model import AccessData, ContractRecord
 from documents.service_layer import services
 from documents.service_layer.services import Issuing

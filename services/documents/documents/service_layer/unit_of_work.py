@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
-from chassis.uow import SqlAlchemyUnitOfWork
 
+from chassis.uow import SqlAlchemyUnitOfWork
 from documents.adapters.repository import (
     ContractRepository,
     DocumentRepository,

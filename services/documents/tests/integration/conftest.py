@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+
 from chassis.config import ServiceSettings
 from chassis.events.bus import Publisher
 from chassis.events.envelope import Envelope, new_envelope
@@ -18,7 +20,6 @@ from chassis.service import ServiceRuntime
 from chassis.testing.tokens import TestIssuer
 from documents.adapters import orm
 from documents.bootstrap import bootstrap
-from flask.testing import FlaskClient
 
 
 @dataclass

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from chassis.events.catalogue import validate_payload
 from chassis.events.consumer import IncomingEvent
 from chassis.events.envelope import new_envelope

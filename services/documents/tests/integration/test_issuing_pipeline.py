@@ -15,9 +15,10 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from pypdf import PdfReader
+
 from chassis.events.catalogue import validate_payload
 from documents.adapters import orm
-from pypdf import PdfReader
 
 CONTRACT = "training.contract.registered"
 PREPARED = "identity.apprentice_account.prepared"

@@ -6,8 +6,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from documents.domain.model import Document, Opening
 from sqlalchemy.exc import IntegrityError
+
+from documents.domain.model import Document, Opening
 
 
 def document(contract_id: uuid.UUID, recipient_kind: str = "company") -> Document:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from chassis.events.catalogue import check_outgoing, validate_payload
 from chassis.events.consumer import IncomingEvent
 from chassis.events.envelope import new_envelope

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+
 from documents.domain.model import ContractNotFound, DocumentFilter, DocumentNotFound, Viewer, first_opening
 from documents.service_layer import services
 

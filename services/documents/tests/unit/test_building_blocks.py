@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+
 from chassis.config import ServiceSettings
 from documents.adapters.pdf import WeasyPrintRenderer, de_datetime
 from documents.adapters.vault import FernetVault, UnreadableSeal, vault_secret

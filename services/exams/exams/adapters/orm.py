@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from chassis.events.tables import add_messaging_tables
 from sqlalchemy.orm import registry
 
+from chassis.events.tables import add_messaging_tables
 from exams.domain.model import RegisteredContract
 
 metadata = sa.MetaData()

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from chassis.auth import current_principal
 from flask import current_app
 from flask_smorest import Blueprint
 
+from chassis.auth import current_principal
 from exams.entrypoints.schemas import PageQuerySchema, RegisteredContractSchema
 from exams.service_layer import queries
 

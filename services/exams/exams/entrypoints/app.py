@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from flask import Flask
+
 from chassis.app import create_service_app
 from chassis.service import ServiceRuntime
-from flask import Flask
 
 
 def build_app(runtime: ServiceRuntime) -> Flask:

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import click
+
 from chassis.cli import service_cli
 from chassis.service import ServiceRuntime
-
 from exams.bootstrap import bootstrap, seed_demo
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from chassis.events.consumer import IncomingEvent
-
 from exams.domain.model import RegisteredContract
 
 

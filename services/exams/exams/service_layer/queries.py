@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chassis.auth import Principal, forbidden
-
 from exams.domain.model import RegisteredContract
 from exams.service_layer.unit_of_work import ExamsUnitOfWork
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
-
 from exams.adapters.repository import ContractReadModel, SqlContractReadModel
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+
 from chassis.events.bus import Publisher
 from chassis.events.envelope import new_envelope
 from chassis.service import ServiceRuntime

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
+
 from chassis.auth import Principal
 from chassis.events.catalogue import validate_payload
 from chassis.events.consumer import IncomingEvent

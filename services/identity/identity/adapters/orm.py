@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+
 from chassis.events.tables import add_messaging_tables
 
 metadata = sa.MetaData(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chassis.auth import current_principal, not_found
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from chassis.auth import current_principal, not_found
 from identity.entrypoints.schemas import AccountSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Accounts")

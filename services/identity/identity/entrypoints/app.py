@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from chassis.app import create_service_app
-from chassis.service import ServiceRuntime
-from chassis.ui import register_ui
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
+from chassis.app import create_service_app
+from chassis.service import ServiceRuntime
+from chassis.ui import register_ui
 from identity.entrypoints import api, oidc, pages
 from identity.entrypoints.login_session import ScriptRootSessionInterface
 from identity.entrypoints.oauth_server import IdentityContext, build_authorization_server, register_clients

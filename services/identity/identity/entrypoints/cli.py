@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
+
 from chassis.cli import service_cli
 from chassis.service import ServiceRuntime
-
 from identity.bootstrap import bootstrap, seed_demo
 
 

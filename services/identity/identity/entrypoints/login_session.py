@@ -10,12 +10,12 @@ import logging
 import time
 import uuid
 
-from chassis.problems import ServiceUnavailable
 from flask import Flask, Request, current_app, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy.exc import SQLAlchemyError
 
+from chassis.problems import ServiceUnavailable
 from identity.adapters.keys import KeyStore
 from identity.domain.model import Account
 

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from chassis.problems import ServiceUnavailable, problem_response
 from flask import (
     Blueprint,
     Response,
@@ -24,6 +23,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from chassis.problems import ServiceUnavailable, problem_response
 from identity.entrypoints.login_session import (
     PENDING_AUTHORIZE,
     log_out,

@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chassis.problems import ServiceUnavailable
 from flask import Blueprint, Response, flash, redirect, render_template, session, url_for
 from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from chassis.problems import ServiceUnavailable
 from identity.domain.model import (
     AccountLockedOut,
     ActivationCodeExpired,

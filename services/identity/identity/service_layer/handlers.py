@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from chassis.events.consumer import Handler, IncomingEvent
-
 from identity.domain.model import PasswordHasher
 from identity.service_layer import services
 from identity.service_layer.unit_of_work import UnitOfWork

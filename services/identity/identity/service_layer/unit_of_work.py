@@ -6,7 +6,6 @@ from typing import Any, Protocol
 
 from chassis.events.envelope import Envelope
 from chassis.uow import SqlAlchemyUnitOfWork
-
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import (
     AccountRepository,

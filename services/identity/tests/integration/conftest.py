@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from chassis.config import ServiceSettings
 from flask import Flask
+
+from chassis.config import ServiceSettings
 from identity.bootstrap import IdentityRuntime, bootstrap, seed_demo
 from identity.config import DEV_WEB_CLIENT_SECRET
 

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+
 from chassis.events.bus import Publisher
 from chassis.events.catalogue import validate_payload
 from chassis.events.envelope import new_envelope

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+
 from chassis.config import ServiceSettings
 from chassis.demo import demo_account
 from chassis.events.bus import Publisher

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from chassis.auth import TokenValidator
-from identity.adapters.keys import KeyStore
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+
+from chassis.auth import TokenValidator
+from identity.adapters.keys import KeyStore
 
 
 def test_concurrent_workers_end_up_with_one_key(runtime) -> None:

@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+
 from chassis.demo import demo_account
 from identity.adapters.orm import accounts, outbox
 from identity.domain.model import Account

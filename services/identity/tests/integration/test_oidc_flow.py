@@ -7,10 +7,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from chassis.auth import TokenValidator
-from chassis.demo import demo_account
 from joserfc import jwt
 from joserfc.jwk import KeySet
+
+from chassis.auth import TokenValidator
+from chassis.demo import demo_account
 
 PUBLIC_URL = "http://portal.test"
 ISSUER = f"{PUBLIC_URL}/auth"

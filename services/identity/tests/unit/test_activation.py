@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from identity.domain.model import (
     ACTIVATION_ALPHABET,
     Account,

@@ -13,10 +13,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from chassis.auth import Principal, current_principal, not_found
 from flask import current_app
 from flask_smorest import Blueprint
 
+from chassis.auth import Principal, current_principal, not_found
 from notifications.domain.model import Notice, NoticeAudience, audience_from_claims
 from notifications.entrypoints.schemas import NoticeListSchema, NoticeQuerySchema, NoticeSchema
 from notifications.service_layer import services

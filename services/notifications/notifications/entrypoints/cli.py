@@ -7,9 +7,9 @@ import threading
 from datetime import UTC, datetime
 
 import click
+
 from chassis.cli import service_cli
 from chassis.service import ServiceRuntime
-
 from notifications.bootstrap import bootstrap
 from notifications.domain.model import MailStatus
 from notifications.entrypoints.mailer import start_mail_sender

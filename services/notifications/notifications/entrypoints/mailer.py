@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from chassis.context import service_var
 from chassis.service import ServiceRuntime
-
 from notifications.adapters.smtp import SmtpTransport
 from notifications.config import MAIL_SETTINGS, MAIL_WAKEUP, MailSettings
 from notifications.domain.model import RetryPolicy

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chassis.events.consumer import Handler, IncomingEvent
-
 from notifications.domain.messages import mail_for, notice_for
 from notifications.domain.model import DocumentIssued, idempotency_key
 

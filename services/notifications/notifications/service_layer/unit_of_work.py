@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
-from chassis.uow import SqlAlchemyUnitOfWork
 
+from chassis.uow import SqlAlchemyUnitOfWork
 from notifications.adapters.repository import SqlMailRepository, SqlNoticeRepository
 
 # PostgreSQL channel the mail sender LISTENs on, so a separate mailer process

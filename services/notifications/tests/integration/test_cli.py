@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import sqlalchemy as sa
+from click.testing import CliRunner
+
 from chassis.events.consumer import parse_message
 from chassis.testing.smtp import smtp_server
-from click.testing import CliRunner
 from notifications.domain.model import MailStatus
 from notifications.entrypoints.cli import cli
 from notifications.service_layer.handlers import DocumentIssuedHandler

@@ -6,6 +6,7 @@ import smtplib
 from email.message import EmailMessage
 
 import pytest
+
 from notifications.adapters.mail_sink import MailSink, read_mail, read_mails
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from chassis import migrations
 from chassis.db import make_engine
 from notifications.adapters.orm import metadata

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from chassis.events.consumer import parse_message
 from notifications.service_layer.handlers import DocumentIssuedHandler
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from notifications.domain.messages import mail_for
 from notifications.domain.model import DocumentIssued, MailStatus, RetryPolicy
 from notifications.service_layer.delivery import MailDeliveryError, MailSender, deliver_due_mails

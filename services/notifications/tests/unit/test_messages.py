@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+
 from chassis.events.catalogue import validate_payload
 from notifications.adapters.smtp import build_message
 from notifications.domain.messages import compose_document_mail, mail_for, notice_for

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from notifications.domain.messages import notice_for
 from notifications.domain.model import DocumentIssued, NoticeAudience, audience_from_claims
 from notifications.service_layer import services

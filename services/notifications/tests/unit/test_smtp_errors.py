@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+
 from notifications.adapters.smtp import SmtpConnection, describe_error, is_permanent
 from notifications.config import MailSettings
 from notifications.domain.model import OutgoingMail

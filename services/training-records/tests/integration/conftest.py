@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime
 from chassis.testing.tokens import TestIssuer
-from flask.testing import FlaskClient
 from training_records.adapters import orm
 from training_records.bootstrap import bootstrap, seed_demo
 

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
+
 from chassis.service import ServiceRuntime
 from chassis.testing.tokens import TestIssuer
-from flask.testing import FlaskClient
 from training_records.domain.model import Contract
 
 A, B = "4711001", "4711002"

@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import sqlalchemy as sa
-from chassis.service import ServiceRuntime
 from flask import Flask
+
+from chassis.service import ServiceRuntime
 from training_records.adapters import orm
 
 PARALLEL = 8

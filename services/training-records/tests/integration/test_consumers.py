@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
+
 from chassis.events import dlq
 from chassis.events.bus import Publisher
 from chassis.events.envelope import Envelope, new_envelope
 from chassis.service import ServiceRuntime
-from flask.testing import FlaskClient
-from prometheus_client import REGISTRY
 from training_records.adapters import orm
 
 PREPARED = "identity.apprentice_account.prepared"

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from flask.testing import FlaskClient
+
 from chassis.events.catalogue import contract_for
 from chassis.events.consumer import parse_message
 from chassis.service import ServiceRuntime
-from flask.testing import FlaskClient
 from training_records.adapters import orm
 
 EVENT = "training.contract.registered"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+
 from chassis.service import ServiceRuntime
 from training_records.adapters import orm
 

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Self
 
 import pytest
+
 from chassis.auth import Principal
 from chassis.events.catalogue import check_outgoing, validate_payload
 from chassis.events.consumer import IncomingEvent

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+
 from chassis.auth import Principal
 from training_records.service_layer.access import CompanyVisibility, ContractVisibility
 

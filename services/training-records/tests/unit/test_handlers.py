@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
+
 from chassis.auth import Principal
 from chassis.events.consumer import IncomingEvent
 from training_records.domain.model import AccountState, Contract

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+
 from chassis.auth import Principal
 from chassis.events.catalogue import validate_payload
 from training_records.domain.model import ContractState, RuleViolation

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from chassis.events.tables import add_messaging_tables
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 
+from chassis.events.tables import add_messaging_tables
 from training_records.domain.model import (
     AccountState,
     Apprentice,

@@ -12,13 +12,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from chassis.auth import authenticate, current_principal, not_found
-from chassis.service import ServiceRuntime
 from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from chassis.auth import authenticate, current_principal, not_found
+from chassis.service import ServiceRuntime
 from training_records.entrypoints import schemas
 from training_records.service_layer import services, views
 from training_records.service_layer.access import CompanyVisibility, ContractVisibility

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask, Response
+
 from chassis.app import create_service_app
 from chassis.problems import problem_response, validation_problem
 from chassis.service import ServiceRuntime
-from flask import Flask, Response
-
 from training_records.domain.model import RuleViolation
 from training_records.entrypoints.api import BLUEPRINTS
 from training_records.service_layer.services import NotAllowed

@@ -12,7 +12,6 @@ import logging
 import uuid
 
 from chassis.events.consumer import Handler, IncomingEvent
-
 from training_records.domain.model import AccountState, ApprenticeAccount, Contract, RecipientKind
 from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
 

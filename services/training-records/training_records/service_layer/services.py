@@ -10,7 +10,6 @@ from typing import Any
 
 from chassis.auth import Principal
 from chassis.uow import IntegrityError
-
 from training_records.domain.model import (
     Apprentice,
     Company,

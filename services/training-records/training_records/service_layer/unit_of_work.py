@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
-
 from training_records.adapters import repository
 
 
