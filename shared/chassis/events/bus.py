@@ -48,7 +48,9 @@ class EventBus:
     def connection(self) -> Connection:
         if self.is_memory:
             # The in-memory transport polls; a short interval keeps embedded flows snappy.
-            return Connection(self.url, transport_options={"polling_interval": 0.02})
+            # Naming the (meaningless) host keeps kombu from warning on every connection.
+            url = "memory://localhost/" if self.url.rstrip("/") == "memory:" else self.url
+            return Connection(url, transport_options={"polling_interval": 0.02})
         return Connection(
             self.url,
             heartbeat=30,
