@@ -22,9 +22,8 @@ import statistics
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import date
 from typing import Any
 
 import pika
@@ -37,6 +36,9 @@ from chassis.events.envelope import new_envelope
 from chassis.events.relay import OutboxRelay
 from chassis.events.tables import add_messaging_tables
 from chassis.testing.infrastructure import fresh_database
+from chassis.testing.running import BackgroundThreads
+from chassis.testing.samples import contract_registered_payload
+from chassis.testing.waiting import wait_until
 from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
 
 EVENT = "training.contract.registered"
@@ -44,24 +46,6 @@ PRODUCER = "training-records"
 CONSUMER = "exams"  # a catalogued consumer of EVENT
 TARGET_THROUGHPUT = 0.7
 TARGET_LATENCY = 3.0
-
-
-def contract_payload() -> dict[str, Any]:
-    return {
-        "contract_id": str(uuid.uuid4()),
-        "contract_number": "2026-000001",
-        "registered_on": date(2026, 8, 1).isoformat(),
-        "start_date": date(2026, 9, 1).isoformat(),
-        "end_date": date(2029, 8, 31).isoformat(),
-        "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
-        "company": {"company_number": "4711001", "name": "Muster GmbH", "email": "firma@example.org"},
-        "apprentice": {
-            "first_name": "Lena",
-            "last_name": "Lernwillig",
-            "birth_date": "2008-05-17",
-            "email": "lena@example.org",
-        },
-    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -104,7 +88,7 @@ class BenchUnitOfWork(SqlAlchemyUnitOfWork):
             self.handled_at[event_id] = now
 
 
-class Harness:
+class Harness(BackgroundThreads):
     def __init__(self, database_url: str, amqp_url: str) -> None:
         run_id = uuid.uuid4().hex[:8]
         self.amqp_url = amqp_url
@@ -115,11 +99,10 @@ class Harness:
         self.metadata.create_all(self.engine)
         self.sessions = make_session_factory(self.engine)
         self.bus = EventBus(amqp_url, f"{self.prefix}events", queue_prefix=self.prefix)
+        super().__init__(self.bus, self.engine, join_timeout=15)
         self.queue = self.bus.queue_name(CONSUMER, EVENT)
         self.handled_at: dict[str, float] = {}
         self.delivered_at: dict[str, float] = {}
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
         with self.bus.connection() as conn:
             self.bus.declare_for_event(conn, EVENT)
         self.all_queues = [self.bus.queue_name(c, EVENT) for c in ("identity", "documents", "exams")]
@@ -137,7 +120,7 @@ class Harness:
         relay = OutboxRelay(
             service_name=PRODUCER, engine=self.engine, outbox=self.outbox, bus=self.bus, wakeup=OutboxWakeup()
         )
-        self._start(relay.run, "relay")
+        self.run(relay.run, "relay")
 
     def start_consumer(self) -> None:
         def handle(event: IncomingEvent, uow: BenchUnitOfWork) -> None:
@@ -148,19 +131,7 @@ class Harness:
         consumer = EventConsumer(
             consumer_name=CONSUMER, bus=self.bus, handlers={EVENT: handle}, uow_factory=self.uow
         )
-        self._start(consumer.run_until, "consumer")
-
-    def _start(self, target: Callable[[threading.Event], None], name: str) -> None:
-        thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
-        thread.start()
-        self.threads.append(thread)
-
-    def stop_background(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=15)
-        self.threads.clear()
-        self.stop = threading.Event()
+        self.run(consumer.run_until, "consumer")
 
     def unsent(self) -> int:
         with self.engine.connect() as conn:
@@ -170,7 +141,7 @@ class Harness:
     def commit_events(self, count: int) -> float:
         """Commit ``count`` events in one transaction; returns when the commit was done."""
         with self.uow() as uow:
-            for payload in (contract_payload() for _ in range(count)):
+            for payload in (contract_registered_payload() for _ in range(count)):
                 uow.emit(EVENT, payload["contract_id"], payload)
             uow.commit()
             return time.perf_counter()
@@ -180,13 +151,13 @@ class Harness:
         self.start_relay()
         try:
             self.commit_events(5)  # warm: connection, declarations
-            wait_for(lambda: self.unsent() == 0, 30)
+            wait_until(lambda: self.unsent() == 0, 30)
             # The clock starts at the commit: building the events is the producer's cost.
             started = self.commit_events(count)
-            wait_for(lambda: self.unsent() == 0, 300, interval=0.005)
+            wait_until(lambda: self.unsent() == 0, 300, interval=0.005)
             return count / (time.perf_counter() - started)
         finally:
-            self.stop_background()
+            self.stop_threads()
             self.purge()
 
     def relay_latency(self, count: int, rate: float) -> tuple[list[float], list[float]]:
@@ -197,18 +168,18 @@ class Harness:
         committed: dict[str, float] = {}
         try:
             self.commit_events(5)
-            wait_for(lambda: len(self.handled_at) >= 5, 30)
+            wait_until(lambda: len(self.handled_at) >= 5, 30)
             self.handled_at.clear()
             self.delivered_at.clear()
             for _ in paced(count, rate):
-                payload = contract_payload()
+                payload = contract_registered_payload()
                 with self.uow() as uow:
                     event_id = uow.emit(EVENT, payload["contract_id"], payload).id
                     uow.commit()
                 committed[event_id] = time.perf_counter()
-            wait_for(lambda: all(i in self.handled_at for i in committed), 60)
+            wait_until(lambda: all(i in self.handled_at for i in committed), 60)
         finally:
-            self.stop_background()
+            self.stop_threads()
             self.purge()
         return (
             [self.handled_at[i] - committed[i] for i in committed],
@@ -219,7 +190,7 @@ class Harness:
     def bodies(self, count: int) -> list[tuple[str, bytes]]:
         envelopes = [
             new_envelope(producer=PRODUCER, event_type=EVENT, subject=p["contract_id"], payload=p)
-            for p in (contract_payload() for _ in range(count))
+            for p in (contract_registered_payload() for _ in range(count))
         ]
         return [(e.id, e.to_json().encode()) for e in envelopes]
 
@@ -287,7 +258,7 @@ class Harness:
                     event_id, body = bodies[index]
                     published[event_id] = time.perf_counter()
                     self.publish(channel, event_id, body)
-            wait_for(lambda: all(i in received for i in published), 60)
+            wait_until(lambda: all(i in received for i in published), 60)
         finally:
             consumer_connection.add_callback_threadsafe(consumer_channel.stop_consuming)
             thread.join(timeout=10)
@@ -300,12 +271,6 @@ class Harness:
         with self.pika_channel() as channel:
             for queue in self.all_queues:
                 channel.queue_purge(queue)
-
-    def close(self) -> None:
-        self.stop_background()
-        with self.bus.connection() as conn:
-            self.bus.delete_topology(conn)
-        self.engine.dispose()
 
 
 def checkpoint(admin_url: str) -> None:
@@ -325,14 +290,6 @@ def paced(count: int, rate: float) -> Iterator[int]:
         if delay > 0:
             time.sleep(delay)
         yield index
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("benchmark condition not reached in time")
-        time.sleep(interval)
 
 
 def run(

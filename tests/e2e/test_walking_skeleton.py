@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import uuid
-from collections.abc import Callable
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -24,6 +22,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from pypdf import PdfReader
 
 from chassis.demo import DEMO_COMPANY, demo_account
+from chassis.testing.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -43,15 +42,6 @@ def check_accessibility(page: Page) -> None:
             f"{page.url} @ {viewport['width']}px:\n{results.generate_report()}"
         )
     page.set_viewport_size(DESKTOP)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not reached within {timeout}s")
 
 
 def log_in(context: BrowserContext, base_url: str, login: str, password: str) -> Page:
@@ -130,7 +120,7 @@ def test_contract_to_opened_confirmation(portal, browser: Browser) -> None:  # t
             page.get_by_role("link", name=re.compile("Ausfertigung für den Ausbildungsbetrieb")).count() == 1
         )
 
-    wait_until(both_documents_issued, what="both Eintragungsbestätigungen")
+    wait_until(both_documents_issued, 60, "both Eintragungsbestätigungen", interval=0.5)
     check_accessibility(page)
     apprentice_copy = page.get_by_role("link", name=re.compile("Ausfertigung für Auszubildende"))
     text = pdf_text(clerk_context, base + apprentice_copy.get_attribute("href"))
@@ -191,7 +181,7 @@ def test_contract_to_opened_confirmation(portal, browser: Browser) -> None:  # t
         page.reload()
         return "Auszubildende/r: geöffnet am" in (row.text_content() or "")
 
-    wait_until(receipt_shown, what="the apprentice's read receipt on the company's list")
+    wait_until(receipt_shown, 60, "the apprentice's read receipt on the company's list", interval=0.5)
     assert re.search(
         r"Auszubildende/r: geöffnet am \d\d\.\d\d\.\d{4} um \d\d:\d\d Uhr", row.text_content() or ""
     )

@@ -9,7 +9,22 @@ from typing import Any
 
 import pytest
 
+from chassis.testing.samples import contract_registered_payload
+
 PayloadFactory = Callable[..., dict[str, Any]]
+
+
+CONTRACT_DEFAULTS: dict[str, Any] = {
+    "contract_number": "2026-000123",
+    "registered_on": "2026-08-03",
+    "company": {"name": "Muster Maschinenbau GmbH", "email": "ausbildung@muster-maschinenbau.example"},
+    "apprentice": {
+        "first_name": "Jonas",
+        "last_name": "Jüngling",
+        "birth_date": "2009-03-14",
+        "email": "jonas@azubi.example",
+    },
+}
 
 
 @pytest.fixture
@@ -17,27 +32,7 @@ def contract_payload() -> PayloadFactory:
     """A ``training.contract.registered`` v1 payload; keyword arguments override fields."""
 
     def make(**overrides: Any) -> dict[str, Any]:
-        payload: dict[str, Any] = {
-            "contract_id": str(uuid.uuid4()),
-            "contract_number": "2026-000123",
-            "registered_on": "2026-08-03",
-            "start_date": "2026-09-01",
-            "end_date": "2029-08-31",
-            "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
-            "company": {
-                "company_number": "4711001",
-                "name": "Muster Maschinenbau GmbH",
-                "email": "ausbildung@muster-maschinenbau.example",
-            },
-            "apprentice": {
-                "first_name": "Jonas",
-                "last_name": "Jüngling",
-                "birth_date": "2009-03-14",
-                "email": "jonas@azubi.example",
-            },
-        }
-        payload.update(overrides)
-        return payload
+        return contract_registered_payload(**(CONTRACT_DEFAULTS | overrides))
 
     return make
 

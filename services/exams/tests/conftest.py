@@ -10,41 +10,25 @@ import pytest
 
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime
+from chassis.testing.running import RunningRuntime
+from chassis.testing.samples import contract_registered_payload
 from chassis.testing.tokens import TestIssuer
 
 
 @pytest.fixture
 def contract_payload() -> Callable[..., dict[str, Any]]:
-    def make(company_number: str = "4711001", **overrides: Any) -> dict[str, Any]:
-        payload = {
-            "contract_id": str(uuid.uuid4()),
-            "contract_number": f"2026-{uuid.uuid4().int % 1_000_000:06d}",
-            "registered_on": "2026-08-01",
-            "start_date": "2026-09-01",
-            "end_date": "2029-08-31",
-            "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
-            "company": {
-                "company_number": company_number,
-                "name": "Muster GmbH",
-                "email": "firma@example.org",
-            },
-            "apprentice": {
-                "first_name": "Lena",
-                "last_name": "Lernwillig",
-                "birth_date": "2008-05-17",
-                "email": "lena@example.org",
-            },
-        }
-        payload.update(overrides)
-        return payload
+    def make(**overrides: Any) -> dict[str, Any]:
+        # A contract number of its own per contract: the registered-contracts list orders by it.
+        number = f"2026-{uuid.uuid4().int % 1_000_000:06d}"
+        return contract_registered_payload(**({"contract_number": number} | overrides))
 
     return make
 
 
 @pytest.fixture
-def runtime(
+def service(
     database_url: str, amqp_url: str, queue_prefix: str, test_issuer: TestIssuer, tmp_path: Path
-) -> Iterator[ServiceRuntime]:
+) -> Iterator[RunningRuntime]:
     from exams.bootstrap import bootstrap
 
     settings = dataclasses.replace(
@@ -59,7 +43,11 @@ def runtime(
     rt = bootstrap(settings)
     rt.token_validator = test_issuer.validator()
     rt.migrate()
-    yield rt
-    with rt.bus.connection() as conn:
-        rt.bus.delete_topology(conn)
-    rt.engine.dispose()
+    service = RunningRuntime(rt)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def runtime(service: RunningRuntime) -> ServiceRuntime:
+    return service.runtime

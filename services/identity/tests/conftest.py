@@ -5,13 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import pytest
 
 from chassis.events.catalogue import check_outgoing
 from chassis.events.envelope import Envelope, new_envelope
+from chassis.testing.samples import contract_registered_payload
 from identity.adapters.passwords import Argon2Hasher
 from identity.domain.model import Account
 
@@ -100,26 +100,17 @@ def fast_hasher() -> Argon2Hasher:
 
 @pytest.fixture
 def contract_payload() -> Callable[..., dict[str, Any]]:
+    """Keyword arguments override the apprentice's fields; each apprentice has an e-mail of their own."""
+
     def make(**apprentice: Any) -> dict[str, Any]:
-        return {
-            "contract_id": str(uuid.uuid4()),
-            "contract_number": "2026-000123",
-            "registered_on": date(2026, 8, 1).isoformat(),
-            "start_date": date(2026, 9, 1).isoformat(),
-            "end_date": date(2029, 8, 31).isoformat(),
-            "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
-            "company": {
-                "company_number": "4711001",
-                "name": "Muster Maschinenbau GmbH",
-                "email": "ausbildung@muster-maschinenbau.example",
-            },
-            "apprentice": {
+        return contract_registered_payload(
+            apprentice={
                 "first_name": "Paul",
                 "last_name": "Probst",
                 "birth_date": "2008-03-14",
                 "email": f"paul.{uuid.uuid4().hex[:8]}@example.org",
             }
-            | apprentice,
-        }
+            | apprentice
+        )
 
     return make

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -18,7 +16,7 @@ import pytest
 from chassis.config import ServiceSettings
 from chassis.events.bus import Publisher
 from chassis.events.envelope import Envelope, new_envelope
-from chassis.service import ServiceRuntime
+from chassis.testing.running import RunningRuntime
 from notifications.bootstrap import bootstrap
 from notifications.domain.model import MailStatus, Notice, NoticeAudience, OutgoingMail
 from notifications.entrypoints.mailer import start_mail_sender
@@ -232,20 +230,6 @@ def clock() -> FakeClock:
 
 
 # -- integration helpers ------------------------------------------------------------------
-def wait_until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError("condition not reached in time")
-
-
-@pytest.fixture(name="wait_until")
-def wait_until_fixture() -> Callable[..., None]:
-    return wait_until
-
-
 @pytest.fixture
 def smtp_port() -> int:
     """A free port for the test SMTP server, known before the runtime is configured."""
@@ -273,17 +257,12 @@ def runtime_env(tmp_path: Path, queue_prefix: str, smtp_port: int) -> dict[str, 
     }
 
 
-class RunningService:
+class RunningService(RunningRuntime):
     """A migrated notifications runtime whose background work (relay, consumer, mailer) can be started."""
 
-    def __init__(self, runtime: ServiceRuntime) -> None:
-        self.runtime = runtime
-        self.stop = threading.Event()
-        self.threads: list[threading.Thread] = []
-
     def start(self) -> None:
-        self.threads += self.runtime.start_background(self.stop)
-        self.threads.append(start_mail_sender(self.runtime, self.stop))
+        super().start()
+        self.add(start_mail_sender(self.runtime, self.stop))
 
     def publish(self, envelope: Envelope | str | bytes, *, message_id: str | None = None) -> None:
         publisher = Publisher(self.runtime.bus)
@@ -297,15 +276,6 @@ class RunningService:
     def mails(self) -> list[OutgoingMail]:
         with self.runtime.uow_factory() as uow:
             return list(uow.mails.list(None, 1000))  # type: ignore[attr-defined]
-
-    def close(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=10)
-        if not self.runtime.bus.is_memory:
-            with self.runtime.bus.connection() as conn:
-                self.runtime.bus.delete_topology(conn)
-        self.runtime.engine.dispose()
 
 
 def _service(env: dict[str, str]) -> Iterator[RunningService]:

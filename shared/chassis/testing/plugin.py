@@ -15,6 +15,7 @@ from chassis.testing.infrastructure import (
     rabbitmq_server,
 )
 from chassis.testing.tokens import TestIssuer
+from chassis.testing.waiting import wait_until as _wait_until
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +56,9 @@ def queue_prefix() -> str:
 @pytest.fixture(scope="session")
 def test_issuer() -> TestIssuer:
     return TestIssuer()
+
+
+@pytest.fixture(name="wait_until")
+def wait_until_fixture() -> Callable[..., None]:
+    """``wait_until(predicate, timeout=30.0, message="condition")`` (chassis.testing.waiting)."""
+    return _wait_until

@@ -4,7 +4,6 @@ and the same code on kombu's in-memory transport with SQLite (embedded mode)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,13 +18,15 @@ from chassis.events.consumer import EventConsumer, IncomingEvent
 from chassis.events.envelope import new_envelope
 from chassis.events.relay import OutboxRelay
 from chassis.events.tables import add_messaging_tables
+from chassis.testing.running import BackgroundThreads
+from chassis.testing.waiting import wait_until
 from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
 
 EVENT = "training.contract.registered"
 CONSUMER = "exams"  # a catalogued consumer of EVENT
 
 
-class Harness:
+class Harness(BackgroundThreads):
     def __init__(self, db_url: str, bus_url: str, prefix: str):
         self.metadata = sa.MetaData()
         self.seen = sa.Table("seen", self.metadata, sa.Column("contract_id", sa.String(36), primary_key=True))
@@ -34,9 +35,9 @@ class Harness:
         self.metadata.create_all(self.engine)
         self.sessions = make_session_factory(self.engine)
         self.wakeup = OutboxWakeup()
-        self.bus = EventBus(bus_url, f"{prefix}events", queue_prefix=prefix, max_attempts=3)
+        bus = EventBus(bus_url, f"{prefix}events", queue_prefix=prefix, max_attempts=3)
+        super().__init__(bus, self.engine)
         self.fail_times = 0
-        self.stop = threading.Event()
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(
@@ -74,33 +75,12 @@ class Harness:
         )
         consumer = self.consumer()
         consumer.declare()
-        self.threads = [
-            threading.Thread(target=relay.run, args=(self.stop,), daemon=True),
-            threading.Thread(target=consumer.run_until, args=(self.stop,), daemon=True),
-        ]
-        for t in self.threads:
-            t.start()
+        self.run(relay.run)
+        self.run(consumer.run_until)
 
     def seen_ids(self) -> set[str]:
         with self.engine.connect() as conn:
             return {r[0] for r in conn.execute(sa.select(self.seen.c.contract_id))}
-
-    def wait_until(self, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError("condition not reached in time")
-
-    def close(self) -> None:
-        self.stop.set()
-        for t in getattr(self, "threads", []):
-            t.join(timeout=10)
-        if not self.bus.is_memory:
-            with self.bus.connection() as conn:
-                self.bus.delete_topology(conn)
-        self.engine.dispose()
 
 
 @pytest.fixture(params=["rabbitmq+postgres", "memory+sqlite"])
@@ -130,7 +110,7 @@ def emit(h: Harness, **overrides: object) -> str:
 def test_committed_event_reaches_consumer_once(harness: Harness) -> None:
     harness.start()
     ids = {emit(harness) for _ in range(5)}
-    harness.wait_until(lambda: harness.seen_ids() == ids)
+    wait_until(lambda: harness.seen_ids() == ids)
     with harness.engine.connect() as conn:
         unsent = conn.execute(sa.select(sa.func.count()).where(harness.outbox.c.sent_at.is_(None))).scalar()
     assert unsent == 0
@@ -148,14 +128,14 @@ def test_rolled_back_unit_of_work_emits_nothing(harness: Harness) -> None:
 def test_redelivered_event_is_applied_once(harness: Harness) -> None:
     harness.start()
     contract_id = emit(harness)
-    harness.wait_until(lambda: contract_id in harness.seen_ids())
+    wait_until(lambda: contract_id in harness.seen_ids())
     with harness.engine.connect() as conn:
         body = conn.execute(sa.select(harness.outbox.c.body)).scalar_one()
     publisher = Publisher(harness.bus)
     publisher.publish(body, routing_key=EVENT)  # the same event id again
     publisher.close()
     with harness.engine.connect() as conn:
-        harness.wait_until(
+        wait_until(
             lambda: (
                 conn.execute(sa.select(sa.func.count()).select_from(harness.inbox)).scalar() == 1
                 and harness.seen_ids() == {contract_id}
@@ -169,7 +149,7 @@ def test_transient_failure_is_retried(harness: Harness) -> None:
     harness.fail_times = 2  # max_attempts is 3
     harness.start()
     contract_id = emit(harness)
-    harness.wait_until(lambda: contract_id in harness.seen_ids())
+    wait_until(lambda: contract_id in harness.seen_ids())
 
 
 def test_poison_and_exhausted_messages_are_dead_lettered_and_replayable(harness: Harness) -> None:
@@ -192,16 +172,16 @@ def test_poison_and_exhausted_messages_are_dead_lettered_and_replayable(harness:
     def letters() -> list[dlq.DeadLetter]:
         return dlq.inspect(harness.bus, queue)
 
-    harness.wait_until(lambda: len(letters()) == 3)
+    wait_until(lambda: len(letters()) == 3)
     reasons = " ".join(letter.reason for letter in letters())
     assert "invalid payload" in reasons and "failed 3 times" in reasons
     assert harness.seen_ids() == set()  # nothing half-written
 
     harness.fail_times = 0
     assert dlq.replay(harness.bus, queue) == 3
-    harness.wait_until(lambda: contract_id in harness.seen_ids())
+    wait_until(lambda: contract_id in harness.seen_ids())
     # The two poison messages are back in the DLQ; the good one was applied once.
-    harness.wait_until(lambda: len(letters()) == 2)
+    wait_until(lambda: len(letters()) == 2)
     remaining = {letter.body for letter in letters()}
     assert b"{not json".decode() in remaining
     assert any(json.loads(body).get("id") == bad.id for body in remaining if body.startswith('{"'))

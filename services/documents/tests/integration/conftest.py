@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,29 +11,17 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from chassis.config import ServiceSettings
-from chassis.events.bus import Publisher
 from chassis.events.envelope import Envelope, new_envelope
-from chassis.service import ServiceRuntime
+from chassis.testing.publishing import publish_envelopes
+from chassis.testing.running import RunningRuntime
 from chassis.testing.tokens import TestIssuer
 from documents.adapters import orm
 from documents.bootstrap import bootstrap
 
 
-@dataclass
-class Service:
-    runtime: ServiceRuntime
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self) -> None:
-        self.threads = self.runtime.start_background(self.stop)
-
+class Service(RunningRuntime):
     def publish(self, envelope: Envelope) -> None:
-        publisher = Publisher(self.runtime.bus)
-        try:
-            publisher.publish(envelope.to_json(), routing_key=envelope.type, message_id=envelope.id)
-        finally:
-            publisher.close()
+        publish_envelopes(self.runtime.bus, envelope)
 
     def event(self, event_type: str, payload: dict[str, Any]) -> Envelope:
         return new_envelope(
@@ -53,24 +38,6 @@ class Service:
 
     def handled(self, event_id: str) -> bool:
         return self.count(orm.inbox, orm.inbox.c.event_id == event_id) == 1
-
-    def close(self) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=10)
-        if not self.runtime.bus.is_memory:
-            with self.runtime.bus.connection() as conn:
-                self.runtime.bus.delete_topology(conn)
-        self.runtime.engine.dispose()
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, message: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{message} not reached within {timeout}s")
 
 
 @pytest.fixture
@@ -108,7 +75,7 @@ def running(service: Service) -> Service:
 
 
 @pytest.fixture
-def wait() -> Callable[..., None]:
+def wait(wait_until: Callable[..., None]) -> Callable[..., None]:
     return wait_until
 
 

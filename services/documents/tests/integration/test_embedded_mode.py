@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from chassis.config import ServiceSettings
-from chassis.events.bus import Publisher
 from chassis.events.envelope import new_envelope
+from chassis.testing.publishing import publish_envelopes
+from chassis.testing.running import RunningRuntime
 from documents.adapters import orm
 from documents.bootstrap import bootstrap
 
@@ -29,18 +29,23 @@ def test_issue_and_open_on_sqlite_and_the_memory_bus(
     runtime = bootstrap(settings)
     runtime.migrate()
     runtime.token_validator = test_issuer.validator()
-    stop = threading.Event()
-    threads = runtime.start_background(stop)
+    service = RunningRuntime(runtime)
+    service.start()
     try:
         contract = contract_payload()
-        publisher = Publisher(runtime.bus)
-        for event_type, payload in (
-            ("identity.apprentice_account.prepared", prepared_payload(contract["contract_id"])),
-            ("training.contract.registered", contract),
-        ):
-            envelope = new_envelope(producer="test", event_type=event_type, subject="s", payload=payload)
-            publisher.publish(envelope.to_json(), routing_key=event_type, message_id=envelope.id)
-        publisher.close()
+        prepared = prepared_payload(contract["contract_id"])
+        publish_envelopes(
+            runtime.bus,
+            new_envelope(
+                producer="test",
+                event_type="identity.apprentice_account.prepared",
+                subject="s",
+                payload=prepared,
+            ),
+            new_envelope(
+                producer="test", event_type="training.contract.registered", subject="s", payload=contract
+            ),
+        )
 
         def issued() -> int:
             with runtime.engine.connect() as conn:
@@ -60,7 +65,4 @@ def test_issue_and_open_on_sqlite_and_the_memory_bus(
         assert meta["first_opened_at"].endswith("+00:00")
         assert client.get("/documents?unread=true", headers=headers).json == []
     finally:
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
-        runtime.engine.dispose()
+        service.close()

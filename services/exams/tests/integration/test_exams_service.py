@@ -2,29 +2,26 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from chassis.events.bus import Publisher
 from chassis.events.envelope import new_envelope
 from chassis.service import ServiceRuntime
+from chassis.testing.publishing import publish_envelopes
+from chassis.testing.running import RunningRuntime
 from chassis.testing.tokens import TestIssuer
+from chassis.testing.waiting import wait_until
 from exams.adapters import orm
 
 
 @pytest.fixture
-def running(runtime: ServiceRuntime) -> Iterator[ServiceRuntime]:
-    stop = threading.Event()
-    threads = runtime.start_background(stop)
-    yield runtime
-    stop.set()
-    for t in threads:
-        t.join(timeout=10)
+def running(service: RunningRuntime) -> ServiceRuntime:
+    service.start()
+    return service.runtime
 
 
 def publish(runtime: ServiceRuntime, payload: dict[str, Any], envelope_id: str | None = None) -> str:
@@ -34,21 +31,8 @@ def publish(runtime: ServiceRuntime, payload: dict[str, Any], envelope_id: str |
         subject=payload["contract_id"],
         payload=payload,
     )
-    body = envelope.to_json()
-    publisher = Publisher(runtime.bus)
-    publisher.publish(body, routing_key=envelope.type, message_id=envelope.id)
-    publisher.publish(body, routing_key=envelope.type, message_id=envelope.id)  # a redelivery
-    publisher.close()
+    publish_envelopes(runtime.bus, envelope, times=2)  # and a redelivery
     return envelope.id
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def count(runtime: ServiceRuntime, table: sa.Table) -> int:
@@ -61,7 +45,7 @@ def test_consumer_keeps_read_model_once_per_event(
 ) -> None:
     payload = contract_payload()
     publish(running, payload)
-    wait_for(lambda: count(running, orm.inbox) == 1)
+    wait_until(lambda: count(running, orm.inbox) == 1)
     time.sleep(0.3)  # give the duplicate time to arrive; it must change nothing
     assert count(running, orm.registered_contracts) == 1
     assert count(running, orm.inbox) == 1
@@ -76,11 +60,9 @@ def test_invalid_event_is_dead_lettered_and_writes_nothing(
     envelope = new_envelope(
         producer="training-records", event_type="training.contract.registered", subject="x", payload=bad
     )
-    publisher = Publisher(running.bus)
-    publisher.publish(envelope.to_json(), routing_key=envelope.type, message_id=envelope.id)
-    publisher.close()
+    publish_envelopes(running.bus, envelope)
     queue = running.bus.queue_name("exams", "training.contract.registered")
-    wait_for(lambda: len(dlq.inspect(running.bus, queue)) == 1)
+    wait_until(lambda: len(dlq.inspect(running.bus, queue)) == 1)
     assert count(running, orm.registered_contracts) == 0
 
 
@@ -89,7 +71,7 @@ def test_api_shows_contracts_by_role(
 ) -> None:
     publish(running, contract_payload(company_number="A"))
     publish(running, contract_payload(company_number="B"))
-    wait_for(lambda: count(running, orm.registered_contracts) == 2)
+    wait_until(lambda: count(running, orm.registered_contracts) == 2)
     client = running.create_app().test_client()
 
     organiser = client.get(

@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +14,8 @@ import sqlalchemy as sa
 from chassis.events.bus import Publisher
 from chassis.events.catalogue import validate_payload
 from chassis.events.envelope import new_envelope
+from chassis.testing.running import RunningRuntime
+from chassis.testing.waiting import wait_until
 from identity.adapters.orm import accounts, inbox, outbox
 from identity.bootstrap import IdentityRuntime
 
@@ -27,14 +28,10 @@ def consuming_runtime(make_runtime, amqp_url: str) -> Iterator[IdentityRuntime]:
     runtime = make_runtime(BP_BUS_URL=amqp_url)
     consumer = runtime.consumer()
     consumer.declare()
-    stop = threading.Event()
-    thread = threading.Thread(target=consumer.run_until, args=(stop,), daemon=True)
-    thread.start()
+    service = RunningRuntime(runtime)
+    service.run(consumer.run_until)
     yield runtime
-    stop.set()
-    thread.join(timeout=10)
-    with runtime.bus.connection() as conn:
-        runtime.bus.delete_topology(conn)
+    service.close()
 
 
 def publish(runtime: IdentityRuntime, payload: dict, event_id: str | None = None) -> str:
@@ -50,15 +47,6 @@ def publish(runtime: IdentityRuntime, payload: dict, event_id: str | None = None
     return event_id or envelope.id
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
-
-
 def prepared_events(runtime: IdentityRuntime) -> list[dict]:
     with runtime.engine.connect() as conn:
         bodies = conn.execute(
@@ -71,7 +59,7 @@ def test_registered_contract_prepares_the_account(consuming_runtime, contract_pa
     runtime = consuming_runtime
     contract = contract_payload()
     publish(runtime, contract)
-    wait_for(lambda: len(prepared_events(runtime)) == 1)
+    wait_until(lambda: len(prepared_events(runtime)) == 1)
     [envelope] = prepared_events(runtime)
     assert envelope["producer"] == "identity"
     payload = validate_payload(PREPARED, envelope["version"], envelope["payload"])  # the catalogued schema
@@ -94,10 +82,10 @@ def test_redelivered_event_prepares_nothing_twice(consuming_runtime, contract_pa
     event_id = str(uuid.uuid4())
     contract = contract_payload()
     publish(runtime, contract, event_id)
-    wait_for(lambda: len(prepared_events(runtime)) == 1)
+    wait_until(lambda: len(prepared_events(runtime)) == 1)
     publish(runtime, contract, event_id)
     with runtime.engine.connect() as conn:
-        wait_for(lambda: conn.execute(sa.select(sa.func.count()).select_from(inbox)).scalar() == 1)
+        wait_until(lambda: conn.execute(sa.select(sa.func.count()).select_from(inbox)).scalar() == 1)
     time.sleep(0.5)
     assert len(prepared_events(runtime)) == 1
 
@@ -108,9 +96,9 @@ def test_second_contract_of_a_pending_apprentice_reissues_the_code(
     runtime = consuming_runtime
     first = contract_payload()
     publish(runtime, first)
-    wait_for(lambda: len(prepared_events(runtime)) == 1)
+    wait_until(lambda: len(prepared_events(runtime)) == 1)
     publish(runtime, contract_payload(email=first["apprentice"]["email"]))
-    wait_for(lambda: len(prepared_events(runtime)) == 2)
+    wait_until(lambda: len(prepared_events(runtime)) == 2)
     one, two = (e["payload"] for e in prepared_events(runtime))
     assert one["account_id"] == two["account_id"]
     assert one["apprentice_number"] == two["apprentice_number"]
@@ -120,7 +108,7 @@ def test_second_contract_of_a_pending_apprentice_reissues_the_code(
 def test_prepared_code_activates_the_account(consuming_runtime, contract_payload, form_post_for) -> None:
     runtime = consuming_runtime
     publish(runtime, contract_payload())
-    wait_for(lambda: len(prepared_events(runtime)) == 1)
+    wait_until(lambda: len(prepared_events(runtime)) == 1)
     payload = prepared_events(runtime)[0]["payload"]
     post = form_post_for(runtime.create_app())
     response = post(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 
@@ -11,8 +10,9 @@ import sqlalchemy as sa
 
 from chassis.config import ServiceSettings
 from chassis.demo import demo_account
-from chassis.events.bus import Publisher
 from chassis.events.envelope import new_envelope
+from chassis.testing.publishing import publish_envelopes
+from chassis.testing.running import RunningRuntime
 from identity.adapters.orm import outbox
 from identity.bootstrap import bootstrap, seed_demo
 
@@ -41,11 +41,10 @@ def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
     )
     assert response.status_code == 302
 
-    stop = threading.Event()
+    service = RunningRuntime(runtime)
     consumer = runtime.consumer()
     consumer.declare()
-    thread = threading.Thread(target=consumer.run_until, args=(stop,), daemon=True)
-    thread.start()
+    service.run(consumer.run_until)
     try:
         payload = contract_payload()
         envelope = new_envelope(
@@ -54,9 +53,7 @@ def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
             subject=payload["contract_id"],
             payload=payload,
         )
-        publisher = Publisher(runtime.bus)
-        publisher.publish(envelope.to_json(), routing_key=envelope.type, message_id=envelope.id)
-        publisher.close()
+        publish_envelopes(runtime.bus, envelope)
         deadline = time.monotonic() + 15
         bodies: list[str] = []
         while time.monotonic() < deadline and not bodies:
@@ -66,6 +63,4 @@ def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
         [body] = bodies
         assert json.loads(body)["payload"]["apprentice_number"] == "20260101"
     finally:
-        stop.set()
-        thread.join(timeout=10)
-        runtime.engine.dispose()
+        service.close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from flask.testing import FlaskClient
 
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime
+from chassis.testing.running import RunningRuntime
 from chassis.testing.tokens import TestIssuer
 from training_records.adapters import orm
 from training_records.bootstrap import bootstrap, seed_demo
@@ -24,9 +23,9 @@ DEMO_APPRENTICE_NUMBER = "20260001"
 
 
 @pytest.fixture
-def runtime(
+def service(
     database_url: str, amqp_url: str, queue_prefix: str, test_issuer: TestIssuer, tmp_path: Path
-) -> Iterator[ServiceRuntime]:
+) -> Iterator[RunningRuntime]:
     settings = ServiceSettings.from_env(
         "training-records",
         env={
@@ -44,10 +43,14 @@ def runtime(
     runtime.migrate()
     seed_demo(runtime)
     runtime.token_validator = test_issuer.validator()
-    yield runtime
-    with runtime.bus.connection() as connection:
-        runtime.bus.delete_topology(connection)
-    runtime.engine.dispose()
+    service = RunningRuntime(runtime)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def runtime(service: RunningRuntime) -> ServiceRuntime:
+    return service.runtime
 
 
 @pytest.fixture
@@ -85,27 +88,9 @@ def count_rows(runtime: ServiceRuntime) -> Callable[[], dict[str, int]]:
 
 
 @pytest.fixture
-def wait_until() -> Callable[..., None]:
-    def wait(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError("condition not reached in time")
-
-    return wait
-
-
-@pytest.fixture
-def running_consumer(runtime: ServiceRuntime) -> Iterator[None]:
+def running_consumer(service: RunningRuntime) -> None:
     """The service's real event consumer, in a thread, for the duration of a test."""
-    stop = threading.Event()
-    consumer = runtime.consumer()
+    consumer = service.runtime.consumer()
     consumer.retry_delay = 0.05
     consumer.declare()
-    thread = threading.Thread(target=consumer.run_until, args=(stop,), daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join(timeout=10)
+    service.run(consumer.run_until)

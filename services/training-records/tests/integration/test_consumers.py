@@ -13,9 +13,9 @@ from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
 from chassis.events import dlq
-from chassis.events.bus import Publisher
 from chassis.events.envelope import Envelope, new_envelope
 from chassis.service import ServiceRuntime
+from chassis.testing.publishing import publish_envelopes
 from training_records.adapters import orm
 
 PREPARED = "identity.apprentice_account.prepared"
@@ -36,12 +36,7 @@ def publish_twice(runtime: ServiceRuntime, event_type: str, payload: dict[str, A
     envelope = new_envelope(
         producer=event_type.split(".")[0], event_type=event_type, subject="x", payload=payload
     )
-    publisher = Publisher(runtime.bus)
-    try:
-        for _ in range(2):
-            publisher.publish(envelope.to_json(), routing_key=event_type, message_id=envelope.id)
-    finally:
-        publisher.close()
+    publish_envelopes(runtime.bus, envelope, times=2)
     return envelope
 
 
