@@ -123,6 +123,13 @@ def validation_problem(messages: Any, status: int = 422) -> Response:
     )
 
 
+def _is_bad_value(exc: BaseException) -> bool:
+    """The database refused a value itself (numeric overflow, NUL byte, bad encoding)."""
+    from sqlalchemy.exc import DataError
+
+    return isinstance(exc, DataError) or (isinstance(exc, ValueError) and "NUL" in str(exc))
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     """A database or broker we cannot reach is a 503, never a 500."""
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -172,6 +179,15 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if _is_bad_value(exc):
+            # Schemas should have refused it; the database's refusal is the last line.
+            log.warning("database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
+            return problem_response(
+                422,
+                "Validation failed",
+                "A value in the request cannot be stored or compared (out of range or with control characters).",
+                problem_type="validation-error",
+            )
         if _is_unavailable(exc):
             log.warning("dependency unavailable: %s", type(exc).__name__)
             return problem_response(

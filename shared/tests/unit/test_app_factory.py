@@ -32,6 +32,12 @@ def app(tmp_path) -> Flask:
     def mine() -> dict:
         return {"sub": current_principal().subject}
 
+    @blp.route("/overflow")
+    def overflow() -> dict:
+        from sqlalchemy.exc import DataError
+
+        raise DataError("SELECT …", {}, Exception("bigint out of range"))
+
     @blp.route("/boom")
     def boom() -> dict:
         raise RuntimeError("secret internals")
@@ -93,3 +99,10 @@ def test_auth_is_required_and_checked(app: Flask) -> None:
     assert client.get("/things/mine").status_code == 401
     issuer: TestIssuer = app.config["issuer"]
     assert client.get("/things/mine", headers=issuer.header("me")).json == {"sub": "me"}
+
+
+def test_values_the_database_refuses_are_a_422_problem(app: Flask) -> None:
+    response = app.test_client().get("/things/overflow")
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "bigint" not in response.get_data(as_text=True)

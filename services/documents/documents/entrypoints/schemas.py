@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from chassis.fields import Text
 from documents.domain.model import RECIPIENT_KINDS
 
 
@@ -26,8 +27,8 @@ class DocumentQuerySchema(Schema):
         }
     )
     contract_id = fields.UUID()
-    company_number = fields.String(validate=validate.Length(min=1, max=20))
-    apprentice_number = fields.String(validate=validate.Length(min=1, max=20))
+    company_number = Text(validate=validate.Length(min=1, max=20))
+    apprentice_number = Text(validate=validate.Length(min=1, max=20))
     recipient_kind = fields.String(validate=validate.OneOf(RECIPIENT_KINDS))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
