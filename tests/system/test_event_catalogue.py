@@ -9,15 +9,11 @@ from pathlib import Path
 import pytest
 
 from chassis.events.catalogue import CATALOGUE, consumed_by, produced_by, render_markdown
+from gateway.routes import backend_services
 
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {
-    "identity": "identity",
-    "training-records": "training_records",
-    "exams": "exams",
-    "documents": "documents",
-    "notifications": "notifications",
-}
+# The five backend services and their packages, from the one route table.
+SERVICES = {name: route.package for name, route in backend_services().items()}
 
 
 def test_docs_events_md_is_rendered_from_the_catalogue() -> None:

@@ -21,14 +21,10 @@ from hypothesis import HealthCheck, given, settings
 
 from chassis.config import ServiceSettings
 from chassis.testing.tokens import TestIssuer
+from gateway.routes import backend_services
 
-SERVICES = {
-    "identity": "identity",
-    "training-records": "training_records",
-    "exams": "exams",
-    "documents": "documents",
-    "notifications": "notifications",
-}
+# The five backend services and their packages, from the one route table.
+SERVICES = {name: route.package for name, route in backend_services().items()}
 # Derandomised: the same requests every run, so a failure is reproducible and CI
 # does not flicker; raise the count locally to search wider.
 EXAMPLES_PER_OPERATION = int(os.environ.get("ROBUSTNESS_EXAMPLES", "60"))
