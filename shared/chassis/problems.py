@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from chassis.errors import is_bad_value, is_unavailable
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://bildungsportal.example/problems/"
 
@@ -123,31 +125,6 @@ def validation_problem(messages: Any, status: int = 422) -> Response:
     )
 
 
-def _is_bad_value(exc: BaseException) -> bool:
-    """The database refused a value itself (numeric overflow, NUL byte, bad encoding)."""
-    from sqlalchemy.exc import DataError
-
-    return isinstance(exc, DataError) or (isinstance(exc, ValueError) and "NUL" in str(exc))
-
-
-def _is_unavailable(exc: BaseException) -> bool:
-    """A database or broker we cannot reach is a 503, never a 500."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    try:
-        from kombu.exceptions import OperationalError as KombuOperationalError
-
-        if isinstance(exc, KombuOperationalError):
-            return True
-    except ImportError:  # pragma: no cover - kombu is a chassis dependency
-        pass
-    return isinstance(exc, ConnectionError)
-
-
 def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(ProblemError)
     def _problem(exc: ProblemError) -> Response:
@@ -179,7 +156,7 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
-        if _is_bad_value(exc):
+        if is_bad_value(exc):
             # Schemas should have refused it; the database's refusal is the last line.
             log.warning("database refused a value: %s", type(getattr(exc, "orig", exc)).__name__)
             return problem_response(
@@ -188,7 +165,7 @@ def register_problem_handlers(app: Flask) -> None:
                 "A value in the request cannot be stored or compared (out of range or with control characters).",
                 problem_type="validation-error",
             )
-        if _is_unavailable(exc):
+        if is_unavailable(exc):
             log.warning("dependency unavailable: %s", type(exc).__name__)
             return problem_response(
                 503,

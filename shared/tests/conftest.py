@@ -1,12 +1,121 @@
+"""Fixtures of the chassis' own tests: a minimal service around the event pipeline."""
+
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
+from chassis.db import make_engine, make_session_factory
+from chassis.events.bus import EventBus
+from chassis.events.consumer import EventConsumer, IncomingEvent
+from chassis.events.relay import OutboxRelay
+from chassis.events.tables import add_messaging_tables
+from chassis.testing.running import BackgroundThreads
 from chassis.testing.samples import contract_registered_payload
+from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
 
 
 @pytest.fixture
 def contract_payload() -> Any:
     return contract_registered_payload
+
+
+EVENT = "training.contract.registered"
+CONSUMER = "exams"  # a catalogued consumer of EVENT
+
+
+class Harness(BackgroundThreads):
+    """A one-table service: the relay publishes its outbox, the consumer records contract ids."""
+
+    event = EVENT
+    consumer_name = CONSUMER
+
+    def __init__(self, db_url: str, bus_url: str, prefix: str):
+        self.metadata = sa.MetaData()
+        self.seen = sa.Table("seen", self.metadata, sa.Column("contract_id", sa.String(36), primary_key=True))
+        self.outbox, self.inbox = add_messaging_tables(self.metadata)
+        self.engine = make_engine(db_url)
+        self.metadata.create_all(self.engine)
+        self.sessions = make_session_factory(self.engine)
+        self.wakeup = OutboxWakeup()
+        bus = EventBus(bus_url, f"{prefix}events", queue_prefix=prefix, max_attempts=3)
+        super().__init__(bus, self.engine)
+        self.fail_times = 0
+        self.handling_time = 0.0
+        self.failure: Callable[[], Exception] = lambda: RuntimeError("transient failure")
+
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(
+            self.sessions,
+            producer="training-records",
+            outbox=self.outbox,
+            inbox=self.inbox,
+            wakeup=self.wakeup,
+        )
+
+    def handler(self, event: IncomingEvent, uow: SqlAlchemyUnitOfWork) -> None:
+        if self.handling_time:
+            # A slow handler keeps work in flight when a test pulls a server away.
+            uow.session.execute(sa.text("SELECT 1"))
+            time.sleep(self.handling_time)
+        if self.fail_times > 0:
+            self.fail_times -= 1
+            raise self.failure()
+        uow.session.execute(sa.insert(self.seen).values(contract_id=str(event.data["contract_id"])))
+
+    def consumer(self) -> EventConsumer:
+        return EventConsumer(
+            consumer_name=CONSUMER,
+            bus=self.bus,
+            handlers={EVENT: self.handler},
+            uow_factory=self.uow,
+            max_attempts=3,
+            retry_delay=0.01,
+        )
+
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(
+            service_name="training-records",
+            engine=self.engine,
+            outbox=self.outbox,
+            bus=self.bus,
+            wakeup=self.wakeup,
+            poll_interval=0.2,
+        )
+
+    def start(self) -> None:
+        relay = self.relay()
+        consumer = self.consumer()
+        consumer.declare()
+        self.run(relay.run)
+        self.run(consumer.run_until)
+
+    def seen_ids(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(sa.select(self.seen.c.contract_id))}
+
+    def emit(self, **overrides: Any) -> str:
+        """Commit one ``training.contract.registered`` event; returns its contract id."""
+        payload = contract_registered_payload(**overrides)
+        with self.uow() as uow:
+            uow.emit(EVENT, payload["contract_id"], payload)
+            uow.commit()
+        return payload["contract_id"]
+
+
+@pytest.fixture
+def make_harness(queue_prefix: str) -> Iterator[Callable[[str, str], Harness]]:
+    made: list[Harness] = []
+
+    def make(db_url: str, bus_url: str) -> Harness:
+        harness = Harness(db_url, bus_url, queue_prefix)
+        made.append(harness)
+        return harness
+
+    yield make
+    for harness in made:
+        harness.close()

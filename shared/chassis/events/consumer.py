@@ -6,7 +6,9 @@ For each message:
 2. the handler's effects and the inbox row (consumer, event id) commit in one
    transaction, so a redelivered event changes nothing twice;
 3. a failing handler is retried up to ``max_attempts`` times (republished with
-   an ``x-attempts`` header, then acked), after which the message is dead-lettered.
+   an ``x-attempts`` header, then acked), after which the message is dead-lettered;
+   an unreachable database does not count as an attempt: the consumer backs off
+   and tries again until it is back.
 
 The original is acked only after its retry or dead-letter copy is confirmed by
 the broker, so a crash in between can duplicate a message but never lose it.
@@ -28,6 +30,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from chassis.context import causation_id_var, request_id_var
+from chassis.errors import is_unavailable
 from chassis.events.bus import EventBus, Publisher
 from chassis.events.catalogue import UnknownEvent, validate_payload
 from chassis.events.envelope import Envelope, EnvelopeSchema
@@ -93,6 +96,7 @@ class EventConsumer(ConsumerMixin):
         self.connection: Connection = bus.connection()
         self.publisher = Publisher(bus)
         self._stop: threading.Event | None = None
+        self._unavailable_streak = 0
 
     # -- kombu ConsumerMixin -------------------------------------------------------
     def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
@@ -143,6 +147,7 @@ class EventConsumer(ConsumerMixin):
         causation_token = causation_id_var.set(envelope.id)
         try:
             outcome = self._handle(event)
+            self._unavailable_streak = 0
             EVENTS_HANDLED.labels(self.consumer_name, envelope.type, outcome).inc()
             message.ack()
         except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
@@ -192,17 +197,28 @@ class EventConsumer(ConsumerMixin):
             self._dead_letter(message, str(exc), event_type=event_type)
             return
         headers = dict(message.headers or {})
-        attempts = int(headers.get("x-attempts", 0)) + 1
-        if attempts >= self.max_attempts:
-            log.error("giving up on %s after %d attempts: %s", event_type, attempts, exc, exc_info=exc)
-            self._dead_letter(message, f"handler failed {attempts} times: {exc!r}", event_type=event_type)
-            return
-        log.warning("handler for %s failed (attempt %d), retrying: %r", event_type, attempts, exc)
-        # Back off a little so a briefly missing dependency has time to come back.
-        wait = min(self.retry_delay * (2 ** (attempts - 1)), 10.0)
+        attempts = int(headers.get("x-attempts", 0))
+        if is_unavailable(exc):
+            # The database is down or restarting: not the event's fault, so it does
+            # not count as an attempt; wait for the dependency instead of giving up.
+            self._unavailable_streak += 1
+            wait = min(self.retry_delay * (2**self._unavailable_streak), 10.0)
+            log.warning("dependency unavailable while handling %s; retrying in %.1fs", event_type, wait)
+        else:
+            attempts += 1
+            if attempts >= self.max_attempts:
+                log.error("giving up on %s after %d attempts: %s", event_type, attempts, exc, exc_info=exc)
+                self._dead_letter(message, f"handler failed {attempts} times: {exc!r}", event_type=event_type)
+                return
+            log.warning("handler for %s failed (attempt %d), retrying: %r", event_type, attempts, exc)
+            # Back off a little so a briefly missing dependency has time to come back.
+            wait = min(self.retry_delay * (2 ** (attempts - 1)), 10.0)
         if self._stop is not None:
             self._stop.wait(wait)
         headers["x-attempts"] = attempts
+        # A copy goes back to the queue and the original is acked only once the broker
+        # confirmed the copy; requeueing instead would count against the quorum
+        # queue's delivery limit.
         try:
             self.publisher.publish(
                 message.body,

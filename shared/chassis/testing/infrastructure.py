@@ -98,7 +98,10 @@ def check_rabbitmq(url: str) -> None:
 def fresh_database(admin_url: str, prefix: str = "test") -> Iterator[str]:
     """A new, empty database on the server; dropped afterwards."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}".replace("-", "_")
-    admin = sa.create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    # No pool: a connection kept from before a server restart would fail the DROP.
+    admin = sa.create_engine(
+        normalise_url(admin_url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool
+    )
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
