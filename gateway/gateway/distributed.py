@@ -300,7 +300,7 @@ def run_distributed(
 
     ``settings`` are ``DistributedOptions`` fields (``edge_port``, ``ports``,
     ``database_prefix``, ``smtp``, ``seed``, ``drop_databases_on_exit`` …).
-    Yields once every service's ``/readyz`` is green, directly and through nginx.
+    Yields once every service's ``/readyz`` is green and nginx routes to each of them.
     """
     if data_dir is not None:
         settings["data_dir"] = Path(data_dir)
@@ -375,9 +375,11 @@ def _wait_ready(portal: DistributedPortal) -> None:
     processes.wait_until(
         "the web UI", lambda: _web_ready(portal.service_url("web")), timeout=timeout, watch=watch
     )
+    # Readiness was checked on each service's own port; through the edge (which hides
+    # /readyz from the public) the liveness endpoint proves the routing.
     for route in ROUTES:
         if route.strips_prefix:
-            url = f"{portal.base_url}{route.prefix}/readyz"
+            url = f"{portal.base_url}{route.prefix}/healthz"
             processes.wait_until(
                 f"nginx to route {url}", lambda url=url: _ready(url), timeout=timeout, watch=watch
             )

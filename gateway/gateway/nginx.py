@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 from gateway.routes import (
     EDGE_OWNED_HEADERS,
     EDGE_PORT,
+    INTERNAL_PATHS,
     LIMITED_PATHS,
     RATE_LIMITS,
     ROUTES,
@@ -38,6 +40,7 @@ CSP = "Content-Security-Policy"
 
 # Edge errors answer as RFC 9457 problem+json, like the services do.
 EDGE_PROBLEMS: dict[int, tuple[str, str]] = {
+    404: ("Not Found", "No such resource."),
     413: ("Content Too Large", "The request body exceeds the limit for this path."),
     429: ("Too Many Requests", "Too many attempts from this address; please wait a minute."),
     502: ("Bad Gateway", "The service is not reachable right now."),
@@ -268,14 +271,13 @@ def render(options: NginxOptions) -> str:
         if route.has_api_docs:
             _location(w, f"{route.prefix}/docs", route, "/docs", relaxed_for_docs=True)
     for limited in LIMITED_PATHS:
-        route = next(r for r in ROUTES if r.strips_prefix and limited.path.startswith(r.prefix + "/"))
-        _location(
-            w,
-            limited.path,
-            route,
-            limited.path[len(route.prefix) :],
-            rate_class=limited.rate_class,
-        )
+        for route, public_path in limited.public_paths():
+            _location(w, public_path, route, limited.path, rate_class=limited.rate_class)
+    internal = "|".join(re.escape(path.lstrip("/")) for path in INTERNAL_PATHS)
+    prefixes = "|".join(re.escape(route.prefix.lstrip("/")) for route in ROUTES if route.strips_prefix)
+    w.open(f'location ~ "^/({prefixes})/({internal})$"')
+    w.line("return 404;")  # answered by @problem_404, with the security headers
+    w.close()
     web = next(route for route in ROUTES if not route.strips_prefix)
     _location(w, "/", web, "")
     w.line()

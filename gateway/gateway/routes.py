@@ -50,10 +50,19 @@ class Route:
 
 @dataclass(frozen=True)
 class LimitedPath:
-    """A path inside a route whose form posts are rate-limited."""
+    """A path of a service whose form posts are rate-limited, under every prefix it is mounted at."""
 
-    path: str
+    service: str
+    path: str  # relative to the service's root, e.g. "/login"
     rate_class: RateClass = RateClass.CREDENTIALS
+
+    def public_paths(self) -> list[tuple[Route, str]]:
+        """(route, public path) for each prefix that reaches the service."""
+        return [
+            (route, route.prefix + self.path)
+            for route in ROUTES
+            if route.service == self.service and route.strips_prefix
+        ]
 
 
 @dataclass(frozen=True)
@@ -78,12 +87,17 @@ ROUTES: tuple[Route, ...] = (
     WEB,
 )
 
-# Login, password reset and account activation: where guessing would pay off.
+# Login, password reset and account activation: where guessing would pay off. identity is
+# mounted at /auth and /api/identity, so each is limited under both prefixes.
 LIMITED_PATHS: tuple[LimitedPath, ...] = (
-    LimitedPath("/auth/login"),
-    LimitedPath("/auth/activate"),
-    LimitedPath("/auth/password"),
+    LimitedPath("identity", "/login"),
+    LimitedPath("identity", "/activate"),
+    LimitedPath("identity", "/password"),
 )
+
+# Operational endpoints are for operators and probes on the services' own ports,
+# not for the public: the edge answers 404 for them under every prefix.
+INTERNAL_PATHS: tuple[str, ...] = ("/metrics", "/readyz")
 
 RATE_LIMITS: dict[RateClass, RateLimit] = {
     RateClass.CREDENTIALS: RateLimit(zone="bp_credentials", rate="10r/m", burst=5),

@@ -56,13 +56,16 @@ def portal(
     assert [name for name in names if name.startswith(prefix)] == []
 
 
-def test_every_route_is_ready_through_the_edge(portal: DistributedPortal) -> None:
+def test_every_route_is_reachable_through_the_edge(portal: DistributedPortal) -> None:
     for route in ROUTES:
         if route.strips_prefix:
-            response = requests.get(f"{portal.base_url}{route.prefix}/readyz", timeout=5)
+            response = requests.get(f"{portal.base_url}{route.prefix}/healthz", timeout=5)
             assert response.status_code == 200, route.prefix
-            assert response.json() == {"status": "ready"}
+            assert response.json() == {"status": "ok"}
             assert response.headers["X-Frame-Options"] == "DENY"
+            # Readiness and metrics are for operators on the service's own port.
+            assert requests.get(f"{portal.base_url}{route.prefix}/readyz", timeout=5).status_code == 404
+            assert requests.get(f"{portal.service_url(route.service)}/readyz", timeout=5).status_code == 200
 
 
 def test_identity_publishes_public_urls_behind_the_proxy(portal: DistributedPortal) -> None:

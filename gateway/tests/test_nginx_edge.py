@@ -171,6 +171,8 @@ def test_login_posts_are_rate_limited_but_page_views_are_not(edge: Edge) -> None
     assert limited.status_code == 429
     assert limited.headers["Content-Type"] == "application/problem+json"
     assert limited.json()["status"] == 429
+    # The same forms under identity's other prefix share the limit.
+    assert edge.post("/api/identity/login", data={"username": "u", "password": "p"}).status_code == 429
     # The API itself is not limited per client address (the BFF is one client for all users).
     assert [edge.post("/api/exams/registrations").status_code for _ in range(30)] == [200] * 30
 
@@ -191,3 +193,13 @@ def test_access_log_is_json_with_the_request_id(edge: Edge) -> None:
         time.sleep(0.1)
     assert matching[0]["uri"] == "/api/exams/logged"
     assert matching[0]["status"] == 200
+
+
+def test_operational_endpoints_are_not_public(edge: Edge) -> None:
+    for prefix in ("/auth", "/api/identity", "/api/training", "/api/documents"):
+        for path in ("/metrics", "/readyz"):
+            hidden = edge.get(prefix + path)
+            assert hidden.status_code == 404, prefix + path
+            assert hidden.headers["Content-Type"] == "application/problem+json"
+    # Liveness stays reachable through the edge (load balancers probe it).
+    assert edge.get("/api/training/healthz").status_code == 200

@@ -101,6 +101,15 @@ def test_queries_show_what_the_caller_may_see(
     assert len(queries.registered_contracts(uow, principal, limit=50, offset=0)) == expected  # type: ignore[arg-type]
 
 
+def test_trainers_do_not_see_the_companys_contracts(contract_payload: Callable[..., dict]) -> None:
+    uow = FakeUnitOfWork()
+    _fill(uow, contract_payload)
+    trainer = Principal(subject="t", company_roles={"A": frozenset({"trainer"})})
+    with pytest.raises(ProblemError) as raised:
+        queries.registered_contracts(uow, trainer, limit=50, offset=0)  # type: ignore[arg-type]
+    assert raised.value.status == 403
+
+
 def test_apprentice_may_not_list_contracts(contract_payload: Callable[..., dict]) -> None:
     uow = FakeUnitOfWork()
     apprentice = Principal(subject="x", roles=frozenset({"apprentice"}), apprentice_number="20260001")
