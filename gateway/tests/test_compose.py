@@ -179,3 +179,14 @@ def test_only_identity_and_the_web_ui_know_the_client_secret(compose: dict[str, 
         if "BP_WEB_CLIENT_SECRET" in environment(service)
     }
     assert holders == {"identity", "identity-migrate", "web"}
+
+
+def test_secrets_have_no_defaults(compose: dict[str, Any]) -> None:
+    # A deployment that forgot a secret must fail to start, not run with one from the repo.
+    text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    for name in ("BP_WEB_CLIENT_SECRET", "WEB_SECRET_KEY", "DOCUMENTS_SECRET_KEY"):
+        uses = re.findall(r"\$\{" + name + r"(:?[-?])", text)
+        assert uses and set(uses) == {":?"}, name
+    services = compose["services"]
+    for name in ("documents", "documents-worker"):
+        assert "DOCUMENTS_SECRET_KEY" in environment(services[name])
