@@ -7,6 +7,7 @@ service's producers and consumers, true to it.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,9 @@ class EventContract:
     consumers: tuple[str, ...]
     schema: type[Schema]
     description: str
+    # Payload fields holding a one-time, short-lived secret: they travel to the
+    # consumers once and are redacted from the producer's outbox once sent.
+    secret_fields: tuple[str, ...] = ()
 
 
 CATALOGUE: tuple[EventContract, ...] = (
@@ -42,6 +46,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         ("documents", "training-records"),
         identity.ApprenticeAccountPreparedV1,
         "identity assigned an Azubinummer and a one-time activation code to the apprentice.",
+        secret_fields=("activation_code",),
     ),
     EventContract(
         "identity.account.activated",
@@ -72,6 +77,9 @@ CATALOGUE: tuple[EventContract, ...] = (
 _BY_KEY = {(c.type, c.version): c for c in CATALOGUE}
 
 
+REDACTED = "[redacted]"
+
+
 class UnknownEvent(LookupError):
     pass
 
@@ -92,6 +100,19 @@ def check_outgoing(event_type: str, version: int, payload: dict[str, Any]) -> No
     errors = contract_for(event_type, version).schema().validate(payload)
     if errors:
         raise ValidationError(errors)
+
+
+def redact_secrets(event_type: str, body: str) -> str | None:
+    """The envelope JSON with the contract's secret fields replaced; None if it has none."""
+    secrets = next((c.secret_fields for c in CATALOGUE if c.type == event_type and c.secret_fields), ())
+    if not secrets:
+        return None
+    envelope = json.loads(body)
+    payload = envelope.get("payload") or {}
+    for name in secrets:
+        if name in payload:
+            payload[name] = REDACTED
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
 def produced_by(service: str) -> set[str]:
@@ -147,7 +168,10 @@ def render_markdown() -> str:
             "| --- | --- |",
         ]
         for name, field in c.schema().fields.items():
-            lines.append(f"| `{name}` | {_describe_field(field)} |")
+            secret = (
+                " — one-time secret, redacted from the outbox once sent" if name in c.secret_fields else ""
+            )
+            lines.append(f"| `{name}` | {_describe_field(field)}{secret} |")
     return "\n".join(lines) + "\n"
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from chassis.events.bus import EventBus, Publisher
+from chassis.events.catalogue import redact_secrets
 from chassis.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from chassis.uow import OutboxWakeup, notify_channel
 
@@ -70,11 +71,26 @@ class OutboxRelay:
                     row.body, routing_key=row.event_type, message_id=row.event_id, headers=headers
                 )
                 EVENTS_PUBLISHED.labels(self.service_name, row.event_type).inc()
+            sent_at = datetime.now(UTC)
             conn.execute(
                 sa.update(self.outbox)
                 .where(c.position.in_([r.position for r in rows]))
-                .values(sent_at=datetime.now(UTC))
+                .values(sent_at=sent_at)
             )
+            # One-time secrets (the activation code) went to the broker once; the
+            # producer's database keeps no readable copy of them.
+            redacted = [
+                {"row_position": row.position, "redacted_body": body}
+                for row in rows
+                if (body := redact_secrets(row.event_type, row.body)) is not None
+            ]
+            if redacted:
+                conn.execute(
+                    sa.update(self.outbox)
+                    .where(c.position == sa.bindparam("row_position"))
+                    .values(body=sa.bindparam("redacted_body")),
+                    redacted,
+                )
         OUTBOX_BACKLOG.labels(self.service_name).set(len(rows))
         return len(rows)
 

@@ -119,3 +119,34 @@ def test_an_unreachable_database_is_waited_for_not_counted_as_an_attempt(harness
     contract_id = emit(harness)
     wait_until(lambda: contract_id in harness.seen_ids(), 60)
     assert dlq.inspect(harness.bus, harness.bus.queue_name(harness.consumer_name, harness.event)) == []
+
+
+def test_one_time_secrets_leave_once_and_are_redacted_from_the_outbox(harness: Any) -> None:
+    from chassis.events.catalogue import REDACTED
+
+    code = "ABCD-EFGH-JKLM"
+    payload = {
+        "account_id": "00000000-0000-4000-8000-0000000000aa",
+        "contract_id": "00000000-0000-4000-9000-0000000000aa",
+        "apprentice_number": "20269999",
+        "activation_code": code,
+        "activation_expires_at": "2026-12-24T12:00:00+00:00",
+        "email": "lena@example.org",
+    }
+    prepared = "identity.apprentice_account.prepared"
+    with harness.uow() as uow:
+        uow.emit(prepared, payload["account_id"], payload)
+        uow.commit()
+    relay = harness.relay()
+    assert relay.relay_batch() == 1  # declares the catalogued consumers' queues, then publishes
+    relay.publisher.close()
+    with harness.engine.connect() as conn:
+        body = conn.execute(sa.select(harness.outbox.c.body)).scalar_one()
+    assert code not in body
+    assert json.loads(body)["payload"]["activation_code"] == REDACTED
+    # The consumer got the code itself, once.
+    queue = harness.bus.queue(consumer="documents", event_type=prepared)
+    with harness.bus.connection() as conn:
+        message = queue(conn.default_channel).get(no_ack=True)
+    assert message is not None
+    assert json.loads(message.body)["payload"]["activation_code"] == code
