@@ -58,6 +58,10 @@ def authenticate(
         if account is None:
             shield.spend(hasher, password)
             raise InvalidCredentials("unknown login")
+        if account.status is not AccountStatus.ACTIVE or account.password_hash is None:
+            # No password to verify: spend a hash anyway, so that the answer's timing
+            # does not tell a pending or disabled account from an unknown one.
+            shield.spend(hasher, password)
         try:
             account.check_login(password, now, hasher, policy)
         except (InvalidCredentials, AccountLockedOut):
@@ -83,8 +87,10 @@ def activate_account(
     """Activate with Azubinummer + one-time code; emits ``identity.account.activated``."""
     with uow:
         account = uow.accounts.by_apprentice_number(apprentice_number, for_update=True)
-        if account is None:
+        if account is None or account.activation is None:
+            # Same cost as checking a code, whether or not there is one to check.
             shield.spend(hasher, code)
+        if account is None:
             raise InvalidActivation("unknown apprentice number")
         account.activate(code, new_password, now, hasher)
         uow.accounts.save(account)

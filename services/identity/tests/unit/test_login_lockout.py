@@ -110,3 +110,28 @@ def test_hash_with_outdated_parameters_is_upgraded_on_login(fake_uow, account) -
     attempt(fake_uow, stronger, account.email, PASSWORD)
     assert account.password_hash != old_hash
     assert not stronger.needs_rehash(account.password_hash or "")
+
+
+class CountingShield(TimingShield):
+    """The real shield, counting the hashes it spends."""
+
+    spent = 0
+
+    def spend(self, hasher, secret: str) -> None:  # type: ignore[no-untyped-def]
+        type(self).spent += 1
+        super().spend(hasher, secret)
+
+
+@pytest.mark.parametrize("status", [AccountStatus.PENDING_ACTIVATION, AccountStatus.LOCKED])
+def test_accounts_that_cannot_log_in_cost_a_hash_like_unknown_ones(fake_uow, fast_hasher, status) -> None:
+    account = Account(id=uuid.uuid4(), email="neu@example.org", name="Neu", status=status)
+    fake_uow.accounts.add(account)
+    shield = CountingShield(fast_hasher.hash("x"))
+    CountingShield.spent = 0
+    for login in (account.email, "niemand@example.org"):
+        with pytest.raises(InvalidCredentials):
+            authenticate(
+                fake_uow, login, "geraten", now=NOW, hasher=fast_hasher, policy=POLICY, shield=shield
+            )
+    # One hash each: the pending/disabled account is as slow as an unknown login.
+    assert CountingShield.spent == 2
