@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from chassis.contracts.common import StrictSchema
 
 
 class ApprenticeAccountPreparedV1(StrictSchema):
-    """An apprentice's account awaits activation.
+    """The apprentice of a registered contract has an account (and an Azubinummer).
 
-    The activation code is the one secret allowed in an event: it is one-time,
-    short-lived and only useful together with the Azubinummer. documents prints
-    it into the apprentice's Eintragungsbestätigung; nothing else stores it.
+    A new or not yet activated account comes with a fresh one-time activation code:
+    the one secret allowed in an event (one-time, short-lived, useful only with the
+    Azubinummer). documents prints it into the apprentice's Eintragungsbestätigung;
+    nothing else keeps it. An account that is already active comes with ``null``
+    for code and expiry: the apprentice logs in with the access data they have.
     """
 
     account_id = fields.UUID(required=True)
     contract_id = fields.UUID(required=True)
     apprentice_number = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    activation_code = fields.String(required=True, validate=validate.Length(min=8, max=64))
-    activation_expires_at = fields.AwareDateTime(required=True)
+    activation_code = fields.String(required=True, allow_none=True, validate=validate.Length(min=8, max=64))
+    activation_expires_at = fields.AwareDateTime(required=True, allow_none=True)
     email = fields.Email(required=True)
+
+    @validates_schema
+    def _code_and_expiry_together(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("activation_code") is None) != (data.get("activation_expires_at") is None):
+            raise ValidationError("activation_code and activation_expires_at are both set or both null.")
 
 
 class AccountActivatedV1(StrictSchema):

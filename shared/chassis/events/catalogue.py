@@ -45,7 +45,8 @@ CATALOGUE: tuple[EventContract, ...] = (
         "identity",
         ("documents", "training-records"),
         identity.ApprenticeAccountPreparedV1,
-        "identity assigned an Azubinummer and a one-time activation code to the apprentice.",
+        "The apprentice of a contract has an account and Azubinummer; a new or not yet "
+        "activated account comes with a one-time activation code (null for an active one).",
         secret_fields=("activation_code",),
     ),
     EventContract(
@@ -110,7 +111,7 @@ def redact_secrets(event_type: str, body: str) -> str | None:
     envelope = json.loads(body)
     payload = envelope.get("payload") or {}
     for name in secrets:
-        if name in payload:
+        if payload.get(name) is not None:
             payload[name] = REDACTED
     return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 

@@ -73,7 +73,7 @@ pending_access = sa.Table(
     metadata,
     sa.Column("contract_id", sa.Uuid, primary_key=True),
     sa.Column("apprentice_number", sa.String(20), nullable=False),
-    sa.Column("sealed_code", sa.LargeBinary, nullable=False),
+    sa.Column("sealed_code", sa.LargeBinary, nullable=True),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -64,8 +64,13 @@ class AccessData:
 
     contract_id: uuid.UUID
     apprentice_number: str
-    activation_code: str = field(repr=False)
-    expires_at: datetime
+    # None when the apprentice's account is already active: no new code to print.
+    activation_code: str | None = field(repr=False)
+    expires_at: datetime | None
+
+    @property
+    def has_code(self) -> bool:
+        return self.activation_code is not None
 
 
 @dataclass(frozen=True)
@@ -206,7 +211,7 @@ class PendingAccess:
 
     contract_id: uuid.UUID
     apprentice_number: str
-    sealed_code: bytes = field(repr=False)
+    sealed_code: bytes | None = field(repr=False)  # None: an active account, no code
     expires_at: datetime
     received_at: datetime
 

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from documents.domain.model import (
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 DOCUMENT_ISSUED = "documents.document.issued"
 DOCUMENT_OPENED = "documents.document.opened"
 PDF = "application/pdf"
+# How long access data without a code waits for its contract before it is purged.
+PENDING_WITHOUT_CODE = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -72,11 +74,12 @@ def register_contract(uow: UnitOfWork, contract: ContractRecord, issuing: Issuin
         return []
     issued = _issue(uow, known, COMPANY, issuing)
     if pending is not None:
+        sealed = pending.sealed_code
         access = AccessData(
             contract_id=pending.contract_id,
             apprentice_number=pending.apprentice_number,
-            activation_code=issuing.vault.open(pending.sealed_code),
-            expires_at=pending.expires_at,
+            activation_code=issuing.vault.open(sealed) if sealed is not None else None,
+            expires_at=pending.expires_at if sealed is not None else None,
         )
         known.apprentice_number = access.apprentice_number
         issued += _issue(uow, known, APPRENTICE, issuing, access)
@@ -90,13 +93,15 @@ def receive_access_data(uow: UnitOfWork, access: AccessData, issuing: Issuing) -
     uow.pending_access.purge_expired(issuing.clock())
     contract = uow.contracts.get(access.contract_id)
     if contract is None:
+        received_at = issuing.clock()
         uow.pending_access.put(
             PendingAccess(
                 contract_id=access.contract_id,
                 apprentice_number=access.apprentice_number,
-                sealed_code=issuing.vault.seal(access.activation_code),
-                expires_at=access.expires_at,
-                received_at=issuing.clock(),
+                sealed_code=issuing.vault.seal(access.activation_code) if access.activation_code else None,
+                # Without a code nothing secret waits; keep the row as long as a code would.
+                expires_at=access.expires_at or received_at + PENDING_WITHOUT_CODE,
+                received_at=received_at,
             )
         )
         log.info("access data for contract %s waits for the contract", access.contract_id)
@@ -123,7 +128,7 @@ def _issue(
         recipient_kind=recipient_kind,
         issued_at=issuing.clock(),
         access=access,
-        activation_url=issuing.activation_url if access is not None else None,
+        activation_url=issuing.activation_url if access is not None and access.has_code else None,
     )
     pdf = issuing.renderer.registration_confirmation(confirmation)
     is_company = recipient_kind == COMPANY

@@ -124,5 +124,14 @@ def test_html_holds_register_data_and_access_data_only_for_the_apprentice() -> N
     assert "SECRET-CODE-42" not in company_html and "Zugangsdaten zum Bildungsportal</h2>" not in company_html
 
 
+def test_html_for_an_already_active_account_names_no_code() -> None:
+    without_code = AccessData(uuid.uuid4(), "20269876", None, None)
+    html = WeasyPrintRenderer().html_for(
+        Confirmation(contract(), "apprentice", datetime(2026, 8, 3, 7, 0, tzinfo=UTC), without_code, None)
+    )
+    assert "bereits einen Account" in html and "20269876" in html
+    assert "Aktivierungscode" not in html and "/auth/activate" not in html
+
+
 def test_german_date_time_in_berlin_time() -> None:
     assert de_datetime(datetime(2026, 1, 15, 23, 30, tzinfo=UTC)) == "16.01.2026, 00:30 Uhr"

@@ -79,6 +79,25 @@ def test_access_data_before_the_contract_waits_sealed(world, contract_payload, p
 
 
 @pytest.mark.parametrize("order", [(CONTRACT, PREPARED), (PREPARED, CONTRACT)])
+def test_an_already_active_account_gets_its_confirmation_without_access_data(
+    world, contract_payload, prepared_payload, order
+) -> None:
+    contract = contract_payload()
+    payloads = {
+        CONTRACT: contract,
+        PREPARED: prepared_payload(contract["contract_id"], activation_code=None, activation_expires_at=None),
+    }
+    for event_type in order:
+        world.deliver(event_type, payloads[event_type])
+
+    assert kinds(world) == {"company", "apprentice"}
+    rendered = next(r for r in world.renderer.rendered if r.recipient_kind == "apprentice")
+    assert rendered.access.apprentice_number == "20269876"
+    assert rendered.access.activation_code is None and rendered.activation_url is None
+    assert world.uow.pending_access.rows == {}
+
+
+@pytest.mark.parametrize("order", [(CONTRACT, PREPARED), (PREPARED, CONTRACT)])
 def test_either_order_yields_the_same_documents_and_events(
     world, contract_payload, prepared_payload, order
 ) -> None:

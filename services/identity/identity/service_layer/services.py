@@ -124,8 +124,9 @@ def prepare_apprentice_account(
     - A pending account: keep its Azubinummer (or assign one) and issue a fresh code;
       the earlier code stops working, so only the newest letter is valid.
     - An active or locked account: it already has access data. Make sure it holds
-      the apprentice role and an Azubinummer, and emit nothing: there is no new code
-      to print, and the person logs in as before.
+      the apprentice role and an Azubinummer, and announce the account without a
+      code: the contract still needs the Azubinummer and the apprentice their
+      Eintragungsbestätigung, and the person logs in as before.
     """
     apprentice = contract["apprentice"]
     email = str(apprentice["email"]).strip().lower()
@@ -152,8 +153,9 @@ def prepare_apprentice_account(
             account.make_apprentice(account.apprentice_number or uow.apprentice_numbers.next())
             uow.accounts.save(account)
         log.info("apprentice account %s is already %s; no activation code issued", account.id, account.status)
-        return
-    assert account.activation is not None and account.apprentice_number is not None
+        code = None
+    assert account.apprentice_number is not None
+    expires_at = account.activation.expires_at.isoformat() if code and account.activation else None
     uow.emit(
         APPRENTICE_ACCOUNT_PREPARED,
         str(account.id),
@@ -162,7 +164,7 @@ def prepare_apprentice_account(
             "contract_id": str(contract["contract_id"]),
             "apprentice_number": account.apprentice_number,
             "activation_code": code,
-            "activation_expires_at": account.activation.expires_at.isoformat(),
+            "activation_expires_at": expires_at,
             "email": account.email,
         },
     )

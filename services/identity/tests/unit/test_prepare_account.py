@@ -51,7 +51,7 @@ def test_pending_account_keeps_its_number_and_gets_a_fresh_code(
     assert len(fake_uow.accounts.by_id) == 1
 
 
-def test_active_account_gets_no_new_code(fake_uow, fast_hasher, contract_payload) -> None:
+def test_active_account_gets_no_new_code_but_is_announced(fake_uow, fast_hasher, contract_payload) -> None:
     contract = contract_payload()
     existing = Account(
         id=uuid.uuid4(),
@@ -63,7 +63,13 @@ def test_active_account_gets_no_new_code(fake_uow, fast_hasher, contract_payload
     )
     fake_uow.accounts.add(existing)
     prepare(fake_uow, fast_hasher, contract)
-    assert fake_uow.events == []
+    # The new contract needs the Azubinummer and the apprentice their confirmation,
+    # but there is no code: the person logs in with the access data they have.
+    [event] = fake_uow.events
+    payload = event.payload
+    assert payload["apprentice_number"] == "20260101"
+    assert payload["contract_id"] == str(contract["contract_id"])
+    assert payload["activation_code"] is None and payload["activation_expires_at"] is None
     assert existing.apprentice_number == "20260101"
     assert "apprentice" in existing.roles
     assert existing.company_roles == {"4711001": ["trainer"]}

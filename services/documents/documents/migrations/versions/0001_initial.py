@@ -111,7 +111,7 @@ def upgrade() -> None:
         "pending_access",
         sa.Column("contract_id", sa.Uuid(), nullable=False),
         sa.Column("apprentice_number", sa.String(length=20), nullable=False),
-        sa.Column("sealed_code", sa.LargeBinary(), nullable=False),
+        sa.Column("sealed_code", sa.LargeBinary(), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("contract_id", name=op.f("pk_pending_access")),
