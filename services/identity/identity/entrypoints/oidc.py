@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -187,15 +188,40 @@ def userinfo() -> Response:
 
 @bp.get("/logout")
 def logout() -> Any:
-    """RP-initiated logout: end the provider session, then return to a registered URI."""
+    """RP-initiated logout: end the provider session, then return to a registered URI.
+
+    With an ID token we issued as hint, the client asked for it; without one, any
+    page could log people out with a link, so the person confirms first (a POST
+    with a CSRF token).
+    """
     require_login_session()
+    if _audience_of(request.args.get("id_token_hint", "")):
+        return _log_out_and_return(request.args)
+    return render_template(
+        "identity/logout_confirm.html",
+        page_title="Abmelden",
+        carried={
+            k: request.args[k]
+            for k in ("post_logout_redirect_uri", "client_id", "state")
+            if k in request.args
+        },
+    )
+
+
+@bp.post("/logout")
+def logout_confirmed() -> Any:
+    require_login_session()
+    return _log_out_and_return(request.form)
+
+
+def _log_out_and_return(params: Mapping[str, str]) -> Any:
     log_out()
-    target = request.args.get("post_logout_redirect_uri", "")
-    client_id = request.args.get("client_id", "") or _audience_of(request.args.get("id_token_hint", ""))
+    target = params.get("post_logout_redirect_uri", "")
+    client_id = params.get("client_id", "") or _audience_of(params.get("id_token_hint", ""))
     if target and client_id:
         client = request_uow().oauth.client(client_id)
         if client is not None and client.check_post_logout_redirect_uri(target):
-            state = request.args.get("state")
+            state = params.get("state")
             if state:
                 target += ("&" if "?" in target else "?") + urlencode({"state": state})
             return redirect(target)

@@ -257,13 +257,42 @@ def test_logout_ends_the_session_and_returns_to_the_portal(browser, pkce) -> Non
     assert again.status_code == 302 and again.headers["Location"].endswith("/login")
 
 
-def test_logout_never_redirects_to_an_unregistered_uri(browser) -> None:
-    response = browser.client.get(
+def test_logout_never_redirects_to_an_unregistered_uri(browser, csrf) -> None:
+    ask = browser.client.get(
         "/logout",
         query_string={"client_id": "portal-web", "post_logout_redirect_uri": "https://evil.example/"},
     )
+    response = browser.client.post(
+        "/logout",
+        data={
+            "csrf_token": csrf(ask.get_data(as_text=True)),
+            "client_id": "portal-web",
+            "post_logout_redirect_uri": "https://evil.example/",
+        },
+    )
     assert response.status_code == 200
     assert "Sie haben sich vom Bildungsportal abgemeldet." in response.get_data(as_text=True)
+
+
+def test_logout_without_our_id_token_asks_first(browser, pkce, csrf) -> None:
+    exchange(browser, pkce)  # logged in at identity
+    ask = browser.client.get("/logout", query_string={"post_logout_redirect_uri": f"{PUBLIC_URL}/"})
+    assert ask.status_code == 200
+    assert "Möchten Sie sich vom Bildungsportal abmelden?" in ask.get_data(as_text=True)
+    # A link from elsewhere logged nobody out: authorize still finds the session.
+    still = browser.authorize(**browser.authorize_params())
+    assert not still.headers["Location"].endswith("/login")
+    # A confirmation without CSRF token is refused.
+    assert browser.client.post("/logout", data={}).status_code == 400
+    confirmed = browser.client.post(
+        "/logout",
+        data={
+            "csrf_token": csrf(ask.get_data(as_text=True)),
+            "client_id": "portal-web",
+            "post_logout_redirect_uri": f"{PUBLIC_URL}/",
+        },
+    )
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == f"{PUBLIC_URL}/"
 
 
 def test_accounts_me_requires_a_token(browser) -> None:
