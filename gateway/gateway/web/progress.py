@@ -8,21 +8,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from gateway.web.services import Contract, Document
+
+# The background work takes seconds; a step still open after this long is not
+# "in progress" any more (e.g. a contract entered before the digital confirmation,
+# or one taken over from the chamber's register without its documents).
+STILL_RUNNING_FOR = timedelta(days=2)
 
 
 @dataclass(frozen=True)
 class Step:
     label: str
     done: bool
+    running: bool  # not done, but expected to be soon
+
+    @property
+    def status(self) -> str:
+        if self.done:
+            return "erledigt"
+        return "in Bearbeitung" if self.running else "nicht vorhanden"
 
 
-def progress_steps(contract: Contract, documents: Sequence[Document]) -> list[Step]:
+def progress_steps(contract: Contract, documents: Sequence[Document], today: date) -> list[Step]:
     kinds = {d.recipient_kind for d in documents if d.kind == "registration_confirmation"}
+    recent = contract.registered_on is None or today - contract.registered_on <= STILL_RUNNING_FOR
     return [
-        Step("Ausbildungsverhältnis eingetragen", contract.state == "registered"),
-        Step("Zugangsdaten für die/den Auszubildende/n vorbereitet", bool(contract.apprentice_number)),
-        Step("Eintragungsbestätigung für den Ausbildungsbetrieb erstellt", "company" in kinds),
-        Step("Eintragungsbestätigung für die/den Auszubildende/n erstellt", "apprentice" in kinds),
+        Step(label, done, running=not done and recent)
+        for label, done in (
+            ("Ausbildungsverhältnis eingetragen", contract.state == "registered"),
+            ("Zugangsdaten für die/den Auszubildende/n vorbereitet", bool(contract.apprentice_number)),
+            ("Eintragungsbestätigung für den Ausbildungsbetrieb erstellt", "company" in kinds),
+            ("Eintragungsbestätigung für die/den Auszubildende/n erstellt", "apprentice" in kinds),
+        )
     ]

@@ -208,7 +208,7 @@ def make_contract() -> Callable[..., Contract]:
             "contract_id": "c0ffee00-0000-4000-8000-000000000001",
             "contract_number": "2026-000001",
             "state": "registered",
-            "registered_on": date(2026, 11, 24),
+            "registered_on": date.today(),  # just registered: its downstream steps are running
             "start_date": date(2026, 8, 1),
             "end_date": date(2029, 7, 31),
             "occupation": Occupation("78100", "Industriekaufmann/Industriekauffrau"),

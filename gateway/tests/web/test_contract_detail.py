@@ -78,3 +78,17 @@ def test_a_contract_documents_has_not_heard_of_yet_shows_progress(
     response = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}")
     assert response.status_code == 200
     assert "in Bearbeitung" in response.get_data(as_text=True)
+
+
+def test_an_old_contract_without_documents_is_not_shown_as_running(
+    client, login, fake_services, make_contract
+) -> None:
+    from datetime import date
+
+    item = make_contract(registered_on=date(2017, 8, 1))
+    fake_services.contract_list = [item]
+    login("clerk")
+    html = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").get_data(as_text=True)
+    assert "nicht vorhanden" in html
+    assert "in Bearbeitung" not in html
+    assert "data-refresh-seconds" not in html

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.web.auth import current_user, require
 from gateway.web.field_errors import map_problem_errors
+from gateway.web.formatting import BERLIN
 from gateway.web.forms import CONTRACT_POINTER_ALIASES, ContractForm
 from gateway.web.navigation import is_clerk, is_company_user
 from gateway.web.progress import progress_steps
@@ -65,7 +67,7 @@ def detail(contract_id: uuid.UUID) -> str:
         # documents learns of a contract from its event, a moment after training-records.
         found = []
     documents = sorted(found, key=lambda d: d.recipient_kind != "company")
-    steps = progress_steps(contract, documents)
+    steps = progress_steps(contract, documents, today=datetime.now(BERLIN).date())
     # The chamber may open every copy (it prints the apprentice's for the post);
     # a company only its own. documents enforces the same rule on its side.
     user = current_user()
@@ -77,7 +79,7 @@ def detail(contract_id: uuid.UUID) -> str:
         documents=documents,
         steps=steps,
         openable=openable,
-        in_progress=not all(step.done for step in steps),
+        in_progress=any(step.running for step in steps),
     )
 
 
