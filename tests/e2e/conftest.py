@@ -9,7 +9,6 @@ Playwright. Nothing is faked; a missing piece fails the run.
 from __future__ import annotations
 
 import shutil
-import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,12 +19,6 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from chassis.testing.browser import launch_chromium
 from chassis.testing.smtp import CollectingHandler, smtp_server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -40,6 +33,7 @@ def portal(
     postgres_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Portal]:
     from gateway.distributed import run_distributed
+    from gateway.processes import free_port
 
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
         pytest.fail("nginx is not installed (make test installs it)", pytrace=False)
