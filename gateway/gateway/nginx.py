@@ -35,6 +35,9 @@ from gateway.routes import (
 
 # The same rule the chassis applies to incoming request ids.
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"
+# identity's "Neues Passwort vergeben" link, /auth/password/reset/<one-time token>.
+RESET_LINK_PATH = "/password/reset/"
+REDACTED = "[redacted]"
 
 CSP = "Content-Security-Policy"
 
@@ -233,10 +236,15 @@ def render(options: NginxOptions) -> str:
     w.line("limit_req_status 429;")
     w.line("limit_req_log_level warn;")
     w.line()
+    w.line("# Password-reset links carry a one-time token in the path: keep it out of the access log.")
+    w.open("map $request_uri $bp_logged_uri")
+    w.line(f'"~^(?<bp_reset_path>[^?]*{RESET_LINK_PATH})" "${{bp_reset_path}}{REDACTED}";')
+    w.line("default $request_uri;")
+    w.close()
     w.line("log_format bp_json escape=json")
     w.line(
         '    \'{"time":"$time_iso8601","request_id":"$bp_request_id",'
-        '"remote_addr":"$remote_addr","method":"$request_method","uri":"$request_uri",'
+        '"remote_addr":"$remote_addr","method":"$request_method","uri":"$bp_logged_uri",'
         '"status":$status,"bytes_sent":$body_bytes_sent,"request_time":$request_time,'
         '"upstream":"$upstream_addr","upstream_status":"$upstream_status",'
         '"upstream_time":"$upstream_response_time","user_agent":"$http_user_agent"}\';'

@@ -195,6 +195,24 @@ def test_access_log_is_json_with_the_request_id(edge: Edge) -> None:
     assert matching[0]["status"] == 200
 
 
+def test_reset_tokens_stay_out_of_the_access_log(edge: Edge) -> None:
+    import json
+    import time
+
+    token = "Einmal-Token_abc123"
+    edge.get(f"/auth/password/reset/{token}", headers={"X-Request-ID": "log-check-reset"})
+    log_path = edge.process.log_path
+    assert log_path is not None
+    deadline = time.monotonic() + 5
+    matching: list[dict] = []
+    while time.monotonic() < deadline and not matching:
+        entries = [json.loads(line) for line in log_path.read_text().splitlines() if line.startswith("{")]
+        matching = [entry for entry in entries if entry["request_id"] == "log-check-reset"]
+        time.sleep(0.1)
+    assert matching[0]["uri"] == "/auth/password/reset/[redacted]"
+    assert token not in log_path.read_text()
+
+
 def test_operational_endpoints_are_not_public(edge: Edge) -> None:
     for prefix in ("/auth", "/api/identity", "/api/training", "/api/documents"):
         for path in ("/metrics", "/readyz"):

@@ -7,6 +7,8 @@
 5. The apprentice activates the account and logs in through OIDC (code + PKCE S256).
 6. The apprentice sees the unread-documents notice and opens the PDF; the company
    sees under "Ausbildungsverhältnisse" that and when it was opened.
+7. The apprentice forgets the password: "Passwort vergessen" with the Azubinummer,
+   the reset link arrives by e-mail, a new password is set and works.
 Every page visited is checked with axe-core (WCAG 2.1 AA) at desktop and phone width.
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import uuid
 
 import pytest
@@ -23,6 +26,7 @@ from pypdf import PdfReader
 
 from chassis.demo import DEMO_COMPANY, demo_account
 from chassis.testing.waiting import wait_until
+from gateway.routes import RATE_LIMITS, RateClass
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +65,16 @@ def log_in(context: BrowserContext, base_url: str, login: str, password: str) ->
 def log_out(page: Page) -> None:
     page.get_by_role("button", name="Abmelden").click()
     expect(page.get_by_role("link", name="Anmelden").first).to_be_visible()
+
+
+def wait_for_credential_posts(count: int) -> None:
+    """Wait until the edge surely lets ``count`` more credential posts through.
+
+    nginx limits logins, activations and password resets per client address (the
+    route table's rate, with a burst), and this whole test is one address.
+    """
+    per_minute = int(RATE_LIMITS[RateClass.CREDENTIALS].rate.removesuffix("r/m"))
+    time.sleep(count * 60 / per_minute)
 
 
 def pdf_text(context: BrowserContext, url: str) -> str:
@@ -199,3 +213,31 @@ def test_contract_to_opened_confirmation(portal, browser: Browser) -> None:  # t
     page.get_by_role("button", name="Account aktivieren").click()
     expect(page.get_by_role("alert")).to_contain_text("bereits")
     again.close()
+
+    # 7. Passwort vergessen: the link comes by e-mail, the new password works.
+    wait_for_credential_posts(3)  # request, new password, login
+    forgetful = browser.new_context(viewport=DESKTOP)
+    page = forgetful.new_page()
+    page.goto(base + "/auth/login")
+    page.get_by_role("link", name="Passwort vergessen").click()
+    expect(page.get_by_role("heading", name="Passwort vergessen")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Benutzername oder E-Mail-Adresse").fill(apprentice_number)
+    page.get_by_role("button", name="Link anfordern").click()
+    expect(page.get_by_role("status")).to_contain_text("erhalten Sie in Kürze eine E-Mail")
+    check_accessibility(page)
+    [reset_mail] = [m for m in portal.mailbox.wait_for(3, timeout=60) if "Passwort" in str(m["Subject"])]
+    assert apprentice_email in str(reset_mail["To"])
+    body = reset_mail.get_body(preferencelist=("plain",)).get_content()
+    reset_url = re.search(r"https?://\S+/auth/password/reset/[\w-]+", body).group(0)
+    page.goto(reset_url)
+    expect(page.get_by_role("heading", name="Neues Passwort vergeben")).to_be_visible()
+    check_accessibility(page)
+    new_password = f"Noch-sichereres-Passwort-{suffix}!"
+    page.get_by_label("Neues Passwort", exact=True).fill(new_password)
+    page.get_by_label("Neues Passwort wiederholen").fill(new_password)
+    page.get_by_role("button", name="Passwort speichern").click()
+    expect(page.get_by_role("status")).to_contain_text("Ihr neues Passwort ist gespeichert")
+    forgetful.close()
+    page = log_in(browser.new_context(viewport=DESKTOP), base, apprentice_number, new_password)
+    log_out(page)

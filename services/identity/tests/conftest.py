@@ -13,7 +13,7 @@ from chassis.events.catalogue import check_outgoing
 from chassis.events.envelope import Envelope, new_envelope
 from chassis.testing.samples import contract_registered_payload
 from identity.adapters.passwords import Argon2Hasher
-from identity.domain.model import Account
+from identity.domain.model import Account, password_reset_token_hash
 
 
 # -- unit-test fakes ---------------------------------------------------------------------------------
@@ -36,6 +36,17 @@ class FakeAccounts:
             self.by_apprentice_number(login)
             or self.by_email(login)
             or next((a for a in self.by_id.values() if a.username == login.lower()), None)
+        )
+
+    def by_password_reset_token(self, token: str, *, for_update: bool = False) -> Account | None:
+        token_hash = password_reset_token_hash(token)
+        return next(
+            (
+                a
+                for a in self.by_id.values()
+                if a.password_reset and a.password_reset.token_hash == token_hash
+            ),
+            None,
         )
 
     def add(self, account: Account) -> None:

@@ -23,6 +23,7 @@ from notifications.entrypoints.mailer import start_mail_sender
 from notifications.service_layer.delivery import MailDeliveryError
 
 DOCUMENT_ISSUED = "documents.document.issued"
+PASSWORD_RESET_REQUESTED = "identity.password_reset.requested"
 PORTAL_URL = "https://portal.example/"
 
 
@@ -72,6 +73,33 @@ def issued_envelope() -> Callable[..., Envelope]:
             producer="documents",
             event_type=DOCUMENT_ISSUED,
             subject=str(payload.get("document_id", "x")),
+            payload=payload,
+        )
+
+    return make
+
+
+def _reset_payload(**overrides: Any) -> dict[str, Any]:
+    return {
+        "account_id": str(uuid.uuid4()),
+        "email": "paula@example.org",
+        "name": "Paula Probst",
+        "reset_url": "https://portal.example/auth/password/reset/Einmal-Token_abc123",
+        # 14:30 UTC is 15:30 in Berlin (winter time).
+        "expires_at": "2026-11-24T14:30:00+00:00",
+    } | overrides
+
+
+@pytest.fixture
+def reset_envelope() -> Callable[..., Envelope]:
+    """``reset_envelope(**overrides)``: a valid identity.password_reset.requested event."""
+
+    def make(**overrides: Any) -> Envelope:
+        payload = _reset_payload(**overrides)
+        return new_envelope(
+            producer="identity",
+            event_type=PASSWORD_RESET_REQUESTED,
+            subject=payload["account_id"],
             payload=payload,
         )
 
@@ -269,7 +297,8 @@ class RunningService(RunningRuntime):
         try:
             body = envelope.to_json() if isinstance(envelope, Envelope) else envelope
             msg_id = envelope.id if isinstance(envelope, Envelope) else message_id
-            publisher.publish(body, routing_key=DOCUMENT_ISSUED, message_id=msg_id)
+            routing_key = envelope.type if isinstance(envelope, Envelope) else DOCUMENT_ISSUED
+            publisher.publish(body, routing_key=routing_key, message_id=msg_id)
         finally:
             publisher.close()
 

@@ -39,3 +39,18 @@ class AccountActivatedV1(StrictSchema):
     apprentice_number = fields.String(load_default=None, allow_none=True)
     email = fields.Email(required=True)
     activated_at = fields.AwareDateTime(required=True)
+
+
+class PasswordResetRequestedV1(StrictSchema):
+    """An active account asked for a new password; notifications mails the link.
+
+    ``reset_url`` carries a one-time token, valid until ``expires_at`` (one hour by
+    default), until a new password is set through it, or until the person logs in
+    with their old password. Only its SHA-256 hash stays with identity.
+    """
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reset_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+    expires_at = fields.AwareDateTime(required=True)

@@ -58,6 +58,16 @@ CATALOGUE: tuple[EventContract, ...] = (
         "A person activated their account with Azubinummer and activation code.",
     ),
     EventContract(
+        "identity.password_reset.requested",
+        1,
+        "identity",
+        ("notifications",),
+        identity.PasswordResetRequestedV1,
+        "An active account asked for a new password (Passwort vergessen); carries the "
+        "one-time reset link for the mail.",
+        secret_fields=("reset_url",),
+    ),
+    EventContract(
         "documents.document.issued",
         1,
         "documents",

@@ -37,6 +37,9 @@ accounts = sa.Table(
     sa.Column("activation_code_hash", sa.String(255), nullable=True),
     sa.Column("activation_expires_at", Timestamp, nullable=True),
     sa.Column("activation_used_at", Timestamp, nullable=True),
+    # The one open reset link: SHA-256 of its token (unique, looked up by it) and expiry.
+    sa.Column("password_reset_token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("password_reset_expires_at", Timestamp, nullable=True),
     sa.Column("created_at", Timestamp, nullable=False),
     sa.Column("activated_at", Timestamp, nullable=True),
     sa.Column("last_login_at", Timestamp, nullable=True),

@@ -10,7 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from identity.adapters.orm import accounts, counters
-from identity.domain.model import Account, AccountStatus, Activation, is_apprentice_number
+from identity.domain.model import (
+    Account,
+    AccountStatus,
+    Activation,
+    PasswordReset,
+    is_apprentice_number,
+    password_reset_token_hash,
+)
 
 APPRENTICE_NUMBER_COUNTER = "apprentice_number"
 # Above the demo numbers (the demo apprentice is 20260001); see docs in README.
@@ -26,6 +33,8 @@ class AccountRepository(Protocol):
 
     def by_apprentice_number(self, number: str, *, for_update: bool = False) -> Account | None: ...
 
+    def by_password_reset_token(self, token: str, *, for_update: bool = False) -> Account | None: ...
+
     def add(self, account: Account) -> None: ...
 
     def save(self, account: Account) -> None: ...
@@ -37,6 +46,7 @@ class ApprenticeNumbers(Protocol):
 
 def _to_row(account: Account) -> dict[str, Any]:
     activation = account.activation
+    reset = account.password_reset
     return {
         "id": str(account.id),
         "email": account.email,
@@ -52,6 +62,8 @@ def _to_row(account: Account) -> dict[str, Any]:
         "activation_code_hash": activation.code_hash if activation else None,
         "activation_expires_at": activation.expires_at if activation else None,
         "activation_used_at": activation.used_at if activation else None,
+        "password_reset_token_hash": reset.token_hash if reset else None,
+        "password_reset_expires_at": reset.expires_at if reset else None,
         "created_at": account.created_at,
         "activated_at": account.activated_at,
         "last_login_at": account.last_login_at,
@@ -74,6 +86,11 @@ def _from_row(row: sa.Row[Any]) -> Account:
             expires_at=as_utc(m["activation_expires_at"]),
             used_at=as_utc(m["activation_used_at"]),
         )
+    reset = None
+    if m["password_reset_token_hash"] is not None:
+        reset = PasswordReset(
+            token_hash=m["password_reset_token_hash"], expires_at=as_utc(m["password_reset_expires_at"])
+        )
     return Account(
         id=uuid.UUID(m["id"]),
         email=m["email"],
@@ -87,6 +104,7 @@ def _from_row(row: sa.Row[Any]) -> Account:
         failed_logins=m["failed_logins"],
         locked_until=as_utc(m["locked_until"]),
         activation=activation,
+        password_reset=reset,
         created_at=as_utc(m["created_at"]),
         activated_at=as_utc(m["activated_at"]),
         last_login_at=as_utc(m["last_login_at"]),
@@ -122,6 +140,9 @@ class SqlAccountRepository:
         if "@" in login:
             return self.by_email(login, for_update=for_update)
         return self._one(accounts.c.username == login.lower(), for_update)
+
+    def by_password_reset_token(self, token: str, *, for_update: bool = False) -> Account | None:
+        return self._one(accounts.c.password_reset_token_hash == password_reset_token_hash(token), for_update)
 
     def add(self, account: Account) -> None:
         self.session.execute(sa.insert(accounts).values(**_to_row(account)))

@@ -7,6 +7,7 @@ tested without waiting a day.
 from __future__ import annotations
 
 import enum
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -73,6 +74,10 @@ class PasswordPolicyViolation(IdentityError):
     pass
 
 
+class InvalidPasswordReset(IdentityError):
+    """Unknown, used, replaced or expired reset link: one answer for all of them."""
+
+
 # -- value objects --------------------------------------------------------------------
 @dataclass(frozen=True)
 class LockoutPolicy:
@@ -103,12 +108,30 @@ def is_apprentice_number(login: str) -> bool:
     return len(login) == 8 and login.isdigit()
 
 
+def new_password_reset_token() -> str:
+    """256 random bits for the link in the reset mail."""
+    return secrets.token_urlsafe(32)
+
+
+def password_reset_token_hash(token: str) -> str:
+    """SHA-256, not argon2: the token is long and random, and must be found by its hash."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 # -- the aggregate --------------------------------------------------------------------
 @dataclass
 class Activation:
     code_hash: str
     expires_at: datetime
     used_at: datetime | None = None
+
+
+@dataclass
+class PasswordReset:
+    """The one open reset link of an account; only the token's hash is kept."""
+
+    token_hash: str
+    expires_at: datetime
 
 
 @dataclass
@@ -125,6 +148,7 @@ class Account:
     failed_logins: int = 0
     locked_until: datetime | None = None
     activation: Activation | None = None
+    password_reset: PasswordReset | None = None
     created_at: datetime | None = None
     activated_at: datetime | None = None
     last_login_at: datetime | None = None
@@ -160,6 +184,8 @@ class Account:
         self.failed_logins = 0
         self.locked_until = None
         self.last_login_at = now
+        # The person remembered their password: a reset link sent earlier is void.
+        self.password_reset = None
         if hasher.needs_rehash(self.password_hash):
             # The cost parameters changed since this hash was made; upgrade it now
             # that we hold the plain password.
@@ -195,6 +221,46 @@ class Account:
         self.password_hash = hasher.hash(new_password)
         self.status = AccountStatus.ACTIVE
         self.activated_at = now
+        self.failed_logins = 0
+        self.locked_until = None
+
+    # -- password reset --------------------------------------------------------------------
+    def may_reset_password_with(self, login: str) -> bool:
+        """Apprentices must ask with their Azubinummer; others with username or e-mail."""
+        if self.status is not AccountStatus.ACTIVE:
+            return False
+        if APPRENTICE_ROLE in self.roles:
+            return is_apprentice_number(login.strip()) and login.strip() == self.apprentice_number
+        return True
+
+    def issue_password_reset(self, now: datetime, valid_for: timedelta) -> str:
+        """Replace any earlier reset link by a fresh one; returns the plain token (sent once)."""
+        if self.status is not AccountStatus.ACTIVE:
+            raise IdentityError("only active accounts can reset their password")
+        token = new_password_reset_token()
+        self.password_reset = PasswordReset(password_reset_token_hash(token), expires_at=now + valid_for)
+        return token
+
+    def check_password_reset(self, token: str, now: datetime) -> None:
+        reset = self.password_reset
+        if (
+            reset is None
+            or self.status is not AccountStatus.ACTIVE
+            or not secrets.compare_digest(reset.token_hash, password_reset_token_hash(token))
+            or now >= reset.expires_at
+        ):
+            raise InvalidPasswordReset("no valid reset link")
+
+    def reset_password(self, token: str, new_password: str, now: datetime, hasher: PasswordHasher) -> None:
+        """Set a new password through the reset link, which is then used up.
+
+        Also lifts the temporary lockout: whoever holds the link controls the
+        mailbox, so the failed attempts before are no reason to keep them out.
+        """
+        self.check_password_reset(token, now)
+        check_password_policy(new_password)
+        self.password_hash = hasher.hash(new_password)
+        self.password_reset = None
         self.failed_logins = 0
         self.locked_until = None
 

@@ -1,4 +1,4 @@
-"""The login and activation forms (Flask-WTF: CSRF token included), with German messages."""
+"""The login, activation and password-reset forms (Flask-WTF: CSRF token included), with German messages."""
 
 from __future__ import annotations
 
@@ -28,6 +28,32 @@ class LoginForm(FlaskForm):
     )
 
 
+def new_password_field() -> PasswordField:
+    return PasswordField(
+        "Neues Passwort",
+        description=f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
+        validators=[
+            DataRequired("Bitte wählen Sie ein Passwort."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} und höchstens "
+                f"{MAX_PASSWORD_LENGTH} Zeichen lang sein.",
+            ),
+        ],
+    )
+
+
+def password_repeat_field() -> PasswordField:
+    return PasswordField(
+        "Neues Passwort wiederholen",
+        validators=[
+            DataRequired("Bitte wiederholen Sie das Passwort."),
+            EqualTo("password", message="Die beiden Passwörter stimmen nicht überein."),
+        ],
+    )
+
+
 class ActivationForm(FlaskForm):
     apprentice_number = StringField(
         "Azubinummer",
@@ -43,23 +69,23 @@ class ActivationForm(FlaskForm):
             Length(max=64, message="Die Eingabe ist zu lang."),
         ],
     )
-    password = PasswordField(
-        "Neues Passwort",
-        description=f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
+    password = new_password_field()
+    password_repeat = password_repeat_field()
+
+
+class PasswordForgottenForm(FlaskForm):
+    login = StringField(
+        "Benutzername oder E-Mail-Adresse",
+        description="Auszubildende geben bitte ihre Azubinummer ein.",
         validators=[
-            DataRequired("Bitte wählen Sie ein Passwort."),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=f"Das Passwort muss mindestens {MIN_PASSWORD_LENGTH} und höchstens "
-                f"{MAX_PASSWORD_LENGTH} Zeichen lang sein.",
+            DataRequired(
+                "Bitte geben Sie Ihren Benutzernamen, Ihre E-Mail-Adresse oder Ihre Azubinummer ein."
             ),
+            Length(max=254, message="Die Eingabe ist zu lang."),
         ],
     )
-    password_repeat = PasswordField(
-        "Neues Passwort wiederholen",
-        validators=[
-            DataRequired("Bitte wiederholen Sie das Passwort."),
-            EqualTo("password", message="Die beiden Passwörter stimmen nicht überein."),
-        ],
-    )
+
+
+class PasswordResetForm(FlaskForm):
+    password = new_password_field()
+    password_repeat = password_repeat_field()

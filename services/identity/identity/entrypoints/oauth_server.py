@@ -28,7 +28,7 @@ from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oidc.core import UserInfo, UserInfoEndpoint
 from authlib.oidc.core import grants as oidc_grants
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
 from sqlalchemy.exc import IntegrityError
@@ -62,6 +62,15 @@ class IdentityContext:
 
 def oidc_context() -> IdentityContext:
     return current_app.extensions["identity"]
+
+
+def issuer_url(endpoint: str, **values: Any) -> str:
+    """An endpoint's public URL under the issuer, however this request reached us."""
+    path = url_for(endpoint, **values)
+    root = request.script_root
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return oidc_context().issuer + path
 
 
 def request_uow() -> IdentityUnitOfWork:

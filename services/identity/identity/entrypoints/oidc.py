@@ -34,6 +34,7 @@ from identity.entrypoints.login_session import (
 from identity.entrypoints.oauth_server import (
     AUTH_METHODS,
     SCOPES,
+    issuer_url,
     oidc_context,
     request_uow,
     usable_account,
@@ -66,15 +67,6 @@ def _server() -> Any:
     return current_app.extensions["identity_authorization_server"]
 
 
-def _issuer_url(endpoint: str) -> str:
-    """An endpoint's public URL under the issuer, however this request reached us."""
-    path = url_for(endpoint)
-    root = request.script_root
-    if root and path.startswith(root):
-        path = path[len(root) :]
-    return oidc_context().issuer + path
-
-
 def _commit_if(response: Response, succeeded: bool) -> Response:
     if succeeded and g.get("oauth_uow") is not None:
         request_uow().commit()
@@ -86,12 +78,12 @@ def discovery() -> Response:
     ctx = oidc_context()
     return jsonify(
         issuer=ctx.issuer,
-        authorization_endpoint=_issuer_url("oidc.authorize"),
-        token_endpoint=_issuer_url("oidc.token"),
-        userinfo_endpoint=_issuer_url("oidc.userinfo"),
-        jwks_uri=_issuer_url("oidc.jwks"),
-        revocation_endpoint=_issuer_url("oidc.revoke"),
-        end_session_endpoint=_issuer_url("oidc.logout"),
+        authorization_endpoint=issuer_url("oidc.authorize"),
+        token_endpoint=issuer_url("oidc.token"),
+        userinfo_endpoint=issuer_url("oidc.userinfo"),
+        jwks_uri=issuer_url("oidc.jwks"),
+        revocation_endpoint=issuer_url("oidc.revoke"),
+        end_session_endpoint=issuer_url("oidc.logout"),
         scopes_supported=SCOPES,
         response_types_supported=["code"],
         response_modes_supported=["query"],

@@ -17,17 +17,21 @@ from identity.domain.model import (
     ActivationCodeUsed,
     InvalidActivation,
     InvalidCredentials,
+    InvalidPasswordReset,
     PasswordPolicyViolation,
 )
-from identity.entrypoints.forms import ActivationForm, LoginForm
+from identity.entrypoints.forms import ActivationForm, LoginForm, PasswordForgottenForm, PasswordResetForm
 from identity.entrypoints.login_session import PENDING_AUTHORIZE, log_in, require_login_session
-from identity.entrypoints.oauth_server import oidc_context
+from identity.entrypoints.oauth_server import issuer_url, oidc_context
 from identity.service_layer import services
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
 LOGINS = Counter("identity_logins_total", "Login attempts at identity's login page", ["outcome"])
 ACTIVATIONS = Counter("identity_activations_total", "Account activation attempts", ["outcome"])
+PASSWORD_RESETS = Counter(
+    "identity_password_resets_total", "New passwords set through a reset link", ["outcome"]
+)
 
 GERMAN_TIME = ZoneInfo("Europe/Berlin")
 
@@ -46,6 +50,16 @@ ACTIVATION_USED = (
     "Dieser Aktivierungscode wurde bereits verwendet, Ihr Account ist schon aktiviert. Bitte melden Sie "
     "sich mit Ihrer Azubinummer und Ihrem Passwort an. Haben Sie Ihr Passwort vergessen, nutzen Sie "
     "„Passwort vergessen“."
+)
+
+# The same answer whatever was entered, so the page does not tell who has an account.
+RESET_REQUESTED = (
+    "Wenn zu Ihren Angaben ein aktiver Account besteht, erhalten Sie in Kürze eine E-Mail mit einem Link, "
+    "mit dem Sie ein neues Passwort vergeben können."
+)
+RESET_LINK_INVALID = (
+    "Dieser Link ist ungültig oder abgelaufen. Er gilt nur einmal und nur begrenzte Zeit, und er verfällt, "
+    "sobald Sie sich mit Ihrem bisherigen Passwort angemeldet haben. Bitte fordern Sie einen neuen Link an."
 )
 
 
@@ -162,6 +176,75 @@ def activate() -> Any:
     )
 
 
-@bp.get("/password-forgotten")
+@bp.route("/password/forgotten", methods=["GET", "POST"])
 def password_forgotten() -> Any:
-    return render_template("identity/password_forgotten.html", page_title="Passwort vergessen")
+    form = PasswordForgottenForm()
+    status = 200
+    if form.validate_on_submit():
+        ident = oidc_context()
+        services.request_password_reset(
+            ident.uow_factory(),
+            form.login.data or "",
+            now=datetime.now(UTC),
+            valid_for=ident.config.password_reset_valid_for,
+            reset_url=lambda token: issuer_url("pages.password_reset", token=token),
+        )
+        return render_template(
+            "identity/message.html", page_title="Passwort vergessen", message=RESET_REQUESTED, role="status"
+        )
+    if form.errors:
+        status = 422
+    return render_template(
+        "identity/password_forgotten.html", form=form, page_title="Passwort vergessen"
+    ), status
+
+
+def _reset_link_invalid() -> Any:
+    PASSWORD_RESETS.labels("invalid").inc()
+    return (
+        render_template(
+            "identity/message.html",
+            page_title="Link ungültig",
+            message=RESET_LINK_INVALID,
+            role="alert",
+            request_new_link=True,
+        ),
+        410,
+    )
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def password_reset(token: str) -> Any:
+    ident = oidc_context()
+    form = PasswordResetForm()
+    status = 200
+    try:
+        if form.validate_on_submit():
+            services.reset_password(
+                ident.uow_factory(),
+                token,
+                form.password.data or "",
+                now=datetime.now(UTC),
+                hasher=ident.hasher,
+            )
+            PASSWORD_RESETS.labels("success").inc()
+            return render_template(
+                "identity/message.html",
+                page_title="Passwort geändert",
+                message="Ihr neues Passwort ist gespeichert. Sie können sich jetzt damit anmelden.",
+                role="status",
+            )
+        # Say at once that a link is void, before anyone types a new password twice.
+        services.check_password_reset_link(ident.uow_factory(), token, now=datetime.now(UTC))
+    except InvalidPasswordReset:
+        return _reset_link_invalid()
+    except PasswordPolicyViolation:
+        form.password.errors = ["Das Passwort erfüllt die Anforderungen nicht."]
+    if form.errors:
+        status = 422
+    return (
+        render_template(
+            "identity/password_reset.html", form=form, token=token, page_title="Neues Passwort vergeben"
+        ),
+        status,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from identity.domain.model import (
     AccountStatus,
     InvalidActivation,
     InvalidCredentials,
+    InvalidPasswordReset,
     LockoutPolicy,
     PasswordHasher,
 )
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 APPRENTICE_ACCOUNT_PREPARED = "identity.apprentice_account.prepared"
 ACCOUNT_ACTIVATED = "identity.account.activated"
+PASSWORD_RESET_REQUESTED = "identity.password_reset.requested"  # noqa: S105 - an event type
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,63 @@ def prepare_apprentice_account(
             "email": account.email,
         },
     )
+
+
+def request_password_reset(
+    uow: UnitOfWork,
+    login: str,
+    *,
+    now: datetime,
+    valid_for: timedelta,
+    reset_url: Callable[[str], str],
+) -> None:
+    """Send a reset link to an active account; emits ``identity.password_reset.requested``.
+
+    Returns nothing on purpose: the caller answers the same whether or not a link
+    went out, so the page does not tell who has an account. The mail leaves via
+    the outbox, so known and unknown logins cost about the same here.
+    """
+    with uow:
+        account = uow.accounts.by_login(login, for_update=True)
+        if account is None or not account.may_reset_password_with(login):
+            log.info("password reset requested for no account that may reset; no link sent")
+            return
+        token = account.issue_password_reset(now, valid_for)
+        uow.accounts.save(account)
+        assert account.password_reset is not None
+        uow.emit(
+            PASSWORD_RESET_REQUESTED,
+            str(account.id),
+            {
+                "account_id": str(account.id),
+                "email": account.email,
+                "name": account.name,
+                "reset_url": reset_url(token),
+                "expires_at": account.password_reset.expires_at.isoformat(),
+            },
+        )
+        uow.commit()
+
+
+def check_password_reset_link(uow: UnitOfWork, token: str, *, now: datetime) -> None:
+    """Raises ``InvalidPasswordReset`` unless the link can still set a password."""
+    with uow:
+        account = uow.accounts.by_password_reset_token(token)
+        if account is None:
+            raise InvalidPasswordReset("unknown token")
+        account.check_password_reset(token, now)
+
+
+def reset_password(
+    uow: UnitOfWork, token: str, new_password: str, *, now: datetime, hasher: PasswordHasher
+) -> Account:
+    """Set a new password through a reset link; raises ``InvalidPasswordReset`` or
+    ``PasswordPolicyViolation``."""
+    with uow:
+        account = uow.accounts.by_password_reset_token(token, for_update=True)
+        if account is None:
+            raise InvalidPasswordReset("unknown token")
+        account.reset_password(token, new_password, now, hasher)
+        uow.accounts.save(account)
+        uow.commit()
+        return account

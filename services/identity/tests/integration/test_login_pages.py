@@ -30,7 +30,7 @@ def test_login_page_is_german_and_labelled(browser) -> None:
     assert 'autocomplete="username"' in page and 'autocomplete="current-password"' in page
     assert ">Passwort vergessen</a>" in page and ">Account aktivieren</a>" in page
     # No dead links: the linked pages exist.
-    assert browser.client.get("/password-forgotten").status_code == 200
+    assert browser.client.get("/password/forgotten").status_code == 200
     assert browser.client.get("/activate").status_code == 200
 
 

@@ -19,6 +19,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.lockout.threshold == 5
     assert config.lockout.duration == timedelta(hours=24)
     assert config.activation_valid_for == timedelta(days=30)
+    assert config.password_reset_valid_for == timedelta(minutes=60)
     assert config.access_token_lifetime == 300
     assert config.web_client.client_id == "portal-web"
     assert config.web_client.client_secret == DEV_WEB_CLIENT_SECRET
@@ -32,6 +33,7 @@ def test_overrides(tmp_path: Path) -> None:
             "IDENTITY_LOCKOUT_THRESHOLD": "3",
             "IDENTITY_LOCKOUT_HOURS": "1",
             "IDENTITY_ACTIVATION_DAYS": "7",
+            "IDENTITY_PASSWORD_RESET_MINUTES": "15",
             "BP_PUBLIC_URL": "https://portal.example/",
             "BP_WEB_CLIENT_ID": "web",
             "BP_WEB_CLIENT_SECRET": "s3cr3t-from-the-vault",
@@ -41,6 +43,7 @@ def test_overrides(tmp_path: Path) -> None:
     assert config.lockout.threshold == 3
     assert config.lockout.duration == timedelta(hours=1)
     assert config.activation_valid_for == timedelta(days=7)
+    assert config.password_reset_valid_for == timedelta(minutes=15)
     assert config.web_client.client_id == "web"
     assert config.web_client.client_secret == "s3cr3t-from-the-vault"
     assert config.web_client.redirect_uri == "https://portal.example/oidc/callback"

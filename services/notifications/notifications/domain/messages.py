@@ -1,8 +1,9 @@
-"""What we tell a recipient about a new document: the mail text and the in-portal notice.
+"""What we tell people: the mail and in-portal notice about a new document, and the reset mail.
 
-German, friendly, and deliberately limited to the document's title, the
-recipient's name and number, and the portal's address: never a password,
-activation code or other access data (DESIGN §2, ASVS V2/V7).
+German and friendly. Document mails are deliberately limited to the document's
+title, the recipient's name and number, and the portal's address: never a
+password, activation code or other access data (DESIGN §2, ASVS V2/V7). The one
+exception is the password-reset mail, whose whole point is its one-time link.
 """
 
 from __future__ import annotations
@@ -12,18 +13,22 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from notifications.domain.model import (
     DocumentIssued,
     MailStatus,
     Notice,
     OutgoingMail,
+    PasswordResetRequested,
     RecipientKind,
     idempotency_key,
     message_id_for,
 )
 
 SUBJECT = "Neues Dokument im Bildungsportal"
+RESET_SUBJECT = "Bildungsportal: Passwort zurücksetzen"
+GERMAN_TIME = ZoneInfo("Europe/Berlin")
 SIGNATURE = "Ihr Bildungsportal der IHK"
 AUTOMATIC = "Diese E-Mail wurde automatisch versandt. Bitte antworten Sie nicht darauf."
 NO_SECRETS = "Aus Sicherheitsgründen enthalten unsere E-Mails niemals Passwörter oder Aktivierungscodes."
@@ -75,6 +80,28 @@ def _intro(document: DocumentIssued) -> str:
     return "im Bildungsportal der IHK liegt ein neues Dokument für Sie bereit:"
 
 
+def _html_page(title: str, paragraphs: str) -> str:
+    e = html.escape
+    return f"""<!DOCTYPE html>
+<html lang="de">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+</head>
+<body style="font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5; color: #1a1a1a;">
+<main>
+<h1 style="font-size: 20px;">{e(title)}</h1>
+{paragraphs}
+<p>Freundliche Grüße<br>{e(SIGNATURE)}</p>
+<hr>
+<p style="font-size: 14px; color: #4d4d4d;">{e(AUTOMATIC)}</p>
+</main>
+</body>
+</html>
+"""
+
+
 def compose_document_mail(document: DocumentIssued, portal_url: str) -> MailContent:
     title = one_line(document.title)
     where = where_to_find(document.recipient.kind)
@@ -101,42 +128,81 @@ def compose_document_mail(document: DocumentIssued, portal_url: str) -> MailCont
         ]
     )
     e = html.escape
-    body = f"""<!DOCTYPE html>
-<html lang="de">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(SUBJECT)}</title>
-</head>
-<body style="font-family: Arial, Helvetica, sans-serif; font-size: 16px; line-height: 1.5; color: #1a1a1a;">
-<main>
-<h1 style="font-size: 20px;">{e(SUBJECT)}</h1>
-<p>{e(_greeting(document))}</p>
-<p>{e(_intro(document))}</p>
-<p style="font-size: 18px;"><strong>{e(title)}</strong></p>
-<p>{e(where)}</p>
-<p><a href="{e(portal_url, quote=True)}" style="color: #004a99;">Zum Bildungsportal</a> ({e(portal_url)})</p>
-<p>{e(NO_SECRETS)}</p>
-<p>Freundliche Grüße<br>{e(SIGNATURE)}</p>
-<hr>
-<p style="font-size: 14px; color: #4d4d4d;">{e(AUTOMATIC)}</p>
-</main>
-</body>
-</html>
-"""
+    paragraphs = "\n".join(
+        [
+            f"<p>{e(_greeting(document))}</p>",
+            f"<p>{e(_intro(document))}</p>",
+            f'<p style="font-size: 18px;"><strong>{e(title)}</strong></p>',
+            f"<p>{e(where)}</p>",
+            f'<p><a href="{e(portal_url, quote=True)}" style="color: #004a99;">Zum Bildungsportal</a> '
+            f"({e(portal_url)})</p>",
+            f"<p>{e(NO_SECRETS)}</p>",
+        ]
+    )
+    body = _html_page(SUBJECT, paragraphs)
     return MailContent(subject=f"{SUBJECT}: {title}", text=text, html=body)
 
 
-def mail_for(document: DocumentIssued, portal_url: str, now: datetime) -> OutgoingMail:
-    """The pending mail for a new document, keyed by the event so it exists once."""
-    content = compose_document_mail(document, portal_url)
-    key = idempotency_key(document.event_id)
+def german_deadline(moment: datetime) -> str:
+    """``24.11.2026, 15:30 Uhr`` in German local time, whatever zone the event used."""
+    return moment.astimezone(GERMAN_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
+
+
+def compose_password_reset_mail(reset: PasswordResetRequested) -> MailContent:
+    greeting = f"Guten Tag {one_line(reset.name)},"
+    intro = "für Ihren Account im Bildungsportal der IHK wurde ein neues Passwort angefordert."
+    validity = (
+        f"Der Link ist gültig bis {german_deadline(reset.expires_at)} und kann nur einmal verwendet werden."
+    )
+    ignore = (
+        "Haben Sie kein neues Passwort angefordert, können Sie diese E-Mail ignorieren: "
+        "Ihr bisheriges Passwort bleibt gültig."
+    )
+    text = "\n".join(
+        [
+            greeting,
+            "",
+            intro,
+            "Über den folgenden Link vergeben Sie ein neues Passwort:",
+            "",
+            f"    {reset.reset_url}",
+            "",
+            validity,
+            "",
+            ignore,
+            "",
+            "Freundliche Grüße",
+            SIGNATURE,
+            "",
+            "-- ",
+            AUTOMATIC,
+            "",
+        ]
+    )
+    e = html.escape
+    paragraphs = "\n".join(
+        [
+            f"<p>{e(greeting)}</p>",
+            f"<p>{e(intro)}</p>",
+            f'<p><a href="{e(reset.reset_url, quote=True)}" style="color: #004a99;">Neues Passwort vergeben</a></p>',
+            f"<p>Falls der Link nicht funktioniert, kopieren Sie diese Adresse in Ihren Browser:<br>"
+            f"{e(reset.reset_url)}</p>",
+            f"<p>{e(validity)}</p>",
+            f"<p>{e(ignore)}</p>",
+        ]
+    )
+    return MailContent(subject=RESET_SUBJECT, text=text, html=_html_page(RESET_SUBJECT, paragraphs))
+
+
+def _pending_mail(event_id: str, name: str, email: str, content: MailContent, now: datetime) -> OutgoingMail:
+    """A mail waiting for the sender, keyed by its event so that it exists once."""
+    key = idempotency_key(event_id)
     return OutgoingMail(
         id=str(uuid.uuid4()),
         idempotency_key=key,
         message_id=message_id_for(key),
-        recipient_name=one_line(document.recipient.name),
-        recipient_email=document.recipient.email,
+        recipient_name=one_line(name),
+        recipient_email=email,
         subject=content.subject,
         text_body=content.text,
         html_body=content.html,
@@ -144,6 +210,17 @@ def mail_for(document: DocumentIssued, portal_url: str, now: datetime) -> Outgoi
         next_attempt_at=now,
         status=MailStatus.PENDING,
     )
+
+
+def mail_for(document: DocumentIssued, portal_url: str, now: datetime) -> OutgoingMail:
+    """The pending mail for a new document."""
+    content = compose_document_mail(document, portal_url)
+    return _pending_mail(document.event_id, document.recipient.name, document.recipient.email, content, now)
+
+
+def password_reset_mail_for(reset: PasswordResetRequested, now: datetime) -> OutgoingMail:
+    """The pending mail with the reset link."""
+    return _pending_mail(reset.event_id, reset.name, reset.email, compose_password_reset_mail(reset), now)
 
 
 def notice_for(document: DocumentIssued, now: datetime) -> Notice | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,6 +70,32 @@ class DocumentIssued:
                 company_number=recipient.get("company_number"),
                 apprentice_number=recipient.get("apprentice_number"),
             ),
+        )
+
+
+@dataclass(frozen=True)
+class PasswordResetRequested:
+    """The facts of ``identity.password_reset.requested`` the reset mail may use.
+
+    ``reset_url`` carries a one-time token: it goes into the mail and nowhere
+    else (no notice, no log line).
+    """
+
+    event_id: str
+    name: str
+    email: str
+    reset_url: str = field(repr=False)  # kept out of tracebacks and debug output
+    expires_at: datetime
+
+    @classmethod
+    def from_event(cls, event_id: str, data: Mapping[str, Any]) -> PasswordResetRequested:
+        """``data`` as loaded by the contract's schema (``expires_at`` is a datetime)."""
+        return cls(
+            event_id=str(event_id),
+            name=str(data["name"]),
+            email=str(data["email"]),
+            reset_url=str(data["reset_url"]),
+            expires_at=data["expires_at"],
         )
 
 

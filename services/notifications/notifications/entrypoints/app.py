@@ -17,7 +17,8 @@ def build_app(runtime: ServiceRuntime) -> Flask:
         runtime.settings,
         title="Bildungsportal – notifications",
         description=(
-            "E-mail over SMTP and in-portal notices. Consumes documents.document.issued; "
+            "E-mail over SMTP and in-portal notices. Consumes documents.document.issued and "
+            "identity.password_reset.requested; "
             "the API lists the caller's notices and marks them read."
         ),
         blueprints=[blp],

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chassis.events.consumer import Handler, IncomingEvent
-from notifications.domain.messages import mail_for, notice_for
-from notifications.domain.model import DocumentIssued, idempotency_key
+from notifications.domain.messages import mail_for, notice_for, password_reset_mail_for
+from notifications.domain.model import DocumentIssued, PasswordResetRequested, idempotency_key
 
 log = logging.getLogger(__name__)
 
 DOCUMENT_ISSUED = "documents.document.issued"
+PASSWORD_RESET_REQUESTED = "identity.password_reset.requested"  # noqa: S105 - an event type
 
 
 class DocumentIssuedHandler:
@@ -47,5 +48,26 @@ class DocumentIssuedHandler:
                 uow.notices.add(notice)
 
 
+class PasswordResetRequestedHandler:
+    """Someone asked for a new password: queue the mail with the link, and nothing else.
+
+    No in-portal notice: the person cannot log in. Never log the event's data,
+    it holds a one-time link that sets a password.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.clock = clock
+
+    def __call__(self, event: IncomingEvent, uow: Any) -> None:
+        reset = PasswordResetRequested.from_event(event.envelope.id, event.data)
+        # Idempotent on its own, like the document mail (see DocumentIssuedHandler).
+        if uow.mails.get_by_key(idempotency_key(reset.event_id)) is None:
+            uow.mails.add(password_reset_mail_for(reset, self.clock()))
+            uow.queue_mail()
+
+
 def make_handlers(portal_url: str) -> dict[str, Handler]:
-    return {DOCUMENT_ISSUED: DocumentIssuedHandler(portal_url)}
+    return {
+        DOCUMENT_ISSUED: DocumentIssuedHandler(portal_url),
+        PASSWORD_RESET_REQUESTED: PasswordResetRequestedHandler(),
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from chassis.events import dlq
@@ -83,3 +84,30 @@ def test_poison_event_is_dead_lettered_and_sends_nothing(
     assert [m.idempotency_key for m in pg_service.mails()] == [good.id]
     with pg_service.runtime.uow_factory() as uow:
         assert not uow.already_handled("notifications", poison.id)
+
+
+def test_reset_request_gives_exactly_one_mail_with_the_link(
+    pg_service, reset_envelope, smtp_port, wait_until, caplog
+) -> None:
+    caplog.set_level(logging.INFO)
+    pg_service.start()
+    envelope = reset_envelope()
+    link = envelope.payload["reset_url"]
+    with smtp_server(port=smtp_port) as (_, _, received):
+        pg_service.publish(envelope)
+        pg_service.publish(envelope)  # redelivered: still one mail
+        [message] = received.wait_for(1, timeout=20)
+        wait_until(lambda: pg_service.mails()[0].status is MailStatus.SENT)
+        time.sleep(0.5)
+        assert len(received.messages) == 1
+
+    assert message["Message-ID"] == f"<{envelope.id}@bildungsportal>"
+    assert message["Subject"] == "Bildungsportal: Passwort zurücksetzen"
+    assert message["To"].addresses[0].addr_spec == "paula@example.org"
+    assert link in message.get_body(preferencelist=("plain",)).get_content()
+    assert f'href="{link}"' in message.get_body(preferencelist=("html",)).get_content()
+    with pg_service.runtime.uow_factory() as uow:
+        assert uow.notices.get_by_source(envelope.id) is None
+    # The logs follow the mail, but never show the link.
+    assert f"mail <{envelope.id}@bildungsportal> sent" in caplog.text
+    assert "Einmal-Token" not in caplog.text

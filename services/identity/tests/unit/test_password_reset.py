@@ -1,0 +1,212 @@
+"""Password reset: who gets a link, and when a link stops working."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from identity.domain.model import (
+    APPRENTICE_ROLE,
+    Account,
+    AccountLockedOut,
+    AccountStatus,
+    InvalidCredentials,
+    InvalidPasswordReset,
+    LockoutPolicy,
+    PasswordPolicyViolation,
+    password_reset_token_hash,
+)
+from identity.service_layer.services import (
+    PASSWORD_RESET_REQUESTED,
+    TimingShield,
+    authenticate,
+    check_password_reset_link,
+    request_password_reset,
+    reset_password,
+)
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+VALID_FOR = timedelta(minutes=60)
+OLD_PASSWORD = "Mein-altes-Passwort-2025"
+NEW_PASSWORD = "Mein-neues-Passwort-2026"
+
+
+def reset_url(token: str) -> str:
+    return f"https://portal.example/auth/password/reset/{token}"
+
+
+@pytest.fixture
+def make_account(fake_uow, fast_hasher):
+    def make(status: AccountStatus = AccountStatus.ACTIVE, apprentice_number: str | None = None) -> Account:
+        account = Account(
+            id=uuid.uuid4(),
+            email=f"person.{uuid.uuid4().hex[:8]}@example.org",
+            name="Paula Probst",
+            status=status,
+            username=None if apprentice_number else f"user{uuid.uuid4().hex[:8]}",
+            password_hash=fast_hasher.hash(OLD_PASSWORD),
+        )
+        if apprentice_number:
+            account.make_apprentice(apprentice_number)
+        fake_uow.accounts.add(account)
+        return account
+
+    return make
+
+
+def request(fake_uow, login: str, now: datetime = NOW) -> str | None:
+    """Ask for a link; returns the token from the mail, or None when no mail goes out."""
+    sent = len(fake_uow.events)
+    request_password_reset(fake_uow, login, now=now, valid_for=VALID_FOR, reset_url=reset_url)
+    if len(fake_uow.events) == sent:
+        return None
+    return fake_uow.events[-1].payload["reset_url"].rsplit("/", 1)[1]
+
+
+def reset(fake_uow, fast_hasher, token: str, password: str = NEW_PASSWORD, now: datetime = NOW) -> Account:
+    return reset_password(fake_uow, token, password, now=now, hasher=fast_hasher)
+
+
+def log_in(fake_uow, fast_hasher, login: str, password: str, now: datetime = NOW) -> Account:
+    return authenticate(
+        fake_uow,
+        login,
+        password,
+        now=now,
+        hasher=fast_hasher,
+        policy=LockoutPolicy(),
+        shield=TimingShield.for_hasher(fast_hasher),
+    )
+
+
+def test_request_emits_the_link_and_stores_only_its_hash(fake_uow, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email.upper())
+    assert token is not None and len(token) >= 43
+    event = fake_uow.events[-1]
+    assert event.type == PASSWORD_RESET_REQUESTED
+    assert event.payload == {
+        "account_id": str(account.id),
+        "email": account.email,
+        "name": "Paula Probst",
+        "reset_url": reset_url(token),
+        "expires_at": (NOW + VALID_FOR).isoformat(),
+    }
+    assert account.password_reset is not None
+    assert account.password_reset.token_hash == password_reset_token_hash(token) != token
+
+
+def test_username_works_as_well(fake_uow, make_account) -> None:
+    account = make_account()
+    assert request(fake_uow, account.username) is not None
+
+
+def test_unknown_login_sends_nothing(fake_uow, make_account) -> None:
+    make_account()
+    assert request(fake_uow, "niemand@example.org") is None
+    assert fake_uow.committed == 0
+
+
+@pytest.mark.parametrize("status", [AccountStatus.PENDING_ACTIVATION, AccountStatus.LOCKED])
+def test_only_active_accounts_get_a_link(fake_uow, make_account, status) -> None:
+    account = make_account(status=status)
+    assert request(fake_uow, account.email) is None
+    assert account.password_reset is None
+
+
+def test_apprentice_must_ask_with_the_azubinummer(fake_uow, make_account) -> None:
+    apprentice = make_account(apprentice_number="20260101")
+    assert APPRENTICE_ROLE in apprentice.roles
+    assert request(fake_uow, apprentice.email) is None
+    assert request(fake_uow, " 20260101 ") is not None
+
+
+def test_new_password_through_the_link(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    check_password_reset_link(fake_uow, token, now=NOW)
+    reset(fake_uow, fast_hasher, token)
+    assert log_in(fake_uow, fast_hasher, account.email, NEW_PASSWORD).id == account.id
+
+
+def test_link_works_once(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    reset(fake_uow, fast_hasher, token)
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, token, "Noch-ein-anderes-Passwort")
+
+
+def test_link_expires(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    reset(fake_uow, fast_hasher, token, now=NOW + VALID_FOR - timedelta(seconds=1))
+    token = request(fake_uow, account.email)
+    with pytest.raises(InvalidPasswordReset):
+        check_password_reset_link(fake_uow, token, now=NOW + VALID_FOR)
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, token, now=NOW + VALID_FOR)
+
+
+def test_a_new_request_replaces_the_old_link(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    first = request(fake_uow, account.email)
+    second = request(fake_uow, account.email)
+    assert first != second
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, first)
+    reset(fake_uow, fast_hasher, second)
+
+
+def test_login_with_the_old_password_voids_the_link(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    log_in(fake_uow, fast_hasher, account.email, OLD_PASSWORD)
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, token)
+
+
+def test_failed_login_keeps_the_link(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    with pytest.raises(InvalidCredentials):
+        log_in(fake_uow, fast_hasher, account.email, "falsches-Passwort")
+    reset(fake_uow, fast_hasher, token)
+
+
+def test_link_of_an_account_locked_meanwhile_is_void(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    account.status = AccountStatus.LOCKED
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, token)
+
+
+def test_password_policy_applies_and_keeps_the_link(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    with pytest.raises(PasswordPolicyViolation):
+        reset(fake_uow, fast_hasher, token, "zu-kurz")
+    reset(fake_uow, fast_hasher, token)
+
+
+def test_new_password_lifts_the_temporary_lockout(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    account.failed_logins = 3
+    account.locked_until = NOW + timedelta(hours=24)
+    with pytest.raises(AccountLockedOut):
+        log_in(fake_uow, fast_hasher, account.email, OLD_PASSWORD)
+    reset(fake_uow, fast_hasher, token)
+    assert account.failed_logins == 0 and account.locked_until is None
+    log_in(fake_uow, fast_hasher, account.email, NEW_PASSWORD)
+
+
+def test_unknown_token_is_invalid(fake_uow, fast_hasher, make_account) -> None:
+    make_account()
+    with pytest.raises(InvalidPasswordReset):
+        check_password_reset_link(fake_uow, "kein-gueltiger-token", now=NOW)
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, "kein-gueltiger-token")
