@@ -31,10 +31,13 @@ import sqlalchemy as sa
 
 from chassis.db import make_engine, make_session_factory, normalise_url
 from chassis.events.bus import EventBus
-from chassis.events.consumer import EventConsumer, IncomingEvent
+from chassis.events.catalogue import load_payload
+from chassis.events.consumer import EventConsumer
 from chassis.events.envelope import new_envelope
+from chassis.events.incoming import IncomingEvent
 from chassis.events.relay import OutboxRelay
 from chassis.events.tables import add_messaging_tables
+from chassis.messagebus import MessageBus
 from chassis.testing.infrastructure import fresh_database
 from chassis.testing.running import BackgroundThreads
 from chassis.testing.samples import contract_registered_payload
@@ -123,14 +126,15 @@ class Harness(BackgroundThreads):
         self.run(relay.run, "relay")
 
     def start_consumer(self) -> None:
-        def handle(event: IncomingEvent, uow: BenchUnitOfWork) -> None:
+        def handle(event: IncomingEvent[Any], uow: BenchUnitOfWork) -> None:
             # Delivered: the consumer has the message (after its inbox check); handled: committed.
             self.delivered_at.setdefault(event.envelope.id, time.perf_counter())
-            uow.handled_ids.append(event.envelope.id)
+            with uow:
+                uow.handled_ids.append(event.envelope.id)
+                uow.commit()
 
-        consumer = EventConsumer(
-            consumer_name=CONSUMER, bus=self.bus, handlers={EVENT: handle}, uow_factory=self.uow
-        )
+        messagebus = MessageBus(self.uow, consumer_name=CONSUMER, event_handlers={EVENT: handle})
+        consumer = EventConsumer(bus=self.bus, messagebus=messagebus)
         self.run(consumer.run_until, "consumer")
 
     def unsent(self) -> int:
@@ -142,7 +146,7 @@ class Harness(BackgroundThreads):
         """Commit ``count`` events in one transaction; returns when the commit was done."""
         with self.uow() as uow:
             for payload in (contract_registered_payload() for _ in range(count)):
-                uow.emit(EVENT, payload["contract_id"], payload)
+                uow.emit(load_payload(EVENT, 1, payload), subject=payload["contract_id"])
             uow.commit()
             return time.perf_counter()
 
@@ -174,7 +178,7 @@ class Harness(BackgroundThreads):
             for _ in paced(count, rate):
                 payload = contract_registered_payload()
                 with self.uow() as uow:
-                    event_id = uow.emit(EVENT, payload["contract_id"], payload).id
+                    event_id = uow.emit(load_payload(EVENT, 1, payload), subject=payload["contract_id"]).id
                     uow.commit()
                 committed[event_id] = time.perf_counter()
             wait_until(lambda: all(i in self.handled_at for i in committed), 60)

@@ -29,6 +29,15 @@ def run_distributed(args: tuple[str, ...]) -> None:
     sys.exit(distributed.main(["run", *args]))
 
 
+@cli.command("migrate-web")
+def migrate_web() -> None:
+    """Migrate the browser UI's database (WEB_DATABASE_URL); once, before its workers start."""
+    from gateway.web.config import WebSettings
+    from gateway.web.store import migrate
+
+    migrate(WebSettings.from_env().database_url)
+
+
 @cli.command("nginx-config", context_settings={"ignore_unknown_options": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def nginx_config(args: tuple[str, ...]) -> None:

@@ -4,10 +4,16 @@ Needs RabbitMQ, PostgreSQL and nginx on the host. Creates the databases
 ``bp_*`` if missing, migrates and seeds every service, then runs:
 
 - each service under gunicorn on its port (``BP_BEHIND_PROXY=1``),
-- each service's worker (outbox relay + consumer) and notifications' mailer,
+- each service's worker (every background job it declares: relay, consumer, retention, mail sender),
 - the browser UI under gunicorn on 8100,
 - an SMTP sink (unless an SMTP server is configured),
 - nginx on 8080 with the config generated from the route table.
+
+Secrets come from the environment only and the run refuses to start without
+them (``python -m gateway.distributed secrets`` prints fresh ones to export).
+Once everything is ready, a supervisor restarts any process that dies, with a
+capped exponential backoff, while the others keep serving; Ctrl-C or SIGTERM
+stops them all.
 
 ``run_distributed()`` is also the library an e2e test uses: it waits until every
 ``/readyz`` is green and tears everything down by process group.
@@ -16,26 +22,27 @@ Needs RabbitMQ, PostgreSQL and nginx on the host. Creates the databases
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import secrets
+import shlex
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import requests
 import sqlalchemy as sa
 
-from chassis.config import env_prefix
+from chassis.config import DISTRIBUTED, env_prefix
 from chassis.db import normalise_url
 from gateway import nginx, processes
-from gateway.processes import ManagedProcess
+from gateway.processes import ManagedProcess, Supervisor
 from gateway.routes import EDGE_PORT, ROUTES, WEB, Route, backend_services, database_name
 
 log = logging.getLogger(__name__)
@@ -43,6 +50,17 @@ log = logging.getLogger(__name__)
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 WEB_APP_TARGET = "gateway.web.app:create_app()"
+# Every gunicorn runs with the chassis' hooks (metrics of all its workers, see chassis.metrics).
+GUNICORN_CONFIG = "python:chassis.gunicorn_config"
+
+# The secrets the distributed mode takes from the environment (chassis.config.require_secret):
+# each must be the same in every process that uses it and across restarts.
+REQUIRED_SECRETS: dict[str, str] = {
+    "BP_WEB_CLIENT_SECRET": "the browser UI's OIDC client secret (identity and web)",
+    "WEB_SECRET_KEY": "signs the browser UI's sessions and CSRF tokens",
+    "IDENTITY_SECRET_KEY": "signs identity's login session and CSRF tokens",
+    "DOCUMENTS_SECRET_KEY": "seals activation codes that wait for their contract",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +83,9 @@ class DistributedOptions:
     delete_topology_on_exit: bool = False
     ready_timeout: float = 90.0
     env_overrides: Mapping[str, str] = field(default_factory=dict)
+    # Restarts of dead processes: the first after restart_delay, doubling up to restart_max_delay.
+    restart_delay: float = 0.5
+    restart_max_delay: float = 30.0
 
     def port(self, service: str) -> int:
         route = next(route for route in ROUTES if route.service == service)
@@ -86,6 +107,7 @@ class DistributedPortal:
     env: dict[str, str]
     processes: list[ManagedProcess] = field(default_factory=list)
     mail_dir: Path | None = None
+    supervisor: Supervisor | None = None
 
     @property
     def base_url(self) -> str:
@@ -98,37 +120,42 @@ class DistributedPortal:
     def dead(self) -> list[ManagedProcess]:
         return [process for process in self.processes if not process.alive]
 
+    def process(self, name: str) -> ManagedProcess:
+        return next(process for process in self.processes if process.name == name)
+
 
 # -- environment ---------------------------------------------------------------------------
 
 
-def _persistent_secrets(data_dir: Path) -> dict[str, str]:
-    """Secrets that must survive restarts and be the same in every worker of a service.
+def missing_secrets(env: Mapping[str, str]) -> list[str]:
+    return [name for name in REQUIRED_SECRETS if not env.get(name, "").strip()]
 
-    The web client's secret is shared by identity (which registers the client) and
-    the browser UI; each app gets its own Flask secret key.
-    """
-    names = ["BP_WEB_CLIENT_SECRET", "WEB_SECRET_KEY"]
-    names += [f"{env_prefix(service)}_SECRET_KEY" for service in backend_services()]
-    path = data_dir / "secrets.json"
-    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
-    missing = [name for name in names if name not in stored]
-    for name in missing:
-        stored[name] = secrets.token_urlsafe(32)
+
+def check_secrets(env: Mapping[str, str]) -> None:
+    """Refuse to start (one line, naming each variable) unless every secret is set."""
+    missing = missing_secrets(env)
     if missing:
-        path.touch(mode=0o600)
-        path.write_text(json.dumps(stored, indent=2))
-    return {name: stored[name] for name in names}
+        raise processes.StartupError(
+            f"missing secret{'s' if len(missing) > 1 else ''} {', '.join(missing)}: the distributed mode "
+            "takes every secret from the environment (export each, e.g. NAME=$(openssl rand -hex 32); "
+            "`python -P -m gateway.distributed secrets` prints a set)"
+        )
+
+
+def generate_secrets() -> dict[str, str]:
+    """A fresh value for every secret the distributed mode needs (for a first setup, and tests)."""
+    return {name: secrets.token_urlsafe(32) for name in REQUIRED_SECRETS}
 
 
 def build_environment(options: DistributedOptions, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment every child process gets; ``env_overrides`` win."""
     env = dict(os.environ if base is None else base)
     data_dir = options.data_dir.resolve()
-    env.update(_persistent_secrets(data_dir))
     identity_port = options.port("identity")
     env.update(
         {
+            # Secrets are never generated in this mode (chassis.config.require_secret).
+            "BP_MODE": DISTRIBUTED,
             "BP_DATA_DIR": str(data_dir),
             "BP_PUBLIC_URL": options.public_url,
             "BP_API_BASE_URL": options.public_url,
@@ -236,10 +263,17 @@ def _gunicorn(options: DistributedOptions, port: int, target: str) -> list[str]:
         str(options.data_dir.resolve()),
         "--graceful-timeout",
         "10",
+        "--config",
+        GUNICORN_CONFIG,
         "--access-logfile",
         "-",
         target,
     ]
+
+
+def _gunicorn_env(options: DistributedOptions, env: Mapping[str, str], service: str) -> dict[str, str]:
+    """The service's environment plus its own metrics directory (emptied by gunicorn at each start)."""
+    return {**env, "PROMETHEUS_MULTIPROC_DIR": str(options.data_dir.resolve() / "metrics" / service)}
 
 
 def prepare_services(options: DistributedOptions, env: Mapping[str, str], log_dir: Path) -> None:
@@ -247,15 +281,16 @@ def prepare_services(options: DistributedOptions, env: Mapping[str, str], log_di
     command = [sys.executable, "-m", "gateway.distributed", "prepare"]
     running = []
     for route in _unique_services():
-        if route is WEB:
-            continue
-        argv = [*command, route.package] + (["--seed"] if options.seed else [])
+        argv = [*command, route.package] + (["--seed"] if options.seed and route is not WEB else [])
         running.append(processes.start(f"prepare-{route.service}", argv, env=env, log_dir=log_dir))
     failed = []
-    for process in running:
-        if process.popen.wait(timeout=300) != 0:
-            failed.append(f"--- {process.name}\n{process.tail()}")
-        process.stop()
+    try:
+        for process in running:
+            if process.popen.wait(timeout=300) != 0:
+                failed.append(f"--- {process.name}\n{process.tail()}")
+    finally:  # also when the start is abandoned (Ctrl-C) or one hangs
+        for process in running:
+            process.stop()
     if failed:
         raise processes.StartupError("migrations/seed failed:\n" + "\n".join(failed))
 
@@ -264,6 +299,12 @@ def prepare_one(package: str, *, seed: bool) -> None:
     """Child-process body: migrate and seed one service (``python -m gateway.distributed prepare``)."""
     import importlib
 
+    if package == WEB.package:
+        # The browser UI's own tables (sessions, token sets): migrated once, before its workers start.
+        from gateway.web.store import migrate
+
+        migrate(os.environ["WEB_DATABASE_URL"])
+        return
     module = importlib.import_module(f"{package}.bootstrap")
     runtime = module.bootstrap()
     runtime.migrate()
@@ -305,9 +346,10 @@ def run_distributed(
     if data_dir is not None:
         settings["data_dir"] = Path(data_dir)
     options = DistributedOptions(env_overrides=dict(env_overrides or {}), **settings)
+    env = build_environment(options)
+    check_secrets(env)
     options.data_dir.mkdir(parents=True, exist_ok=True)
     log_dir = options.data_dir / "logs"
-    env = build_environment(options)
     portal = DistributedPortal(options, env)
     sink = None
     try:
@@ -322,7 +364,12 @@ def run_distributed(
             port = options.port(route.service)
             target = f"{route.package}.entrypoints.app:create_app()"
             portal.processes.append(
-                processes.start(route.service, _gunicorn(options, port, target), env=env, log_dir=log_dir)
+                processes.start(
+                    route.service,
+                    _gunicorn(options, port, target),
+                    env=_gunicorn_env(options, env, route.service),
+                    log_dir=log_dir,
+                )
             )
             portal.processes.append(
                 processes.start(
@@ -334,12 +381,10 @@ def run_distributed(
             )
         portal.processes.append(
             processes.start(
-                "notifications-mailer", [_bin("bp-notifications"), "mailer"], env=env, log_dir=log_dir
-            )
-        )
-        portal.processes.append(
-            processes.start(
-                "web", _gunicorn(options, options.port("web"), WEB_APP_TARGET), env=env, log_dir=log_dir
+                "web",
+                _gunicorn(options, options.port("web"), WEB_APP_TARGET),
+                env=_gunicorn_env(options, env, "web"),
+                log_dir=log_dir,
             )
         )
         runtime_dir = options.data_dir.resolve() / "nginx"
@@ -353,8 +398,15 @@ def run_distributed(
         )
         portal.processes.append(processes.start_nginx(config, runtime_dir, log_dir=log_dir))
         _wait_ready(portal)
+        # From here on a process that dies is restarted (a crash while starting up fails the run).
+        portal.supervisor = Supervisor(
+            portal.processes, initial_delay=options.restart_delay, max_delay=options.restart_max_delay
+        )
+        portal.supervisor.start()
         yield portal
     finally:
+        if portal.supervisor is not None:
+            portal.supervisor.stop()
         for process in reversed(portal.processes):
             process.stop()
         if sink is not None:
@@ -371,7 +423,7 @@ def _wait_ready(portal: DistributedPortal) -> None:
     watch = portal.processes
     for service in backend_services():
         url = f"{portal.service_url(service)}/readyz"
-        processes.wait_until(f"{service} at {url}", lambda url=url: _ready(url), timeout=timeout, watch=watch)
+        processes.wait_until(f"{service} at {url}", partial(_ready, url), timeout=timeout, watch=watch)
     processes.wait_until(
         "the web UI", lambda: _web_ready(portal.service_url("web")), timeout=timeout, watch=watch
     )
@@ -380,9 +432,7 @@ def _wait_ready(portal: DistributedPortal) -> None:
     for route in ROUTES:
         if route.strips_prefix:
             url = f"{portal.base_url}{route.prefix}/healthz"
-            processes.wait_until(
-                f"nginx to route {url}", lambda url=url: _ready(url), timeout=timeout, watch=watch
-            )
+            processes.wait_until(f"nginx to route {url}", partial(_ready, url), timeout=timeout, watch=watch)
 
 
 # -- command line ---------------------------------------------------------------------------
@@ -390,9 +440,15 @@ def _wait_ready(portal: DistributedPortal) -> None:
 
 def serve(options: Mapping[str, Any]) -> int:
     stop = threading.Event()
+    serving = threading.Event()
 
     def _stop(_signum: int, _frame: Any) -> None:
+        first = not stop.is_set()
         stop.set()
+        if first and not serving.is_set():
+            # Still starting: abandon the start; run_distributed stops what it started
+            # (a second Ctrl-C does not interrupt that).
+            raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
@@ -404,17 +460,17 @@ def serve(options: Mapping[str, Any]) -> int:
                 f"Logs: {portal.options.data_dir / 'logs'}; Strg+C beendet)\n",
                 flush=True,
             )
+            serving.set()
+            # The supervisor restarts what dies; this thread only waits for Ctrl-C or SIGTERM.
             while not stop.wait(1.0):
-                dead = portal.dead()
-                if dead:
-                    for process in dead:
-                        log.error(
-                            "%s exited with %s:\n%s", process.name, process.popen.returncode, process.tail()
-                        )
-                    return 1
+                pass
+            log.info("stopping every process")
     except processes.StartupError as exc:
         log.error("%s", exc)
         return 1
+    except KeyboardInterrupt:
+        log.info("start abandoned; every process stopped")
+        return 130
     return 0
 
 
@@ -431,9 +487,19 @@ def main(argv: list[str] | None = None) -> int:
     prepare = commands.add_parser("prepare", help="migrate (and seed) one service; used by run")
     prepare.add_argument("package")
     prepare.add_argument("--seed", action="store_true")
+    commands.add_parser(
+        "secrets",
+        help="print `export` lines with fresh values for the secrets not yet set "
+        '(eval "$(python -P -m gateway.distributed secrets)")',
+    )
     args = parser.parse_args(argv)
     if args.command == "prepare":
         prepare_one(args.package, seed=args.seed)
+        return 0
+    if args.command == "secrets":
+        fresh = generate_secrets()
+        for name in missing_secrets(os.environ):
+            print(f"export {name}={shlex.quote(fresh[name])}")
         return 0
     options: dict[str, Any] = {
         "data_dir": Path(args.data_dir),

@@ -4,12 +4,14 @@ bus and the local mail sink, started as a developer starts it and stopped with C
 from __future__ import annotations
 
 import os
+import re
 import signal
 import smtplib
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -17,54 +19,107 @@ from pathlib import Path
 import pytest
 import requests
 
+from chassis.demo import demo_account
 from chassis.testing.tokens import TestIssuer
 from gateway import processes
-from gateway.routes import ROUTES
+from gateway.routes import INTERNAL_PATHS, ROUTES
+
+# The line `make run` prints once it serves (see gateway.embedded._started).
+STARTED = re.compile(
+    r"Bildungsportal läuft auf (?P<url>http://\S+)/ \((?P<mail>.*?)"
+    r"(?:; Betrieb \(metrics, readyz\): (?P<internal>http://\S+))?; Strg\+C beendet\)"
+)
+SINK = re.compile(r"SMTP-Sink 127\.0\.0\.1:(?P<port>\d+)")
 
 
 @dataclass
 class Embedded:
     base_url: str
     data_dir: Path
-    smtp_port: int
+    smtp_port: int | None
     process: processes.ManagedProcess
+    internal_url: str | None = None
+    mail: str = ""
 
 
-@pytest.fixture(scope="module")
-def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
-    data_dir = tmp_path_factory.mktemp("embedded")
-    port, smtp_port = processes.free_port(), processes.free_port()
-    env = {
+def clean_environment() -> dict[str, str]:
+    return {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(
             ("BP_", "NOTIFICATIONS_", "WEB_", "IDENTITY_", "TRAINING_RECORDS_", "EXAMS_", "DOCUMENTS_")
         )
     }
-    env.update({"PORT": str(port), "BP_DATA_DIR": str(data_dir), "NOTIFICATIONS_SMTP_PORT": str(smtp_port)})
+
+
+def start_portal(data_dir: Path, settings: Mapping[str, str], *, timeout: float = 120) -> Embedded:
+    """``python -m gateway.embedded`` as `make run` starts it, until it says where it serves."""
+    port = processes.free_port()
+    env = {**clean_environment(), "PORT": str(port), "BP_DATA_DIR": str(data_dir), **settings}
     process = processes.start(
         "embedded", [sys.executable, "-P", "-m", "gateway.embedded"], env=env, log_dir=data_dir / "logs"
     )
-    base_url = f"http://127.0.0.1:{port}"
+    log_path = data_dir / "logs" / "embedded.log"
+    found: dict[str, re.Match[str]] = {}
+
+    def started() -> bool:
+        match = STARTED.search(log_path.read_text(errors="replace")) if log_path.exists() else None
+        if match:
+            found["line"] = match
+        return match is not None
+
     try:
-        processes.wait_until(
-            "the embedded portal",
-            lambda: processes.http_ok(base_url + "/api/notifications/readyz"),
-            timeout=90,
-            watch=[process],
-        )
-        yield Embedded(base_url, data_dir, smtp_port, process)
-    finally:
+        processes.wait_until("the embedded portal", started, timeout=timeout, watch=[process])
+    except BaseException:
         process.stop()
+        raise
+    line = found["line"]
+    sink = SINK.search(line["mail"])
+    assert line["url"] == f"http://127.0.0.1:{port}"
+    return Embedded(
+        line["url"], data_dir, int(sink["port"]) if sink else None, process, line["internal"], line["mail"]
+    )
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
+    # Any free port for the mail sink and for the operational endpoints: nothing fixed that a
+    # second portal (or another program) could be holding.
+    portal = start_portal(
+        tmp_path_factory.mktemp("embedded"), {"BP_MAIL_SINK_PORT": "0", "BP_INTERNAL_PORT": "0"}
+    )
+    try:
+        yield portal
+    finally:
+        portal.process.stop()
 
 
 def test_every_route_is_served_from_one_process(embedded: Embedded) -> None:
+    assert embedded.internal_url is not None
     for route in ROUTES:
         if route.strips_prefix:
-            response = requests.get(f"{embedded.base_url}{route.prefix}/readyz", timeout=5)
+            # Readiness on the operators' port, as on the services' own ports in the distributed mode.
+            response = requests.get(f"{embedded.internal_url}{route.prefix}/readyz", timeout=5)
             assert response.status_code == 200, route.prefix
             assert response.headers["X-Frame-Options"] == "DENY"
+            # Liveness through the edge, as load balancers probe it.
+            alive = requests.get(f"{embedded.base_url}{route.prefix}/healthz", timeout=5)
+            assert alive.status_code == 200, route.prefix
+            assert alive.headers["X-Frame-Options"] == "DENY"
     assert requests.get(embedded.base_url + "/", timeout=5).status_code == 200
+
+
+def test_operational_endpoints_are_not_public(embedded: Embedded) -> None:
+    """As nginx does in the distributed mode (gateway.routes.INTERNAL_PATHS)."""
+    for route in ROUTES:
+        if route.strips_prefix:
+            for path in INTERNAL_PATHS:
+                hidden = requests.get(f"{embedded.base_url}{route.prefix}{path}", timeout=5)
+                assert hidden.status_code == 404, route.prefix + path
+                assert hidden.headers["Content-Type"] == "application/problem+json"
+                assert "bp_http_requests_total" not in hidden.text
+    # The operators' port answers on loopback only.
+    assert embedded.internal_url is not None and embedded.internal_url.startswith("http://127.0.0.1:")
 
 
 def test_each_service_has_its_own_sqlite_file(embedded: Embedded) -> None:
@@ -92,7 +147,7 @@ def test_services_fetch_the_jwks_from_the_same_process(embedded: Embedded) -> No
     # The JWKS client gives up after 3 s; a fetch that had to wait for this request to end would.
     assert elapsed < 2.5
     # identity counted the JWKS request (the metrics registry is shared by the whole process).
-    metrics = requests.get(f"{embedded.base_url}/auth/metrics", timeout=5).text
+    metrics = requests.get(f"{embedded.internal_url}/auth/metrics", timeout=5).text
     jwks_served = [
         line
         for line in metrics.splitlines()
@@ -103,6 +158,7 @@ def test_services_fetch_the_jwks_from_the_same_process(embedded: Embedded) -> No
 
 
 def test_mail_goes_to_the_local_sink_as_eml(embedded: Embedded) -> None:
+    assert embedded.smtp_port is not None
     message = EmailMessage()
     message["From"] = "portal@example.org"
     message["To"] = "lena@example.org"
@@ -114,6 +170,93 @@ def test_mail_goes_to_the_local_sink_as_eml(embedded: Embedded) -> None:
     processes.wait_until("the stored mail", lambda: any(mails.glob("*.eml")), timeout=10)
     stored = next(mails.glob("*.eml")).read_text()
     assert "Subject: Neues Dokument" in stored
+
+
+def test_the_development_mailbox_is_there_on_loopback(embedded: Embedded) -> None:
+    page = requests.get(f"{embedded.base_url}/postfach", timeout=5)
+    assert page.status_code == 200
+    assert "Nur für die Entwicklung" in page.text
+
+
+def test_two_portals_run_side_by_side(embedded: Embedded, tmp_path: Path) -> None:
+    """Each with its own mail sink on a free port: nothing fixed that the other already holds."""
+    second = start_portal(tmp_path, {"BP_MAIL_SINK_PORT": "0"})
+    try:
+        assert second.smtp_port is not None and second.smtp_port != embedded.smtp_port
+        assert requests.get(second.base_url + "/", timeout=5).status_code == 200
+        assert requests.get(embedded.base_url + "/", timeout=5).status_code == 200
+    finally:
+        second.process.stop()
+
+
+def test_a_configured_smtp_server_gets_the_mail_and_no_sink_starts(tmp_path: Path) -> None:
+    """One's own SMTP server on 127.0.0.1: the portal sends there instead of taking its port."""
+    from notifications.adapters.mail_sink import MailSink
+
+    own = MailSink()
+    own.start(host="127.0.0.1", port=0, directory=tmp_path / "own-server")
+    try:
+        portal = start_portal(
+            tmp_path / "portal",
+            {"NOTIFICATIONS_SMTP_HOST": "127.0.0.1", "NOTIFICATIONS_SMTP_PORT": str(own.port)},
+        )
+        try:
+            assert portal.smtp_port is None
+            assert f"E-Mails an 127.0.0.1:{own.port}" in portal.mail
+            # No sink, no development mailbox.
+            assert requests.get(f"{portal.base_url}/postfach", timeout=5).status_code == 404
+            assert not (portal.data_dir / "mails").exists()
+            # A mail the portal sends (a reset link) arrives at one's own server.
+            clerk = demo_account("clerk")
+            request_password_reset(portal.base_url, clerk.login)
+            received = tmp_path / "own-server"
+            processes.wait_until(
+                "the reset mail at the own server", lambda: any(received.glob("*.eml")), timeout=60
+            )
+            assert clerk.email in next(received.glob("*.eml")).read_text()
+        finally:
+            portal.process.stop()
+    finally:
+        own.stop()
+
+
+def request_password_reset(base_url: str, login: str) -> None:
+    session = requests.Session()
+    form = session.get(f"{base_url}/auth/password/forgotten", timeout=10)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form.text)
+    assert token, form.text[:500]
+    sent = session.post(
+        f"{base_url}/auth/password/forgotten",
+        data={"csrf_token": token.group(1), "login": login},
+        timeout=10,
+    )
+    assert sent.status_code in (200, 302, 303), sent.status_code
+
+
+@pytest.mark.parametrize("taken", ["BP_MAIL_SINK_PORT", "PORT", "BP_INTERNAL_PORT"])
+def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path, taken: str) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        env = {
+            **clean_environment(),
+            "BP_DATA_DIR": str(tmp_path),
+            "PORT": str(processes.free_port()),
+            "BP_MAIL_SINK_PORT": "0",
+            taken: str(port),
+        }
+        finished = subprocess.run(
+            [sys.executable, "-P", "-m", "gateway.embedded"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    output = finished.stdout + finished.stderr
+    assert finished.returncode == 1, output
+    assert "Traceback" not in output
+    (line,) = [line for line in finished.stderr.splitlines() if f"Port {port}" in line]
+    assert "ist belegt" in line and "is in use" in line
 
 
 def test_ctrl_c_stops_it_cleanly(embedded: Embedded) -> None:

@@ -11,21 +11,24 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import swagger_ui_bundle
-from flask import Flask, Response, g, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask_smorest import Api, Blueprint
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from chassis.auth import TokenValidator, init_auth
-from chassis.config import ServiceSettings
+from chassis.auth import init_auth
 from chassis.context import request_id_var, service_var
+from chassis.idempotency import init_idempotency
 from chassis.logging import configure_logging
-from chassis.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from chassis.metrics import HTTP_LATENCY, HTTP_REQUESTS, exposition
 from chassis.problems import problem_response, register_problem_handlers, validation_problem
+
+if TYPE_CHECKING:
+    from chassis.service import ServiceRuntime
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -35,7 +38,7 @@ ReadinessCheck = Callable[[], None]
 class ProblemApi(Api):
     """flask-smorest's Api, answering every HTTP error as RFC 9457 problem+json."""
 
-    def handle_http_exception(self, error: HTTPException) -> Response:  # type: ignore[override]
+    def handle_http_exception(self, error: HTTPException) -> Response:
         data = getattr(error, "data", None) or {}
         messages = data.get("messages") if isinstance(data, dict) else None
         if messages is not None:
@@ -43,16 +46,31 @@ class ProblemApi(Api):
         return problem_response(error.code or 500, error.name, error.description)
 
 
+RUNTIME_KEY = "bildungsportal.runtime"
+
+R = TypeVar("R", bound="ServiceRuntime[Any]")
+
+
+def current_runtime(runtime_class: type[R]) -> R:
+    """The runtime the current app was built from, typed as the service's own runtime class."""
+    runtime = current_app.extensions[RUNTIME_KEY]
+    if not isinstance(runtime, runtime_class):
+        raise TypeError(f"the app's runtime is a {type(runtime).__name__}, not a {runtime_class.__name__}")
+    return runtime
+
+
 def create_service_app(
-    settings: ServiceSettings,
+    runtime: ServiceRuntime[Any],
     *,
     title: str,
     description: str,
     blueprints: Iterable[Blueprint],
-    readiness_checks: Iterable[ReadinessCheck] = (),
-    token_validator: TokenValidator | None = None,
     configure: Callable[[Flask], Any] | None = None,
 ) -> Flask:
+    """The Flask app of a service's runtime; views reach the runtime with ``current_runtime``."""
+    settings = runtime.settings
+    readiness_checks = runtime.readiness_checks()
+    token_validator = runtime.token_validator
     configure_logging(settings.log_level, settings.log_json)
     app = Flask(settings.service_name)
     if settings.behind_proxy:
@@ -60,7 +78,9 @@ def create_service_app(
         # url_for() builds public URLs; only trusted when a proxy is in front.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
     app.config.update(
-        SECRET_KEY=settings.secret_key or uuid.uuid4().hex,
+        # No key of its own invention: a per-process random one breaks every replica but one.
+        # A service that signs anything asks for its key with settings.required_secret_key().
+        SECRET_KEY=settings.secret_key or None,
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         API_TITLE=title,
         API_VERSION="1.0",
@@ -78,6 +98,7 @@ def create_service_app(
         },
     )
     app.extensions["settings"] = settings
+    app.extensions[RUNTIME_KEY] = runtime
     if configure is not None:
         configure(app)
 
@@ -94,6 +115,8 @@ def create_service_app(
 
     _install_request_context(app, settings.service_name)
     _install_operational_routes(app, list(readiness_checks))
+    # After the request-id hook: a replayed answer still carries the retry's request id.
+    init_idempotency(app, runtime.engine, runtime.idempotency_keys)
     return app
 
 
@@ -151,7 +174,9 @@ def _install_operational_routes(app: Flask, checks: list[ReadinessCheck]) -> Non
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        # Under gunicorn (PROMETHEUS_MULTIPROC_DIR set) the sum over every worker, not
+        # the counters of whichever worker happens to answer the scrape.
+        return Response(exposition(), mimetype=CONTENT_TYPE_LATEST)
 
     @app.get("/docs-assets/<path:filename>")
     def docs_assets(filename: str) -> Response:

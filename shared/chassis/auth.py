@@ -6,10 +6,13 @@ when a token names an unknown key id, at most every ``min_refresh`` seconds.
 
 from __future__ import annotations
 
+import base64
+import json
+import logging
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -19,57 +22,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from chassis.principal import CHAMBER_ROLES, COMPANY_ROLES, Principal
 from chassis.problems import ProblemError, ServiceUnavailable
+
+__all__ = ["CHAMBER_ROLES", "COMPANY_ROLES", "Principal"]  # re-exported for callers
 
 ALGORITHMS = ["RS256", "PS256", "ES256"]
 
-# Roles (DESIGN §4). Company roles are held per company number.
-CHAMBER_ROLES = frozenset({"chamber_clerk", "chamber_exam_organiser", "chamber_admin"})
-COMPANY_ROLES = frozenset({"admin", "manager", "trainer"})
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who calls, from the token's claims. Services combine it with their own records."""
-
-    subject: str
-    name: str = ""
-    email: str = ""
-    roles: frozenset[str] = frozenset()
-    company_roles: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    apprentice_number: str | None = None
-    claims: Mapping[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def from_claims(cls, claims: Mapping[str, Any]) -> Principal:
-        company_roles = {
-            str(number): frozenset(str(r) for r in roles)
-            for number, roles in (claims.get("company_roles") or {}).items()
-        }
-        return cls(
-            subject=str(claims["sub"]),
-            name=str(claims.get("name", "")),
-            email=str(claims.get("email", "")),
-            roles=frozenset(str(r) for r in claims.get("roles") or ()),
-            company_roles=company_roles,
-            apprentice_number=claims.get("apprentice_number"),
-            claims=dict(claims),
-        )
-
-    def has_role(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_chamber(self) -> bool:
-        return bool(self.roles & CHAMBER_ROLES)
-
-    @property
-    def company_numbers(self) -> frozenset[str]:
-        return frozenset(self.company_roles)
-
-    def has_company_role(self, company_number: str, *roles: str) -> bool:
-        held = self.company_roles.get(company_number, frozenset())
-        return bool(held.intersection(roles or COMPANY_ROLES))
+log = logging.getLogger(__name__)
 
 
 class JwksClient:
@@ -113,6 +73,12 @@ class TokenValidator:
         )
 
     def validate(self, token: str) -> Principal:
+        """The principal of a valid token; any other token is a 401 ``invalid_token`` problem.
+
+        The token's shape and JOSE header are checked before any key is looked up, so that
+        nothing an attacker chose reaches the JOSE library, the key set or a response header.
+        """
+        check_token_shape(token)
         try:
             try:
                 decoded = jwt.decode(token, self._keys(), algorithms=ALGORITHMS)
@@ -120,18 +86,60 @@ class TokenValidator:
                 # The key may have been rotated since we cached the set.
                 decoded = jwt.decode(token, self._keys(force=True), algorithms=ALGORITHMS)
             self._claims.validate(decoded.claims)
-        except (JoseError, ValueError) as exc:
+            return Principal.from_claims(decoded.claims)
+        except (JoseError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            # ValueError covers UnicodeError and JSON errors; the others come from claims of
+            # the wrong type (a signed token is still only as well-formed as its issuer made it).
             raise invalid_token(str(exc) or type(exc).__name__) from exc
-        return Principal.from_claims(decoded.claims)
 
 
-def invalid_token(detail: str) -> ProblemError:
+# A compact JWS: three base64url segments, nothing else (no JWE, no unsecured tokens).
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# Header values we look at: printable ASCII without blanks (identity's key ids are hex).
+_HEADER_TEXT = re.compile(r"[\x21-\x7e]{1,255}")
+MAX_TOKEN_LENGTH = 8192
+
+
+def check_token_shape(token: str) -> None:
+    """Refuse a token that is not a compact JWS with a sane JOSE header (401 ``invalid_token``)."""
+    if len(token) > MAX_TOKEN_LENGTH or not _COMPACT_JWS.fullmatch(token):
+        raise invalid_token("not a compact JWS of at most 8 KiB")
+    segment = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, RecursionError) as exc:  # binascii.Error, UnicodeError and JSON errors
+        raise invalid_token("the JOSE header is not base64url-encoded JSON") from exc
+    if not isinstance(header, dict):
+        raise invalid_token("the JOSE header is not a JSON object")
+    if header.get("alg") not in ALGORITHMS:
+        raise invalid_token("the JOSE header names no accepted algorithm")
+    if "crit" in header:
+        raise invalid_token("the JOSE header asks for extensions (crit) that identity never uses")
+    for name in ("kid", "typ", "cty"):
+        value = header.get(name)
+        if value is not None and not (isinstance(value, str) and _HEADER_TEXT.fullmatch(value)):
+            raise invalid_token(f"the JOSE header's {name} is not printable ASCII")
+
+
+INVALID_TOKEN_CHALLENGE = 'Bearer error="invalid_token"'  # noqa: S105 - an RFC 6750 challenge, no secret
+
+
+def invalid_token(reason: str | None = None) -> ProblemError:
+    """A 401 for a token that is not valid; ``reason`` is only logged.
+
+    The response is the same for every invalid token: a reason taken from the token (its
+    ``alg`` or ``kid``, say) may hold line breaks or characters that are not Latin-1, and
+    copied into ``WWW-Authenticate`` it broke the response (a 500, or a hung connection).
+    """
+    if reason:
+        # %r escapes line breaks and other control characters; the length is bounded.
+        log.info("access token refused: %r", reason[:200])
     return ProblemError(
         401,
         "Unauthorized",
         "A valid access token is required.",
         problem_type="invalid-token",
-        headers={"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{detail[:80]}"'},
+        headers={"WWW-Authenticate": INVALID_TOKEN_CHALLENGE},
     )
 
 

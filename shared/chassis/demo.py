@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,34 @@ class DemoAccount:
     account_id: str = ""
 
 
-DEMO_COMPANY = {
+class DemoCompany(TypedDict):
+    company_number: str
+    name: str
+    email: str
+    street: str
+    postal_code: str
+    city: str
+
+
+class DemoApprentice(TypedDict):
+    first_name: str
+    last_name: str
+    birth_date: date
+    email: str
+    apprentice_number: str
+
+
+class DemoContract(TypedDict):
+    contract_id: str
+    contract_number: str
+    registered_on: date
+    start_date: date
+    end_date: date
+    occupation_code: str
+    apprentice: DemoApprentice
+
+
+DEMO_COMPANY: DemoCompany = {
     "company_number": "4711001",
     "name": "Muster Maschinenbau GmbH",
     "email": "ausbildung@muster-maschinenbau.example",
@@ -83,7 +111,7 @@ DEMO_ACCOUNTS = (
 
 # The demo apprentice's running contract. Seeded data raises no events, so it
 # has no Eintragungsbestätigung in "Dokumente"; register a new contract to see one.
-DEMO_CONTRACT = {
+DEMO_CONTRACT: DemoContract = {
     "contract_id": "00000000-0000-4000-9000-000000000001",
     "contract_number": "2025-000042",
     "registered_on": date(2025, 8, 1),

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 
-from chassis.db import make_engine, normalise_url
+from chassis.db import make_engine, new_metadata, normalise_url
+from chassis.events.tables import add_messaging_tables
 
 
 def alembic_config(script_location: str | Path, url: str) -> Config:
@@ -43,3 +44,25 @@ def run_env(target_metadata: sa.MetaData) -> None:
                 context.run_migrations()
     finally:
         engine.dispose()
+
+
+def create_messaging_tables() -> None:
+    """Inside a service's migration: create the outbox and inbox exactly as the chassis defines them.
+
+    Every service's first migration calls this instead of spelling the tables out,
+    so that the relay and the consumers find the same columns in every database.
+    """
+    from alembic import op
+
+    metadata = new_metadata()
+    # Outbox and inbox only: the idempotency keys came later, in their own revision
+    # (chassis.idempotency.create_idempotency_table) in every service.
+    for table in add_messaging_tables(metadata):
+        table.create(op.get_bind())
+
+
+def drop_messaging_tables() -> None:
+    from alembic import op
+
+    op.drop_table("inbox")
+    op.drop_table("outbox")

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
+from chassis.domain import DomainError, RuleViolation
 from chassis.errors import is_bad_value, is_unavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -126,6 +127,13 @@ def validation_problem(messages: Any, status: int = 422) -> Response:
 
 
 def register_problem_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Response:
+        """The domain's and use cases' errors (chassis.domain), answered the same in every service."""
+        if isinstance(exc, RuleViolation):
+            return validation_problem(exc.nested(), exc.status)
+        return problem_response(exc.status, exc.title, exc.detail, problem_type=exc.problem_type)
+
     @app.errorhandler(ProblemError)
     def _problem(exc: ProblemError) -> Response:
         return problem_response(

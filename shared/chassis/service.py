@@ -1,8 +1,11 @@
-"""The runtime of one service: what its bootstrap wires together.
+"""The runtime of one service: what its bootstrap wires together, typed.
 
-Each service's ``bootstrap()`` returns a ``ServiceRuntime``. Gunicorn builds the
-app from it, the worker CLI runs its relay and consumer, and the embedded mode
-runs every service's runtime in one process.
+Each service's ``bootstrap()`` returns a subclass of ``ServiceRuntime`` that adds
+its own dependencies as typed fields (no string-keyed extras). Gunicorn builds
+the app from it (``<pkg>.entrypoints.app.create_app``), the ``worker`` command
+runs its declared background workers, and the embedded mode runs every
+service's runtime in one process and starts the same workers in threads.
+The bootstrap never imports the entrypoints, so there is no import cycle.
 """
 
 from __future__ import annotations
@@ -10,12 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
-from flask import Flask
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -25,36 +27,46 @@ from chassis.config import ServiceSettings
 from chassis.context import service_var
 from chassis.db import make_engine, make_session_factory, ping
 from chassis.events.bus import EventBus
-from chassis.events.consumer import EventConsumer, Handler
+from chassis.events.consumer import EventConsumer
 from chassis.events.relay import OutboxRelay
-from chassis.events.tables import add_messaging_tables
+from chassis.events.retention import RetentionWorker
+from chassis.messagebus import CommandHandler, EventHandler, MessageBus, inject_dependencies
+from chassis.messages import Command, Query
 from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 
+U = TypeVar("U", bound=SqlAlchemyUnitOfWork)
+R = TypeVar("R", bound="ServiceRuntime[Any]")
 
-@dataclass
-class ServiceRuntime:
+
+@dataclass(frozen=True)
+class Worker:
+    """A piece of background work a service declares; both run modes start it the same way."""
+
+    name: str
+    run: Callable[[threading.Event], None]  # returns when the event is set
+    prepare: Callable[[], None] | None = None  # quick set-up before anything serves (declare queues)
+
+
+@dataclass(kw_only=True)
+class ServiceRuntime(Generic[U]):
     settings: ServiceSettings
     engine: Engine
     session_factory: sessionmaker[Session]
     outbox: sa.Table
     inbox: sa.Table
+    idempotency_keys: sa.Table
     wakeup: OutboxWakeup
-    bus: EventBus
-    uow_factory: Callable[[], SqlAlchemyUnitOfWork]
+    broker: EventBus
+    uow_factory: Callable[[], U]
+    bus: MessageBus[U]
     migrations_dir: Path
-    app_builder: Callable[[ServiceRuntime], Flask]
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
-    token_validator: TokenValidator | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    token_validator: TokenValidator
 
     @property
     def name(self) -> str:
         return self.settings.service_name
-
-    def create_app(self) -> Flask:
-        return self.app_builder(self)
 
     def migrate(self) -> None:
         migrations.upgrade(self.settings.database_url, self.migrations_dir)
@@ -64,53 +76,59 @@ class ServiceRuntime:
             service_name=self.name,
             engine=self.engine,
             outbox=self.outbox,
-            bus=self.bus,
+            bus=self.broker,
             wakeup=self.wakeup,
             poll_interval=self.settings.outbox_poll_interval,
         )
 
     def consumer(self) -> EventConsumer:
         return EventConsumer(
-            consumer_name=self.name,
-            bus=self.bus,
-            handlers=self.handlers,
-            uow_factory=self.uow_factory,
-            max_attempts=self.settings.consumer_max_attempts,
+            bus=self.broker, messagebus=self.bus, max_attempts=self.settings.consumer_max_attempts
         )
+
+    def retention(self) -> RetentionWorker:
+        return RetentionWorker(
+            self.engine,
+            self.outbox,
+            self.inbox,
+            days=self.settings.message_retention_days,
+            idempotency_keys=self.idempotency_keys,
+        )
+
+    def workers(self) -> list[Worker]:
+        """The background work of this service; subclasses add theirs (``super().workers() + [...]``)."""
+        relay = self.relay()
+        workers = [Worker("relay", relay.run), Worker("retention", self.retention().run)]
+        if self.bus.subscribed_event_types:
+            consumer = self.consumer()
+            workers.append(Worker("consumer", consumer.run_until, prepare=consumer.declare))
+        return workers
 
     def readiness_checks(self) -> list[Callable[[], None]]:
         def database() -> None:
             ping(self.engine)
 
         def broker() -> None:
-            if self.bus.is_memory:
+            if self.broker.is_memory:
                 return
-            with self.bus.connection() as conn:
+            with self.broker.connection() as conn:
                 conn.ensure_connection(max_retries=1, timeout=2)
 
         return [database, broker]
 
-    def start_background(self, stop: threading.Event) -> list[threading.Thread]:
-        """Run the relay and (if the service consumes events) the consumer in threads."""
+    def start_workers(self, stop: threading.Event, only: set[str] | None = None) -> list[threading.Thread]:
+        """Start the declared workers (or those named in ``only``) in daemon threads."""
         threads = []
-
-        def _named(target: Callable[[], None]) -> Callable[[], None]:
-            def run() -> None:
-                service_var.set(self.name)
-                target()
-
-            return run
-
-        relay = self.relay()
-        threads.append(
-            threading.Thread(target=_named(lambda: relay.run(stop)), name=f"{self.name}-relay", daemon=True)
-        )
-        if self.handlers:
-            consumer = self.consumer()
-            consumer.declare()
+        for worker in self.workers():
+            if only is not None and worker.name not in only:
+                continue
+            if worker.prepare is not None:
+                worker.prepare()
             threads.append(
                 threading.Thread(
-                    target=_named(lambda: consumer.run_until(stop)), name=f"{self.name}-consumer", daemon=True
+                    target=_in_service_context(self.name, worker.run, stop),
+                    name=f"{self.name}-{worker.name}",
+                    daemon=True,
                 )
             )
         for thread in threads:
@@ -118,27 +136,41 @@ class ServiceRuntime:
         return threads
 
 
+def _in_service_context(
+    name: str, run: Callable[[threading.Event], None], stop: threading.Event
+) -> Callable[[], None]:
+    def target() -> None:
+        service_var.set(name)
+        run(stop)
+
+    return target
+
+
 def build_runtime(
+    runtime_class: type[R],
     settings: ServiceSettings,
     *,
     metadata: sa.MetaData,
     migrations_dir: Path,
     uow_class: type[SqlAlchemyUnitOfWork],
-    app_builder: Callable[[ServiceRuntime], Flask],
-    handlers: Mapping[str, Handler] | None = None,
-    outbox_inbox: tuple[sa.Table, sa.Table] | None = None,
+    command_handlers: Mapping[type[Command | Query], CommandHandler[Any]] | None = None,
+    event_handlers: Mapping[str, EventHandler[Any]] | None = None,
+    handler_dependencies: Mapping[str, Any] | None = None,
     engine: Engine | None = None,
-) -> ServiceRuntime:
+    **fields: Any,
+) -> R:
     """The common wiring; a service's bootstrap passes what is its own.
 
-    ``metadata`` must already hold the outbox and inbox tables (pass them as
-    ``outbox_inbox``), added with ``chassis.events.tables.add_messaging_tables``.
+    ``metadata`` must hold the chassis' tables (``add_messaging_tables``).
+    ``handler_dependencies`` are bound to the handlers that declare them as keyword-only
+    parameters; ``fields`` are the runtime subclass's own typed fields.
     """
     engine = engine or make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
-    outbox, inbox = outbox_inbox or add_messaging_tables(metadata)
+    outbox, inbox = metadata.tables["outbox"], metadata.tables["inbox"]
+    idempotency_keys = metadata.tables["idempotency_keys"]
     wakeup = OutboxWakeup()
-    bus = EventBus(
+    broker = EventBus(
         settings.bus_url,
         settings.exchange,
         max_attempts=settings.consumer_max_attempts,
@@ -150,20 +182,27 @@ def build_runtime(
             session_factory, producer=settings.service_name, outbox=outbox, inbox=inbox, wakeup=wakeup
         )
 
+    bus: MessageBus[Any] = MessageBus(
+        uow_factory,
+        consumer_name=settings.service_name,
+        command_handlers=inject_dependencies(command_handlers or {}, handler_dependencies or {}),
+        event_handlers=inject_dependencies(event_handlers or {}, handler_dependencies or {}),
+    )
     validator = TokenValidator(
         JwksClient(settings.jwks_url).key_set, issuer=settings.issuer, audience=settings.audience
     )
-    return ServiceRuntime(
+    return runtime_class(
         settings=settings,
         engine=engine,
         session_factory=session_factory,
         outbox=outbox,
         inbox=inbox,
+        idempotency_keys=idempotency_keys,
         wakeup=wakeup,
-        bus=bus,
+        broker=broker,
         uow_factory=uow_factory,
+        bus=bus,
         migrations_dir=migrations_dir,
-        app_builder=app_builder,
-        handlers=dict(handlers or {}),
         token_validator=validator,
+        **fields,
     )

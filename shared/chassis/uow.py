@@ -1,22 +1,29 @@
 """The unit of work: one transaction, rolled back unless committed (cosmicpython ch. 6).
 
-Events raised by a use case are written to the outbox in the same transaction
-as the state change (DESIGN §2 rule 3); consumers record the handled event in
-the inbox in the same transaction as its effects (rule 4).
+One commit rule for every use case, whether the API or a consumer calls it:
+the use case opens its unit of work (``with uow:``), changes state through
+repositories, records integration events with ``uow.emit(...)`` and calls
+``uow.commit()``. Events go to the outbox in the same transaction as the state
+change (DESIGN §2 rule 3). When a consumer dispatches an event, it first tells
+the unit of work which inbox row to write (``join_inbox``); the row is then
+written by the same ``commit()``, so the handler's effects and "this event was
+handled" land together or not at all (rule 4).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from chassis.events.catalogue import check_outgoing
+from chassis.events.catalogue import check_outgoing, dump_payload
 from chassis.events.envelope import Envelope, new_envelope
+from chassis.messages import IntegrationEvent
 
 
 class OutboxWakeup:
@@ -43,8 +50,28 @@ def notify_channel(service_name: str) -> str:
     return "outbox_" + service_name.replace("-", "_")
 
 
+@dataclasses.dataclass(frozen=True)
+class InboxEntry:
+    consumer: str
+    envelope: Envelope
+
+
+class UnitOfWork(Protocol):
+    """What every use case may rely on; services extend it with their repositories."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *exc_info: Any) -> None: ...
+
+    def emit(self, event: IntegrationEvent, *, subject: str) -> Envelope: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
 class SqlAlchemyUnitOfWork:
-    """Base unit of work; services subclass it and add their repositories in ``_open``."""
+    """Base unit of work; services subclass it and bind their repositories in ``_open``."""
 
     session: Session
 
@@ -63,6 +90,8 @@ class SqlAlchemyUnitOfWork:
         self._inbox = inbox
         self._wakeup = wakeup
         self._emitted: list[Envelope] = []
+        self._inbox_entry: InboxEntry | None = None
+        self.inbox_written = False
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
@@ -82,16 +111,21 @@ class SqlAlchemyUnitOfWork:
         self.rollback()
         session.close()
 
-    def emit(self, event_type: str, subject: str, payload: dict[str, Any], version: int = 1) -> Envelope:
+    # -- events ----------------------------------------------------------------
+    def emit(self, event: IntegrationEvent, *, subject: str) -> Envelope:
         """Record an integration event; it leaves only if this unit of work commits."""
-        check_outgoing(event_type, version, payload)
+        payload = dump_payload(event)
+        check_outgoing(event.TYPE, event.VERSION, payload)
         envelope = new_envelope(
             producer=self.producer,
-            event_type=event_type,
+            event_type=event.TYPE,
             subject=subject,
             payload=payload,
-            version=version,
+            version=event.VERSION,
         )
+        return self._append(envelope)
+
+    def _append(self, envelope: Envelope) -> Envelope:
         self.session.execute(
             sa.insert(self._outbox).values(
                 event_id=envelope.id,
@@ -111,11 +145,16 @@ class SqlAlchemyUnitOfWork:
     def emitted(self) -> list[Envelope]:
         return list(self._emitted)
 
+    # -- transaction -------------------------------------------------------------
     def commit(self) -> None:
+        if self._inbox_entry is not None and not self.inbox_written:
+            self._write_inbox(self._inbox_entry)
         if self._emitted and self.session.get_bind().dialect.name == "postgresql":
             # NOTIFY is transactional: the relay hears it only if this commit lands.
             self.session.execute(sa.text(f"NOTIFY {notify_channel(self.producer)}"))
         self.session.commit()
+        if self._inbox_entry is not None:
+            self.inbox_written = True
         if self._emitted and self._wakeup is not None:
             self._wakeup.set()
         self._emitted = []
@@ -125,6 +164,11 @@ class SqlAlchemyUnitOfWork:
         self._emitted = []
 
     # -- inbox -----------------------------------------------------------------
+    def join_inbox(self, consumer: str, envelope: Envelope) -> None:
+        """The next commit also records that ``consumer`` handled ``envelope``."""
+        self._inbox_entry = InboxEntry(consumer, envelope)
+        self.inbox_written = False
+
     def already_handled(self, consumer: str, event_id: str) -> bool:
         row = self.session.execute(
             sa.select(self._inbox.c.event_id).where(
@@ -133,16 +177,16 @@ class SqlAlchemyUnitOfWork:
         ).first()
         return row is not None
 
-    def mark_handled(self, consumer: str, envelope: Envelope) -> None:
+    def _write_inbox(self, entry: InboxEntry) -> None:
         """Insert the inbox row; a concurrent duplicate fails the commit with IntegrityError."""
         self.session.execute(
             sa.insert(self._inbox).values(
-                consumer=consumer,
-                event_id=envelope.id,
-                event_type=envelope.type,
+                consumer=entry.consumer,
+                event_id=entry.envelope.id,
+                event_type=entry.envelope.type,
                 handled_at=datetime.now(UTC),
             )
         )
 
 
-__all__ = ["IntegrityError", "OutboxWakeup", "SqlAlchemyUnitOfWork", "notify_channel"]
+__all__ = ["IntegrityError", "OutboxWakeup", "SqlAlchemyUnitOfWork", "UnitOfWork", "notify_channel"]

@@ -9,11 +9,15 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from chassis.contracts.training import ContractRegistered
 from chassis.db import make_engine, make_session_factory
 from chassis.events.bus import EventBus
-from chassis.events.consumer import EventConsumer, IncomingEvent
+from chassis.events.catalogue import load_payload
+from chassis.events.consumer import EventConsumer
+from chassis.events.incoming import IncomingEvent
 from chassis.events.relay import OutboxRelay
 from chassis.events.tables import add_messaging_tables
+from chassis.messagebus import MessageBus
 from chassis.testing.running import BackgroundThreads
 from chassis.testing.samples import contract_registered_payload
 from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
@@ -57,25 +61,24 @@ class Harness(BackgroundThreads):
             wakeup=self.wakeup,
         )
 
-    def handler(self, event: IncomingEvent, uow: SqlAlchemyUnitOfWork) -> None:
-        if self.handling_time:
-            # A slow handler keeps work in flight when a test pulls a server away.
-            uow.session.execute(sa.text("SELECT 1"))
-            time.sleep(self.handling_time)
-        if self.fail_times > 0:
-            self.fail_times -= 1
-            raise self.failure()
-        uow.session.execute(sa.insert(self.seen).values(contract_id=str(event.data["contract_id"])))
+    def handler(self, event: IncomingEvent[ContractRegistered], uow: SqlAlchemyUnitOfWork) -> None:
+        """A use case as every service writes one: it owns its unit of work and commits once."""
+        with uow:
+            if self.handling_time:
+                # A slow handler keeps work in flight when a test pulls a server away.
+                uow.session.execute(sa.text("SELECT 1"))
+                time.sleep(self.handling_time)
+            if self.fail_times > 0:
+                self.fail_times -= 1
+                raise self.failure()
+            uow.session.execute(sa.insert(self.seen).values(contract_id=str(event.payload.contract_id)))
+            uow.commit()
+
+    def messagebus(self) -> MessageBus[SqlAlchemyUnitOfWork]:
+        return MessageBus(self.uow, consumer_name=CONSUMER, event_handlers={EVENT: self.handler})
 
     def consumer(self) -> EventConsumer:
-        return EventConsumer(
-            consumer_name=CONSUMER,
-            bus=self.bus,
-            handlers={EVENT: self.handler},
-            uow_factory=self.uow,
-            max_attempts=3,
-            retry_delay=0.01,
-        )
+        return EventConsumer(bus=self.bus, messagebus=self.messagebus(), max_attempts=3, retry_delay=0.01)
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(
@@ -102,7 +105,7 @@ class Harness(BackgroundThreads):
         """Commit one ``training.contract.registered`` event; returns its contract id."""
         payload = contract_registered_payload(**overrides)
         with self.uow() as uow:
-            uow.emit(EVENT, payload["contract_id"], payload)
+            uow.emit(load_payload(EVENT, 1, payload), subject=payload["contract_id"])
             uow.commit()
         return payload["contract_id"]
 

@@ -1,6 +1,6 @@
 """The end-to-end tier: the whole portal in distributed mode on this host.
 
-gunicorn per service, each service's worker (relay + consumer) and the mailer,
+gunicorn per service, each service's worker (every background job it declares),
 RabbitMQ, one fresh PostgreSQL database per service, nginx at the edge, a real
 SMTP server (aiosmtpd) receiving the mails, and Debian's Chromium driven by
 Playwright. Nothing is faked; a missing piece fails the run.
@@ -32,7 +32,7 @@ class Portal:
 def portal(
     postgres_admin_url: str, amqp_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Portal]:
-    from gateway.distributed import run_distributed
+    from gateway.distributed import generate_secrets, run_distributed
     from gateway.processes import free_port
 
     if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
@@ -49,7 +49,9 @@ def portal(
                 "BP_LOG_JSON": "1",
                 # As in containers: the web UI's back channel goes to identity directly.
                 "BP_OIDC_INTERNAL_URL": f"http://127.0.0.1:{ports['identity']}",
-            },
+            }
+            # The distributed mode takes every secret from the environment.
+            | generate_secrets(),
             data_dir=tmp_path_factory.mktemp("portal"),
             edge_port=free_port(),
             ports=ports,

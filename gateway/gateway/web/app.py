@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import requests
-from flask import Flask, g, request
+from flask import Flask, abort, g, request
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
+from chassis.config import require_secret
 from chassis.ui import register_ui
 from gateway.web import auth, errors, formatting
 from gateway.web.config import WebSettings
@@ -21,7 +22,8 @@ from gateway.web.navigation import navigation
 from gateway.web.oidc import OidcClient
 from gateway.web.services import HttpServices, ServiceError, Services
 from gateway.web.sessions import SqlSessionInterface
-from gateway.web.store import create_schema, create_store_engine
+from gateway.web.store import create_store_engine
+from gateway.web.submissions import FormSubmissions
 from gateway.web.tokens import TokenStore
 from gateway.web.views import contracts, documents, mailbox, pages
 from gateway.web.views.common import ServicesFactory
@@ -40,13 +42,15 @@ def create_app(
     if settings.behind_proxy:
         # nginx in front: trust its X-Forwarded-* (scheme, host, prefix) once.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1, x_prefix=1)  # type: ignore[method-assign]
-    secret_key = settings.secret_key
-    if not secret_key:
-        log.warning("WEB_SECRET_KEY is not set; a random key is used (fine for one process only)")
-        secret_key = secrets.token_urlsafe(32)
+    # Equal in every worker and across restarts, or no start (chassis' secrets policy).
+    settings = replace(
+        settings,
+        secret_key=require_secret("WEB_SECRET_KEY", settings.secret_key, settings),
+        client_secret=require_secret("BP_WEB_CLIENT_SECRET", settings.client_secret, settings),
+    )
     secure = settings.secure_cookies
     app.config.update(
-        SECRET_KEY=secret_key,
+        SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=1024 * 1024,
         SESSION_COOKIE_NAME="__Host-bp_session" if secure else "bp_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -57,14 +61,17 @@ def create_app(
         WTF_CSRF_TIME_LIMIT=None,  # bound to the session, which expires on its own
     )
 
+    # The schema is migrated once before the workers start (``bp-portal migrate-web``);
+    # the app never creates tables, and does not touch the database while it starts.
     engine = create_store_engine(settings.database_url)
-    create_schema(engine)
     token_store = TokenStore(engine)
-    app.session_interface = SqlSessionInterface(
-        app,
-        engine,
-        also_clean=lambda: token_store.delete_stale(timedelta(seconds=auth.ABSOLUTE_SESSION_SECONDS)),
-    )
+    submissions = FormSubmissions(engine)
+
+    def clean_up() -> None:
+        token_store.delete_stale(timedelta(seconds=auth.ABSOLUTE_SESSION_SECONDS))
+        submissions.delete_old()
+
+    app.session_interface = SqlSessionInterface(app, engine, also_clean=clean_up)
     http = requests.Session()
 
     def http_services(access_token: str) -> Services:
@@ -79,9 +86,13 @@ def create_app(
     app.extensions["web.settings"] = settings
     app.extensions["web.engine"] = engine
     app.extensions["web.tokens"] = token_store
+    app.extensions["web.submissions"] = submissions
     app.extensions["web.oidc"] = OidcClient(app, settings)
     app.extensions["web.services_factory"] = services_factory or http_services
 
+    # Before CSRF: without its session store the app cannot check a form's token,
+    # and an outage must not look like an expired form.
+    _install_session_store_check(app)
     CSRFProtect(app)
     register_ui(app)
     formatting.register_filters(app)
@@ -90,6 +101,16 @@ def create_app(
     errors.register(app)
     _install_request_hooks(app, settings)
     return app
+
+
+def _install_session_store_check(app: Flask) -> None:
+    @app.before_request
+    def _session_store_available() -> None:
+        failure = g.get("session_store_failure")
+        if failure and request.endpoint not in ("pages.healthz", "ui.static", "static"):
+            if failure == 503:
+                raise ServiceError(503)  # German page, 503 with Retry-After
+            abort(500)
 
 
 def _install_request_hooks(app: Flask, settings: WebSettings) -> None:
@@ -115,15 +136,6 @@ def _install_request_hooks(app: Flask, settings: WebSettings) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else str(uuid.uuid4())
 
-    @app.before_request
-    def _session_store_available() -> None:
-        if g.get("session_store_unavailable") and request.endpoint not in (
-            "pages.healthz",
-            "ui.static",
-            "static",
-        ):
-            raise ServiceError(503)
-
     @app.context_processor
     def _layout() -> dict[str, object]:
         try:
@@ -132,7 +144,7 @@ def _install_request_hooks(app: Flask, settings: WebSettings) -> None:
             user = None  # identity unreachable: the error page still renders
         return {
             "user": user,
-            "nav_items": navigation(user, mailbox=settings.mail_sink_dir is not None),
+            "nav_items": navigation(user, mailbox=mailbox.mailbox_available()),
         }
 
     @app.after_request

@@ -6,10 +6,11 @@ import logging
 
 from flask import Flask, redirect, render_template, url_for
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from chassis.errors import is_unavailable
 from gateway.web.auth import end_local_session
 from gateway.web.services import UNAVAILABLE, ServiceError
 
@@ -59,18 +60,25 @@ def register(app: Flask) -> None:
             return Response(body, status, headers={"Retry-After": "10"})
         return error_page(error.status, error.message)
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(InterfaceError)
-    def _database(_error: Exception) -> Response:
-        # The web database (sessions) is down: a 503, not a 500 (DESIGN §2 rule 9).
-        log.error("web database unavailable: %s", type(_error).__name__)
+    def _unavailable() -> Response:
         body, status = error_page(503)
         return Response(body, status, headers={"Retry-After": "10"})
 
+    @app.errorhandler(SQLAlchemyError)
+    def _database(error: SQLAlchemyError) -> Response | tuple[str, int]:
+        if is_unavailable(error):
+            # The web database (sessions) is down: a 503, not a 500 (DESIGN §2 rule 9),
+            # and one log line, not a traceback per request.
+            log.error("web database unavailable: %s", type(error).__name__)
+            return _unavailable()
+        log.error("web database error", exc_info=error)
+        return error_page(500)
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response | tuple[str, int]:
-        if isinstance(getattr(error, "original_exception", None), OperationalError | InterfaceError):
-            return _database(error)
+        original = getattr(error, "original_exception", None)
+        if isinstance(original, SQLAlchemyError):
+            return _database(original)
         return error_page(error.code or 500)
 
     @app.errorhandler(Exception)

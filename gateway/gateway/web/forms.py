@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 from types import MappingProxyType
+from typing import Any, cast
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, ValidationError
+from wtforms import DateField, EmailField, HiddenField, SelectField, StringField, ValidationError
 from wtforms.validators import InputRequired, Length, Regexp
+from wtforms.widgets import TextInput
 
 from gateway.web.services import NewContract
+from gateway.web.submissions import TOKEN_PATTERN
 
 _INVALID_DATE = "Bitte geben Sie ein gültiges Datum im Format TT.MM.JJJJ ein."
 # Plausible addresses only; the service validates them again.
@@ -25,11 +28,25 @@ def _required(label: str) -> InputRequired:
 
 
 class GermanDateField(DateField):
-    """Accepts the browser's ISO date and a typed ``TT.MM.JJJJ``; empty is "missing", not "invalid"."""
+    """A date typed as ``TT.MM.JJJJ`` into a plain text input; empty is "missing", not "invalid".
 
-    def __init__(self, label: str, validators: list | None = None, **kwargs) -> None:  # type: ignore[type-arg]
+    Not ``<input type="date">``: its picker looks and reads differently in every
+    browser and screen reader, and it would make the "Format: TT.MM.JJJJ" hint
+    untrue. A typed or pasted ISO date (``2026-08-01``) is accepted as well, and
+    the field shows a valid date back as ``TT.MM.JJJJ``.
+    """
+
+    widget = TextInput()
+
+    def __init__(self, label: str, validators: list[Any] | None = None, **kwargs: Any) -> None:
+        render_kw = {"class": "input--date", "spellcheck": "false", **kwargs.pop("render_kw", {})}
         super().__init__(
-            label, validators, format=["%Y-%m-%d", "%d.%m.%Y"], invalid_value_message=_INVALID_DATE, **kwargs
+            label,
+            validators,
+            format=["%d.%m.%Y", "%Y-%m-%d"],
+            invalid_value_message=_INVALID_DATE,
+            render_kw=render_kw,
+            **kwargs,
         )
 
     def process_formdata(self, valuelist: list[str]) -> None:
@@ -49,7 +66,23 @@ class GermanSelectField(SelectField):
             raise ValidationError(f"Bitte wählen Sie einen Eintrag aus der Liste „{self.label.text}“.")
 
 
-class ContractForm(FlaskForm):
+EXPIRED_FORM_MESSAGE = (
+    "Das Formular war nicht mehr gültig. Bitte prüfen Sie Ihre Angaben und senden Sie es erneut."
+)
+
+
+class CreatingForm(FlaskForm):
+    """A form that creates something: its one-time token makes a retried submission harmless (``submissions``)."""
+
+    form_token = HiddenField(
+        validators=[
+            InputRequired(message=EXPIRED_FORM_MESSAGE),
+            Regexp(TOKEN_PATTERN, message=EXPIRED_FORM_MESSAGE),
+        ]
+    )
+
+
+class ContractForm(CreatingForm):
     """ "Ausbildungsvertrag eintragen"."""
 
     company_number = GermanSelectField("Ausbildungsbetrieb", validators=[_required("Ausbildungsbetrieb")])
@@ -82,7 +115,7 @@ class ContractForm(FlaskForm):
 
     @property
     def labels(self) -> dict[str, str]:
-        return {f.name: str(f.label.text) for f in self if f.name != "csrf_token"}
+        return {f.name: str(f.label.text) for f in self if f.name not in ("csrf_token", "form_token")}
 
     def to_new_contract(self) -> NewContract:
         return NewContract(
@@ -90,8 +123,9 @@ class ContractForm(FlaskForm):
             occupation_code=self.occupation_code.data,
             first_name=self.first_name.data.strip(),
             last_name=self.last_name.data.strip(),
-            birth_date=self.birth_date.data,
+            # Required fields: set once the form validated.
+            birth_date=cast(date, self.birth_date.data),
             email=self.email.data.strip(),
-            start_date=self.start_date.data,
-            end_date=self.end_date.data,
+            start_date=cast(date, self.start_date.data),
+            end_date=cast(date, self.end_date.data),
         )

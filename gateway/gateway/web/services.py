@@ -16,7 +16,8 @@ from typing import Any, Protocol
 import requests
 
 CONTRACTS_PER_PAGE = 20
-MAX_COMPANY_PAGES = 20
+# Lists the forms need whole (companies, occupations) are read 100 at a time, at most this many pages.
+MAX_LIST_PAGES = 20
 
 UNAVAILABLE = "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es später erneut."
 
@@ -129,14 +130,15 @@ class NewContract:
 
 @dataclass(frozen=True)
 class ContractPage:
+    """One keyset page: ``next_cursor`` asks for the next one (None on the last page)."""
+
     items: Sequence[Contract]
-    page: int
-    per_page: int
-    total: int
+    next_cursor: str | None = None
+    cursor: str | None = None  # the cursor this page was asked with (None: the first page)
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+    def first(self) -> bool:
+        return self.cursor is None
 
 
 @dataclass
@@ -152,8 +154,8 @@ class Services(Protocol):
 
     def companies(self) -> Sequence[Company]: ...
     def occupations(self) -> Sequence[Occupation]: ...
-    def contracts(self, *, page: int = 1) -> ContractPage: ...
-    def register_contract(self, new: NewContract) -> Contract: ...
+    def contracts(self, *, cursor: str | None = None) -> ContractPage: ...
+    def register_contract(self, new: NewContract, *, idempotency_key: str | None = None) -> Contract: ...
     def documents(self, *, unread: bool = False) -> Sequence[Document]: ...
     def contract(self, contract_id: str) -> Contract: ...
     def contract_documents(self, contract_id: str) -> Sequence[Document]: ...
@@ -186,39 +188,47 @@ class HttpServices:
 
     def companies(self) -> list[Company]:
         # The form's select needs them all; the API pages at most 100 at a time.
-        companies: list[Company] = []
-        for page in range(1, MAX_COMPANY_PAGES + 1):
-            body = self._get_json("/api/training/companies", {"page": str(page), "per_page": "100"})
-            companies.extend(_company(item) for item in _items(body))
-            if len(companies) >= int(body.get("total", 0) if isinstance(body, Mapping) else 0):
-                break
-        return companies
+        return [_company(item) for item in self._every_page("/api/training/companies")]
 
     def occupations(self) -> list[Occupation]:
-        return [_occupation(item) for item in _items(self._get_json("/api/training/occupations"))]
+        return [_occupation(item) for item in self._every_page("/api/training/occupations")]
 
-    def contracts(self, *, page: int = 1) -> ContractPage:
-        body = self._get_json(
-            "/api/training/contracts", {"page": str(page), "per_page": str(CONTRACTS_PER_PAGE)}
-        )
+    def contracts(self, *, cursor: str | None = None) -> ContractPage:
+        params = {"limit": str(CONTRACTS_PER_PAGE), **({"cursor": cursor} if cursor else {})}
+        body = self._get_json("/api/training/contracts", params)
         items = [_contract(item) for item in _items(body)]
-        total = body.get("total", len(items)) if isinstance(body, Mapping) else len(items)
-        return ContractPage(items=items, page=page, per_page=CONTRACTS_PER_PAGE, total=int(total))
+        return ContractPage(items=items, next_cursor=_next_cursor(body), cursor=cursor or None)
 
-    def register_contract(self, new: NewContract) -> Contract:
-        return _contract(self._send("POST", "/api/training/contracts", json=new.as_json()).json())
+    def _every_page(self, path: str, filters: Mapping[str, str] | None = None) -> list[Mapping[str, Any]]:
+        """The items of a keyset-paged list, following ``next_cursor`` (at most MAX_LIST_PAGES pages)."""
+        items: list[Mapping[str, Any]] = []
+        params = {**(filters or {}), "limit": "100"}
+        for _ in range(MAX_LIST_PAGES):
+            body = self._get_json(path, params)
+            items.extend(_items(body))
+            cursor = _next_cursor(body)
+            if cursor is None:
+                break
+            params = {**(filters or {}), "limit": "100", "cursor": cursor}
+        return items
+
+    def register_contract(self, new: NewContract, *, idempotency_key: str | None = None) -> Contract:
+        # The form's one-time token: a retried POST is recognised by training-records too.
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        response = self._send("POST", "/api/training/contracts", json=new.as_json(), headers=headers)
+        return _contract(response.json())
 
     def documents(self, *, unread: bool = False) -> list[Document]:
-        # documents answers at most 500 at a time; a person or company has far fewer.
-        params = {"limit": "500", **({"unread": "true"} if unread else {})}
-        return [_document(item) for item in _items(self._get_json("/api/documents/documents", params))]
+        # Keyset-paged by documents (100 at a time); a person or company has far fewer.
+        filters = {"unread": "true"} if unread else None
+        return [_document(item) for item in self._every_page("/api/documents/documents", filters)]
 
     def contract(self, contract_id: str) -> Contract:
         return _contract(self._get_json(f"/api/training/contracts/{uuid.UUID(contract_id)}"))
 
     def contract_documents(self, contract_id: str) -> list[Document]:
         path = f"/api/documents/contracts/{uuid.UUID(contract_id)}/documents"
-        return [_document(item) for item in _items(self._get_json(path))]
+        return [_document(item) for item in self._every_page(path)]
 
     def document_content(self, document_id: str) -> PdfStream:
         path = f"/api/documents/documents/{uuid.UUID(document_id)}/content"
@@ -237,8 +247,16 @@ class HttpServices:
         except ValueError:
             raise ServiceError(502) from None
 
-    def _send(self, method: str, path: str, *, accept: str | None = None, **kwargs: Any) -> requests.Response:
-        headers = dict(self.headers)
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        accept: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> requests.Response:
+        headers = {**self.headers, **(headers or {})}
         if accept:
             headers["Accept"] = accept
         try:
@@ -274,6 +292,11 @@ def _items(body: Any) -> list[Mapping[str, Any]]:
     if not isinstance(body, list):
         raise ServiceError(502)
     return [item for item in body if isinstance(item, Mapping)]
+
+
+def _next_cursor(body: Any) -> str | None:
+    cursor = body.get("next_cursor") if isinstance(body, Mapping) else None
+    return str(cursor) if cursor else None
 
 
 def _company(data: Mapping[str, Any]) -> Company:

@@ -18,6 +18,7 @@ from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from chassis.errors import is_unavailable
 from gateway.web.store import sessions
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,29 @@ class SqlSessionInterface(ServerSideSessionInterface):
         try:
             return super().open_session(app, request)
         except SQLAlchemyError as exc:
-            # The web database is down. A null session keeps error pages
-            # renderable; the request itself is answered with 503 (see app).
-            log.error("session store unavailable: %s", type(exc).__name__)
-            g.session_store_unavailable = True
+            # A null session keeps error pages renderable; the request itself is
+            # answered before anything else looks at the session (see app): 503
+            # with Retry-After while the database is unreachable, 500 otherwise.
+            if is_unavailable(exc):
+                log.error("session store unavailable: %s", type(exc).__name__)
+                g.session_store_failure = 503
+            else:
+                # E.g. a missing table: the web database was not migrated (bp-portal migrate-web).
+                log.error("session store failed: %s", type(exc).__name__, exc_info=exc)
+                g.session_store_failure = 500
             return self.make_null_session(app)
+
+    def regenerate(self, session: ServerSideSession) -> None:
+        """A new session id, the old one deleted on the server (at login: no session fixation).
+
+        Flask-Session's own ``regenerate`` skips an empty session. At login the
+        session is often empty by then (authlib pops its one state entry), and
+        the id a browser was given before login would then carry the login.
+        This one always rotates.
+        """
+        self._delete_session(self._get_store_id(session.sid))
+        session.sid = self._generate_sid(self.sid_length)
+        session.modified = True
 
     def _retrieve_session_data(self, store_id: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:

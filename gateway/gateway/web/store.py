@@ -1,9 +1,14 @@
-"""The web app's own database: server-side sessions and the users' token sets.
+"""The web app's own database: server-side sessions, the users' token sets and form submissions.
 
 The browser only holds a random session id (DESIGN §2 rule 5). Tokens live in
 their own table, not in the session blob, so that concurrent requests of one
 browser refresh them one at a time (refresh tokens rotate: a second refresh
 with the same token would fail or even revoke the whole token family).
+
+The schema is Alembic's (``gateway/web/migrations``), like every service's:
+``bp-portal migrate-web`` (or ``migrate(url)``) runs once before the web
+workers start; the app itself never creates tables, so that workers starting
+together on a fresh database cannot race each other.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ from sqlalchemy import (
 )
 
 from chassis.db import make_engine, normalise_url
+from chassis.migrations import upgrade
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 metadata = MetaData()
 
@@ -50,6 +58,20 @@ token_sets = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
+# One row per one-time form token of a creating form: a retried submission (same
+# token) gets the first one's outcome instead of creating again (see ``submissions``).
+form_submissions = Table(
+    "web_form_submissions",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    # Whose submission it is: the outcome is only ever shown to the same user.
+    Column("subject", String(255), nullable=False),
+    Column("state", String(16), nullable=False),  # "pending" while the API call runs, then "done"
+    Column("outcome", Text, nullable=True),  # where the browser goes next (a path of this site)
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
 
 def create_store_engine(database_url: str) -> Engine:
     url = make_url(normalise_url(database_url))
@@ -59,6 +81,11 @@ def create_store_engine(database_url: str) -> Engine:
     return make_engine(database_url)
 
 
+def migrate(database_url: str) -> None:
+    """Bring the web database to the newest schema (Alembic); run once before the workers start."""
+    upgrade(database_url, MIGRATIONS_DIR)
+
+
 def create_schema(engine: Engine) -> None:
-    # Two small tables owned by this app alone; no migrations history yet.
-    metadata.create_all(engine)
+    """``migrate`` for the database behind ``engine`` (tests and tools that hold an engine)."""
+    migrate(engine.url.render_as_string(hide_password=False))

@@ -127,7 +127,7 @@ def _row(token_set: TokenSet) -> dict[str, Any]:
     }
 
 
-def _token_set(row: Mapping[str, Any]) -> TokenSet:
+def _token_set(row: Mapping[Any, Any]) -> TokenSet:  # a SQLAlchemy RowMapping
     return TokenSet(
         id=row["id"],
         subject=row["subject"],

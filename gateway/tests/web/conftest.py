@@ -30,6 +30,7 @@ from gateway.web.services import (
     PdfStream,
     ServiceError,
 )
+from gateway.web.store import migrate
 from gateway.web.tokens import TokenSet, TokenStore
 
 Handler = Callable[[Request], Response]
@@ -64,6 +65,7 @@ class FakeServices:
     # Set to make the next call of that method fail like the real client does.
     failures: dict[str, ServiceError] = field(default_factory=dict)
     registered: list[NewContract] = field(default_factory=list)
+    idempotency_keys: list[str | None] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
 
@@ -79,14 +81,13 @@ class FakeServices:
         self._maybe_fail("occupations")
         return list(self.occupations_list)
 
-    def contracts(self, *, page: int = 1) -> ContractPage:
+    def contracts(self, *, cursor: str | None = None) -> ContractPage:
         self._maybe_fail("contracts")
-        return ContractPage(
-            items=list(self.contract_list), page=page, per_page=20, total=len(self.contract_list)
-        )
+        return ContractPage(items=list(self.contract_list), next_cursor=None, cursor=cursor)
 
-    def register_contract(self, new: NewContract) -> Contract:
+    def register_contract(self, new: NewContract, *, idempotency_key: str | None = None) -> Contract:
         self._maybe_fail("register_contract")
+        self.idempotency_keys.append(idempotency_key)
         self.registered.append(new)
         contract = Contract(
             contract_id=str(uuid.uuid4()),
@@ -137,14 +138,18 @@ def fake_services() -> FakeServices:
 
 @pytest.fixture
 def web_settings(tmp_path: Path) -> WebSettings:
-    return WebSettings.from_env(
+    settings = WebSettings.from_env(
         {
             "BP_PUBLIC_URL": "http://portal.test",
             "WEB_DATABASE_URL": f"sqlite:///{tmp_path / 'web.db'}",
             "WEB_SECRET_KEY": "unit-test-secret",
+            "BP_WEB_CLIENT_SECRET": "unit-test-client-secret",
             "BP_DATA_DIR": str(tmp_path),
         }
     )
+    # As before the workers start (bp-portal migrate-web): the app itself creates no tables.
+    migrate(settings.database_url)
+    return settings
 
 
 @pytest.fixture
@@ -185,6 +190,18 @@ def login(app: Flask, client: FlaskClient) -> Callable[[str], TokenSet]:
         return token_set
 
     return sign_in
+
+
+@pytest.fixture
+def form_token() -> Callable[[str], str]:
+    """The one-time token of a rendered creating form."""
+
+    def extract(html: str) -> str:
+        match = re.search(r'name="form_token" type="hidden" value="([^"]+)"', html)
+        assert match, "no form token in the page"
+        return match.group(1)
+
+    return extract
 
 
 @pytest.fixture

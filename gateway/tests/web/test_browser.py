@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -28,12 +29,14 @@ from axe_playwright_python.sync_playwright import Axe
 from flask import Flask, Response, abort, jsonify, redirect, request
 from joserfc import jwt
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from chassis.testing.browser import launch_chromium
 from chassis.testing.tokens import TestIssuer
 from gateway.web.app import create_app
 from gateway.web.config import WebSettings
+from gateway.web.store import migrate, sessions
 
 CLIENT_ID = "portal-web"
 CLIENT_SECRET = "browser-test-secret"
@@ -48,6 +51,9 @@ USERS: dict[str, dict[str, Any]] = {
         "company_roles": {},
         "apprentice_number": "20260001",
     },
+    # The other demo logins (shared/chassis/demo.py) and a role without pages of its own yet.
+    "trainer": {"name": "Anna Ausbilder", "roles": [], "company_roles": {"4711001": ["trainer"]}},
+    "examiner": {"name": "Peter Prüfer", "roles": ["examiner"], "company_roles": {}},
 }
 
 
@@ -237,16 +243,19 @@ def _contract(
     apprentice_number: str | None,
     account: str,
     apprentice_opened: str | None = None,
+    registered_on: str = "2026-11-24",
+    occupation: tuple[str, str] = ("78100", "Industriekaufmann/Industriekauffrau"),
+    company: tuple[str, str] = ("4711001", "Muster Maschinenbau GmbH"),
 ) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "contract_number": number,
         "state": "registered",
-        "registered_on": "2026-11-24",
+        "registered_on": registered_on,
         "start_date": "2026-08-01",
         "end_date": "2029-07-31",
-        "occupation": {"code": "78100", "title": "Industriekaufmann/Industriekauffrau"},
-        "company": {"company_number": "4711001", "name": "Muster Maschinenbau GmbH"},
+        "occupation": {"code": occupation[0], "title": occupation[1]},
+        "company": {"company_number": company[0], "name": company[1]},
         "apprentice": {
             "first_name": first,
             "last_name": last,
@@ -266,6 +275,7 @@ class StandInApis:
     contracts: list[dict[str, Any]] = field(default_factory=list)
     documents: list[dict[str, Any]] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
+    idempotency_keys: list[str] = field(default_factory=list)
 
     def reset(self) -> None:
         lena = _contract("2026-000042", "Lena", "Lernwillig", apprentice_number="20260001", account="active")
@@ -277,13 +287,39 @@ class StandInApis:
             account="active",
             apprentice_opened="2026-11-24T13:03:00+00:00",
         )
-        self.contracts = [lena, max_]
+        # Long names as real data has them, and a contract from before the digital confirmation.
+        paper = _contract(
+            "2017-000815",
+            "Maximiliane-Alexandra",
+            "Schmidt-Müller-Lüdenscheidt",
+            apprentice_number="20170815",
+            account="none",
+            registered_on="2017-08-01",
+            occupation=(
+                "46100",
+                "Kaufmann/Kauffrau im Groß- und Außenhandelsmanagement, Fachrichtung Außenhandel",
+            ),
+        )
+        other_company = _contract(
+            "2026-000044",
+            "Konstantin",
+            "Oberbürgermeister-Wiesenthal",
+            apprentice_number=None,
+            account="none",
+            occupation=("13100", "Fachinformatiker/-in Anwendungsentwicklung"),
+            company=(
+                "4712999",
+                "Industrie- und Handelsgesellschaft Nordhessen Werkzeugmaschinenbau GmbH & Co. KG",
+            ),
+        )
+        self.contracts = [lena, max_, paper, other_company]
         self.documents = [
             self._document(lena, "apprentice", "20260001"),
             self._document(lena, "company", "4711001"),
             self._document(max_, "company", "4711001"),
         ]
         self.tokens_seen.clear()
+        self.idempotency_keys.clear()
 
     @staticmethod
     def _document(contract: dict[str, Any], kind: str, owner: str) -> dict[str, Any]:
@@ -343,6 +379,7 @@ class StandInApis:
         def register() -> tuple[Response, int]:
             if not principal().has_role("chamber_clerk"):
                 abort(403)
+            self.idempotency_keys.append(request.headers.get("Idempotency-Key", ""))
             body = request.get_json()
             apprentice = body["apprentice"]
             start = date.fromisoformat(body["start_date"])
@@ -370,6 +407,26 @@ class StandInApis:
             contract.update(start_date=body["start_date"], end_date=body["end_date"])
             self.contracts.append(contract)
             return jsonify(contract), 201
+
+        @app.get("/api/training/contracts/<contract_id>")
+        def contract(contract_id: str) -> Response:
+            user = principal()
+            found = next((c for c in self.contracts if c["id"] == contract_id), None)
+            if found is None or not (
+                user.has_role("chamber_clerk") or found["company"]["company_number"] in user.company_numbers
+            ):
+                abort(404)
+            return jsonify(found)
+
+        @app.get("/api/documents/contracts/<contract_id>/documents")
+        def contract_documents(contract_id: str) -> Response:
+            user = principal()
+            mine = [
+                d
+                for d in self.documents
+                if d["contract_id"] == contract_id and (user.has_role("chamber_clerk") or owns(user, d))
+            ]
+            return jsonify(items=[{k: v for k, v in d.items() if k != "owner"} for d in mine])
 
         @app.get("/api/documents/documents")
         def documents() -> Response:
@@ -405,6 +462,7 @@ class Portal:
     provider: StandInProvider
     apis: StandInApis
     mail_dir: Path
+    app: Flask
 
 
 @pytest.fixture(scope="module")
@@ -428,11 +486,13 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
             "BP_DATA_DIR": str(root),
         }
     )
+    migrate(settings.database_url)
     identity.serve(provider.app())
     apis_server.serve(apis.app())
-    web.serve(create_app(settings))
+    app = create_app(settings)
+    web.serve(app)
     try:
-        yield Portal(web.url, provider, apis, mail_dir)
+        yield Portal(web.url, provider, apis, mail_dir, app)
     finally:
         for server in (web, identity, apis_server):
             server.stop()
@@ -463,6 +523,37 @@ def axe() -> Axe:
     return Axe()
 
 
+# What does not fit the page: the page itself scrolling sideways, anything reaching past its
+# right edge, or content cut off inside a box (a table scrolled within its wrapper hides columns).
+LAYOUT_PROBLEMS = """() => {
+  const root = document.documentElement;
+  const width = root.clientWidth;
+  const problems = [];
+  if (root.scrollWidth > width) {
+    problems.push(`the page scrolls sideways: scrollWidth ${root.scrollWidth} > clientWidth ${width}`);
+  }
+  const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+    (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '') +
+    ' "' + (e.textContent || '').trim().slice(0, 40) + '"';
+  for (const e of document.querySelectorAll('body *')) {
+    const style = getComputedStyle(e);
+    const box = e.getBoundingClientRect();
+    // Visually hidden text (screen readers only) and the skip link are meant to be off-screen.
+    if (style.display === 'none' || box.width <= 1 || e.closest('.visually-hidden, .skip-link')) continue;
+    if (e.closest('thead') && style.position !== 'static') continue;
+    if (box.right > width + 0.5) problems.push(`${name(e)} ends at ${Math.round(box.right)} px`);
+    if (['auto', 'scroll', 'hidden', 'clip'].includes(style.overflowX) && e.scrollWidth > e.clientWidth + 1) {
+      problems.push(`${name(e)} cuts off content: ${e.scrollWidth} px in ${e.clientWidth} px`);
+    }
+  }
+  return problems.slice(0, 10);
+}"""
+
+
+def layout_problems(page: Page) -> list[str]:
+    return page.evaluate(LAYOUT_PROBLEMS)
+
+
 @pytest.fixture
 def accessible(axe: Axe) -> Callable[[Page], None]:
     def check(page: Page) -> None:
@@ -477,6 +568,9 @@ def accessible(axe: Axe) -> Callable[[Page], None]:
                 " + e.className + ' ' + e.scrollWidth + '/' + e.clientWidth + ' ' + Math.round(e.getBoundingClientRect().right))"
             )
             pytest.fail(f"{page.url} scrolls sideways by {overflow}px: {culprits}")
+        # ... nor at any width does a list hide a column in a box of its own.
+        problems = layout_problems(page)
+        assert problems == [], f"{page.url} does not fit {page.viewport_size}: {problems}"
 
     return check
 
@@ -680,3 +774,194 @@ def test_error_pages_and_the_development_mailbox(
     expect(page.get_by_role("heading", level=1, name="Neues Dokument im Bildungsportal")).to_be_visible()
     expect(page.get_by_text("liegt ein neues Dokument für Sie bereit")).to_be_visible()
     accessible(page)
+
+
+# -- every page fits, for every role ---------------------------------------------------------------
+
+ROLES = [None, "clerk", "company_admin", "trainer", "apprentice", "examiner"]
+# Where a crawl starts besides the links it finds: error pages, and pages a role may not open.
+VISITOR_PATHS = ["/gibt-es-nicht", "/hilfe", "/postfach"]
+EXTRA_PATHS = [*VISITOR_PATHS, "/ausbildungsverhaeltnisse", "/dokumente"]
+LONG_MAIL = "20261124T120000000000Z-longmail.eml"
+
+
+def _write_long_mail(portal: Portal) -> None:
+    message = EmailMessage()
+    message["From"] = (
+        "Bildungsportal der Industrie- und Handelskammer <noreply-ausbildungsportal@bildungsportal.example>"
+    )
+    message["To"] = (
+        "Maximiliane-Alexandra Schmidt-Müller-Lüdenscheidt "
+        "<maximiliane-alexandra.schmidt-mueller-luedenscheidt@ausbildungsbetrieb-nordhessen.example>"
+    )
+    message["Subject"] = "Neues Passwort für das Bildungsportal der Industrie- und Handelskammer vergeben"
+    message["Date"] = "Tue, 24 Nov 2026 12:00:00 +0000"
+    message.set_content(
+        "Guten Tag,\nüber diesen Link vergeben Sie ein neues Passwort:\n"
+        + portal.url
+        + "/auth/password/reset/"
+        + "x" * 120
+        + "\n"
+    )
+    (portal.mail_dir / LONG_MAIL).write_bytes(bytes(message))
+
+
+def _same_site_links(page: Page) -> list[str]:
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.getAttribute('href'))")
+    paths = []
+    for href in hrefs:
+        # Pages of this site; not PDFs, not the login itself, not identity's pages (another origin here).
+        if not href.startswith("/") or href.startswith("//") or href == "/anmelden":
+            continue
+        if href.startswith("/dokumente/"):
+            continue
+        paths.append(href.split("#", 1)[0])
+    return paths
+
+
+def _crawl(page: Page, portal: Portal, check: Callable[[Page], None], starts: list[str]) -> list[str]:
+    queue, seen = list(starts), []
+    while queue and len(seen) < 40:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.append(path)
+        page.goto(portal.url + path)
+        check(page)
+        queue.extend(link for link in _same_site_links(page) if link not in seen)
+    return seen
+
+
+@pytest.mark.parametrize("role", ROLES, ids=[role or "visitor" for role in ROLES])
+def test_every_page_fits_the_screen_for_every_role(
+    page: Page, portal: Portal, accessible: Callable[[Page], None], role: str | None
+) -> None:
+    """At 1280 px and at 375 px: no page scrolls sideways, no list hides a column, axe finds nothing."""
+    _write_long_mail(portal)
+    if role is not None:
+        sign_in(page, portal, role)
+        starts = ["/", *EXTRA_PATHS]
+    else:
+        # Pages behind the login would sign the visitor in (the stand-in identity asks no password).
+        starts = ["/", *VISITOR_PATHS]
+    visited = _crawl(page, portal, accessible, starts)
+    if role is None:
+        expect(page.get_by_role("button", name="Abmelden")).to_have_count(0)
+    expected = {"/", "/hilfe", "/gibt-es-nicht", "/postfach", f"/postfach/{LONG_MAIL[:-4]}"}
+    if role in ("clerk", "company_admin", "trainer"):
+        details = [path for path in visited if path.startswith("/ausbildungsverhaeltnisse/")]
+        # Every contract of the list, the one from before the digital confirmation included.
+        assert len([path for path in details if path != "/ausbildungsverhaeltnisse/neu"]) >= 3, visited
+    if role == "clerk":
+        expected |= {"/ausbildungsverhaeltnisse", "/ausbildungsverhaeltnisse/neu"}
+        # The form with its error messages, too.
+        page.goto(portal.url + "/ausbildungsverhaeltnisse/neu")
+        page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
+        expect(page.get_by_role("alert")).to_contain_text("Bitte korrigieren Sie Ihre Angaben")
+        accessible(page)
+    if role in ("company_admin", "trainer", "apprentice"):
+        expected.add("/dokumente")
+    assert expected <= set(visited), visited
+
+
+@pytest.mark.parametrize("who", ["clerk", "company_admin"])
+def test_the_contract_lists_show_every_column_on_wide_screens(
+    browser: Browser, portal: Portal, who: str
+) -> None:
+    portal.apis.reset()
+    # 1280 and 1440 px as reported; 800 px, the narrowest width before the rows become cards.
+    for width in (800, 1280, 1440):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale="de-DE")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        try:
+            sign_in(page, portal, who)
+            page.goto(portal.url + "/ausbildungsverhaeltnisse")
+            table = page.get_by_role("table", name="Ausbildungsverhältnisse")
+            headers = ["Auszubildende/r", "Ausbildung", "Status", "Aktion"]
+            headers += ["Eintragungsbestätigung"] if who == "company_admin" else ["Ausbildungsbetrieb"]
+            for header in headers:
+                expect(table.get_by_role("columnheader", name=header, exact=True)).to_be_visible()
+            # Every row's last cells are on the screen, not cut off or scrolled away.
+            for link in table.get_by_role("link", name=re.compile("^Details")).all():
+                expect(link).to_be_in_viewport()
+                box = link.bounding_box()
+                assert box is not None and box["x"] + box["width"] <= width
+            assert layout_problems(page) == [], f"{who} at {width} px"
+        finally:
+            context.close()
+
+
+def test_an_old_contract_says_its_confirmation_went_out_on_paper(page: Page, portal: Portal) -> None:
+    sign_in(page, portal, "company_admin")
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role(
+        "link", name="Ausbildungsverhältnisse"
+    ).click()
+    row = page.get_by_role("row").filter(has_text="Schmidt-Müller-Lüdenscheidt")
+    expect(row).to_contain_text("per Post versandt")
+    row.get_by_role("link", name=re.compile("^Details")).click()
+    section = page.locator("#dokumente")
+    expect(section).to_contain_text("wurde per Post versandt")
+    expect(section).not_to_contain_text("kurz nach der Eintragung erstellt")
+
+
+# -- session fixation --------------------------------------------------------------------------------
+
+
+def test_a_session_id_from_before_login_is_worthless_afterwards(
+    browser: Browser, page: Page, portal: Portal
+) -> None:
+    """The id a browser holds before login (e.g. planted by someone else) must not carry the login."""
+    portal.provider.login_as = "apprentice"
+    # One login, straight from /anmelden: the session holds only this login's state.
+    started = page.context.request.get(portal.url + "/anmelden", max_redirects=0)
+    assert started.status == 302
+    (before,) = page.context.cookies()
+    page.goto(started.headers["location"])  # identity -> /oidc/callback -> /
+    expect(page.get_by_role("heading", level=1, name="Übersicht")).to_be_visible()
+    (after,) = page.context.cookies()
+    assert after["value"] != before["value"]
+
+    attacker = browser.new_context()
+    try:
+        attacker.add_cookies([{**before, "value": before["value"]}])
+        response = attacker.request.get(portal.url + "/dokumente", max_redirects=0)
+        assert response.status == 302 and response.headers["location"] == "/anmelden"
+    finally:
+        attacker.close()
+    # Deleted on the server, not just forgotten by the browser.
+    with portal.app.extensions["web.engine"].connect() as connection:
+        stored = set(connection.execute(select(sessions.c.store_id)).scalars())
+    assert f"web:{before['value']}" not in stored
+    assert f"web:{after['value']}" in stored
+
+
+# -- a form sent twice creates once ---------------------------------------------------------------------
+
+
+def test_a_form_sent_twice_registers_one_contract(page: Page, portal: Portal) -> None:
+    sign_in(page, portal, "clerk")
+    page.goto(portal.url + "/ausbildungsverhaeltnisse/neu")
+    page.get_by_label("Ausbildungsbetrieb").select_option("4711001")
+    page.get_by_label("Vorname").fill("Doppelt")
+    page.get_by_label("Nachname").fill("Gesendet")
+    page.get_by_label("Geburtsdatum").fill("14.03.2008")
+    page.get_by_label("E-Mail-Adresse").fill("doppelt@example.test")
+    page.get_by_label("Ausbildungsberuf").select_option("78100")
+    page.get_by_label("Beginn der Ausbildung").fill("01.08.2026")
+    page.get_by_label("Ende der Ausbildung").fill("31.07.2029")
+    form = page.evaluate("Object.fromEntries(new FormData(document.querySelector('form.card')).entries())")
+    before = len(portal.apis.contracts)
+    # The browser sends it, the answer gets lost, and the user (or the browser) sends it again.
+    first = page.context.request.post(
+        portal.url + "/ausbildungsverhaeltnisse/neu", form=form, max_redirects=0
+    )
+    again = page.context.request.post(
+        portal.url + "/ausbildungsverhaeltnisse/neu", form=form, max_redirects=0
+    )
+    assert first.status == again.status == 303
+    assert again.headers["location"] == first.headers["location"]
+    assert len(portal.apis.contracts) == before + 1
+    assert portal.apis.idempotency_keys == [form["form_token"]]
+    page.goto(portal.url + again.headers["location"])
+    expect(page.get_by_role("row").filter(has_text="Doppelt Gesendet")).to_have_count(1)

@@ -92,3 +92,44 @@ def test_an_old_contract_without_documents_is_not_shown_as_running(
     assert "nicht vorhanden" in html
     assert "in Bearbeitung" not in html
     assert "data-refresh-seconds" not in html
+
+
+def test_a_contract_from_before_the_digital_confirmation_says_it_went_out_on_paper(
+    client, login, fake_services, make_contract
+) -> None:
+    from datetime import date
+
+    item = make_contract(registered_on=date(2018, 1, 31))
+    fake_services.contract_list = [item]
+    login("clerk")
+    html = " ".join(
+        client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").get_data(as_text=True).split()
+    )
+    assert "Die Eintragungsbestätigung für dieses Ausbildungsverhältnis wurde per Post versandt." in html
+    assert "ab dem 01.02.2018" in html
+    # No promise of a PDF that will never come.
+    assert "Sie wird kurz nach der Eintragung erstellt" not in html
+    assert "Noch keine digitale Eintragungsbestätigung" not in html
+
+
+def test_from_the_cutoff_day_on_the_confirmation_is_digital(
+    client, login, fake_services, make_contract
+) -> None:
+    from datetime import date
+
+    item = make_contract(registered_on=date(2018, 2, 1))
+    fake_services.contract_list = [item]
+    login("clerk")
+    html = client.get(f"/ausbildungsverhaeltnisse/{item.contract_id}").get_data(as_text=True)
+    assert "per Post" not in html
+    assert "keine digitale Eintragungsbestätigung vor" in html
+
+
+def test_the_company_list_names_the_paper_confirmation(client, login, fake_services, make_contract) -> None:
+    from datetime import date
+
+    fake_services.contract_list = [make_contract(registered_on=date(2017, 8, 1))]
+    login("company_admin")
+    html = client.get("/ausbildungsverhaeltnisse").get_data(as_text=True)
+    assert "per Post versandt" in html
+    assert "keine digitale Eintragungsbestätigung" not in html

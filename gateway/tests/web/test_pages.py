@@ -11,9 +11,10 @@ from gateway.web.services import ServiceError
 NOTICE = "Es liegen neue oder noch nicht gelesene Dokumente vor."
 
 
-def valid_form(token: str, **overrides: str) -> dict[str, str]:
+def valid_form(token: str, form_token: str = "", **overrides: str) -> dict[str, str]:
     form = {
         "csrf_token": token,
+        "form_token": form_token,
         "company_number": "4711001",
         "first_name": "Jonas",
         "last_name": "Neumann",
@@ -35,6 +36,15 @@ def test_visitors_see_the_intro_and_the_login_button(client: FlaskClient) -> Non
     assert "Willkommen im Bildungsportal" in html
     assert 'href="/anmelden">Anmelden</a>' in html
     assert "Übersicht" not in html
+
+
+def test_the_start_page_offers_account_activation(client) -> None:
+    html = client.get("/").get_data(as_text=True)
+    # identity's page, under the public issuer URL, next to "Anmelden".
+    assert (
+        '<a class="button button--secondary" href="http://portal.test/auth/activate">Account aktivieren</a>'
+        in html
+    )
 
 
 def test_unread_documents_show_the_notice_linking_to_documents(
@@ -100,6 +110,26 @@ def test_the_company_list_shows_when_the_confirmation_was_opened(
     assert "01.08.2026" in html and "31.07.2029" in html
 
 
+def test_the_list_links_the_next_page_by_its_cursor(client, login, fake_services, make_contract) -> None:
+    """training-records pages by keyset: "Nächste Seite" carries its next_cursor, back to the start."""
+    from gateway.web.services import ContractPage
+
+    asked: list[str | None] = []
+
+    def contracts(*, cursor: str | None = None) -> ContractPage:
+        asked.append(cursor)
+        return ContractPage(items=[make_contract()], next_cursor="WyIyMDI2Il0", cursor=cursor)
+
+    fake_services.contracts = contracts
+    login("clerk")
+    first = client.get("/ausbildungsverhaeltnisse").get_data(as_text=True)
+    assert '<a href="/ausbildungsverhaeltnisse?weiter=WyIyMDI2Il0">Nächste Seite</a>' in first
+    assert "Erste Seite" not in first
+    later = client.get("/ausbildungsverhaeltnisse?weiter=WyIyMDI2Il0").get_data(as_text=True)
+    assert '<a href="/ausbildungsverhaeltnisse">Erste Seite</a>' in later
+    assert asked == [None, "WyIyMDI2Il0"]
+
+
 def test_apprentices_may_not_open_the_contract_pages(client, login) -> None:
     login("apprentice")
     response = client.get("/ausbildungsverhaeltnisse")
@@ -121,10 +151,15 @@ def test_signed_out_users_are_sent_to_the_login(client) -> None:
 # -- Ausbildungsvertrag eintragen -------------------------------------------------------------
 
 
-def test_registering_a_contract_confirms_and_lists_it(client, login, fake_services, csrf_token) -> None:
+def test_registering_a_contract_confirms_and_lists_it(
+    client, login, fake_services, csrf_token, form_token
+) -> None:
     login("clerk")
-    token = csrf_token(client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True))
-    response = client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token), follow_redirects=True)
+    html = client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True)
+    token, once = csrf_token(html), form_token(html)
+    response = client.post(
+        "/ausbildungsverhaeltnisse/neu", data=valid_form(token, once), follow_redirects=True
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "Das Ausbildungsverhältnis wurde eingetragen." in html
@@ -134,21 +169,50 @@ def test_registering_a_contract_confirms_and_lists_it(client, login, fake_servic
     assert registered.as_json()["company"] == {"company_number": "4711001"}
 
 
-def test_german_dates_typed_by_hand_are_accepted(client, login, fake_services, csrf_token) -> None:
+def test_german_dates_typed_by_hand_are_accepted(
+    client, login, fake_services, csrf_token, form_token
+) -> None:
     login("clerk")
-    token = csrf_token(client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True))
-    client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token, birth_date="14.03.2008"))
+    html = client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True)
+    token, once = csrf_token(html), form_token(html)
+    client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token, once, birth_date="14.03.2008"))
     assert fake_services.registered[0].birth_date == date(2008, 3, 14)
 
 
-def test_missing_and_invalid_input_is_explained_next_to_the_field(
-    client, login, fake_services, csrf_token
+def test_date_fields_are_text_inputs_whose_hint_is_true(
+    client, login, fake_services, csrf_token, form_token
 ) -> None:
+    """No browser date picker next to a "Format: TT.MM.JJJJ" hint: the field takes exactly that."""
     login("clerk")
-    token = csrf_token(client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True))
+    html = client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True)
+    for name in ("birth_date", "start_date", "end_date"):
+        field = re.search(rf'<input[^>]*id="{name}"[^>]*>', html)
+        assert field is not None, name
+        assert 'type="text"' in field.group(0) and 'type="date"' not in field.group(0)
+        assert f'aria-describedby="{name}-hint"' in field.group(0)
+        assert re.search(rf'<p class="hint" id="{name}-hint">Format: TT.MM.JJJJ</p>', html)
+    # What the clerk typed comes back as typed; a valid date as TT.MM.JJJJ.
     response = client.post(
         "/ausbildungsverhaeltnisse/neu",
-        data=valid_form(token, last_name="", start_date="31.02.2026", end_date="2026-01-01"),
+        data=valid_form(
+            csrf_token(html), form_token(html), last_name="", birth_date="14.03.2008", start_date="1.8.2026"
+        ),
+    )
+    again = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'value="14.03.2008"' in again and 'value="1.8.2026"' in again
+    assert fake_services.registered == []
+
+
+def test_missing_and_invalid_input_is_explained_next_to_the_field(
+    client, login, fake_services, csrf_token, form_token
+) -> None:
+    login("clerk")
+    html = client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True)
+    token, once = csrf_token(html), form_token(html)
+    response = client.post(
+        "/ausbildungsverhaeltnisse/neu",
+        data=valid_form(token, once, last_name="", start_date="31.02.2026", end_date="2026-01-01"),
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -163,7 +227,7 @@ def test_missing_and_invalid_input_is_explained_next_to_the_field(
 
 
 def test_a_422_problem_from_training_records_lands_on_the_fields(
-    client, login, fake_services, csrf_token
+    client, login, fake_services, csrf_token, form_token
 ) -> None:
     fake_services.failures["register_contract"] = ServiceError(
         422,
@@ -180,8 +244,9 @@ def test_a_422_problem_from_training_records_lands_on_the_fields(
         },
     )
     login("clerk")
-    token = csrf_token(client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True))
-    response = client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token))
+    html = client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True)
+    token, once = csrf_token(html), form_token(html)
+    response = client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token, once))
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(
@@ -196,12 +261,13 @@ def test_a_422_problem_from_training_records_lands_on_the_fields(
 
 
 def test_an_unreachable_service_gives_a_german_message_on_the_form(
-    client, login, fake_services, csrf_token
+    client, login, fake_services, csrf_token, form_token
 ) -> None:
     fake_services.failures["register_contract"] = ServiceError(503)
     login("clerk")
-    token = csrf_token(client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True))
-    html = client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token)).get_data(as_text=True)
+    html = client.get("/ausbildungsverhaeltnisse/neu").get_data(as_text=True)
+    token, once = csrf_token(html), form_token(html)
+    html = client.post("/ausbildungsverhaeltnisse/neu", data=valid_form(token, once)).get_data(as_text=True)
     assert "Der Dienst ist vorübergehend nicht erreichbar. Bitte versuchen Sie es später erneut." in html
 
 

@@ -38,19 +38,33 @@ def test_requests_carry_the_token_and_request_id_and_parse_pages(serve) -> None:
             "apprentice": {"first_name": "Lena", "last_name": "Lernwillig", "account_state": "active"},
             "confirmation_opened_at": {"company": None, "apprentice": "2026-11-24T13:03:00+00:00"},
         }
-        return json_response({"items": [item], "total": 41, "page": 2, "per_page": 20})
+        return json_response({"items": [item], "next_cursor": "c3"})
 
-    page = client(serve(handler)).contracts(page=2)
+    page = client(serve(handler)).contracts(cursor="c2")
     (request,) = seen
     assert request.path == "/api/training/contracts"
-    assert request.args["page"] == "2"
+    assert (request.args["cursor"], request.args["limit"]) == ("c2", "20")
     assert request.headers["Authorization"] == "Bearer token-123"
     assert request.headers["X-Request-ID"] == "req-1"
-    assert page.pages == 3
+    assert (page.next_cursor, page.first) == ("c3", False)
     (contract,) = page.items
     assert contract.apprentice_name == "Lena Lernwillig"
     assert contract.account_state == "active"
     assert contract.apprentice_opened_at is not None and contract.apprentice_opened_at.hour == 13
+
+
+def test_whole_lists_follow_next_cursor(serve) -> None:
+    seen: list[dict[str, str]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(dict(request.args))
+        if "cursor" not in request.args:
+            return json_response({"items": [{"company_number": "1", "name": "A"}], "next_cursor": "n1"})
+        return json_response({"items": [{"company_number": "2", "name": "B"}], "next_cursor": None})
+
+    companies = client(serve(handler)).companies()
+    assert [c.company_number for c in companies] == ["1", "2"]
+    assert seen == [{"limit": "100"}, {"limit": "100", "cursor": "n1"}]
 
 
 def test_a_problem_document_is_kept_for_the_field_mapping(serve) -> None:
@@ -118,3 +132,38 @@ def test_pdf_content_is_streamed_with_a_safe_file_name(serve) -> None:
     assert b"".join(stream.chunks) == b"%PDF-1.7 test"
     assert stream.filename == "Eintragung-2026.pdf"
     stream.close()
+
+
+def test_registering_sends_the_form_token_as_idempotency_key(serve) -> None:
+    from datetime import date
+
+    from gateway.web.services import NewContract
+
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        request.get_data()
+        seen.append(request)
+        return json_response(
+            {"id": "c-9", "contract_number": "2026-000009", "state": "registered"}, status=201
+        )
+
+    new = NewContract(
+        company_number="4711001",
+        occupation_code="78100",
+        first_name="Jonas",
+        last_name="Neumann",
+        birth_date=date(2008, 3, 14),
+        email="jonas@example.test",
+        start_date=date(2026, 8, 1),
+        end_date=date(2029, 7, 31),
+    )
+    base = serve(handler)
+    contract = client(base).register_contract(new, idempotency_key="form-token-123")
+    assert contract.contract_id == "c-9"
+    client(base).register_contract(new)
+    keyed, plain = seen
+    assert keyed.method == "POST" and keyed.path == "/api/training/contracts"
+    assert keyed.headers["Idempotency-Key"] == "form-token-123"
+    assert keyed.headers["Authorization"] == "Bearer token-123"
+    assert "Idempotency-Key" not in plain.headers

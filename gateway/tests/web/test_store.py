@@ -133,6 +133,18 @@ def session_app(engine: Engine, lifetime: timedelta = timedelta(minutes=30)) -> 
         app.session_interface.regenerate(session)  # type: ignore[attr-defined]
         return "ok"
 
+    @app.get("/login/<value>")
+    def login_like_the_callback(value: str) -> str:
+        # As at the OIDC callback: authlib pops its one state entry, then the login rotates the id.
+        session.pop("value", None)
+        app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+        session["user"] = value
+        return "ok"
+
+    @app.get("/user")
+    def get_user() -> str:
+        return str(session.get("user"))
+
     return app
 
 
@@ -158,6 +170,23 @@ def test_rotation_gives_a_new_id_and_forgets_the_old_one(engine: Engine) -> None
     attacker = app.test_client()
     attacker.set_cookie("bp_session", old)
     assert attacker.get("/get").text == "None"
+
+
+def test_rotation_also_happens_when_the_session_was_emptied_before(engine: Engine) -> None:
+    """Session fixation: an id taken before login must not carry the login afterwards."""
+    app = session_app(engine)
+    victim = app.test_client()
+    victim.get("/set/state")  # the session before login holds only the login's state
+    planted = victim.get_cookie("bp_session").value  # type: ignore[union-attr]
+    victim.get("/login/lena")
+    assert victim.get_cookie("bp_session").value != planted  # type: ignore[union-attr]
+    assert victim.get("/user").text == "lena"
+    attacker = app.test_client()
+    attacker.set_cookie("bp_session", planted)
+    assert attacker.get("/user").text == "None"
+    with engine.connect() as connection:
+        stored = connection.execute(select(sessions.c.store_id)).scalars().all()
+    assert stored == ["web:" + victim.get_cookie("bp_session").value]  # type: ignore[union-attr]
 
 
 def test_expired_sessions_are_not_loaded_and_get_cleaned_up(engine: Engine) -> None:

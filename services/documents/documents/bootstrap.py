@@ -1,21 +1,30 @@
-"""Wires the documents service: database, bus, handlers, PDF renderer, vault, and the app."""
+"""Wires the documents service: its typed runtime (database, buses, PDF renderer, vault, clock).
+
+The bootstrap never imports the entrypoints; they import it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from chassis import demo
-from chassis.config import ServiceSettings, data_dir
+from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime, build_runtime
 from documents import config
 from documents.adapters import orm
 from documents.adapters.pdf import WeasyPrintRenderer
-from documents.adapters.vault import FernetVault, vault_secret
+from documents.adapters.vault import FernetVault
 from documents.domain.model import ConfirmationPolicy, ContractRecord
-from documents.service_layer.handlers import make_handlers
-from documents.service_layer.services import Issuing
+from documents.service_layer import handlers
+from documents.service_layer.handlers import Issuing
+from documents.service_layer.ports import ConfirmationRenderer
 from documents.service_layer.unit_of_work import DocumentsUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -25,34 +34,47 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
+@dataclass(kw_only=True)
+class DocumentsRuntime(ServiceRuntime[DocumentsUnitOfWork]):
+    issuing: Issuing  # cutoff policy, PDF renderer, vault for pending access data, activation URL, clock
+    clock: Callable[[], datetime]  # read receipts
+
+
+def bootstrap(
+    settings: ServiceSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    renderer: ConfirmationRenderer | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> DocumentsRuntime:
+    """``renderer``: how confirmations become PDFs (default: WeasyPrint, PDF/UA-1)."""
     settings = settings or config.settings()
     own = config.DocumentsSettings.from_settings(settings)
     orm.start_mappers()
     issuing = Issuing(
         policy=ConfirmationPolicy(own.digital_confirmation_cutoff),
-        renderer=WeasyPrintRenderer(),
-        vault=FernetVault(vault_secret(settings.secret_key, data_dir)),
+        renderer=renderer or WeasyPrintRenderer(),
+        # DOCUMENTS_SECRET_KEY: the same in every documents process (chassis' secrets policy).
+        vault=FernetVault(settings.required_secret_key()),
         activation_url=own.activation_url,
-        clock=utcnow,
+        clock=clock,
     )
-    from documents.entrypoints.app import build_app  # the app imports the runtime's types
-
-    runtime = build_runtime(
+    dependencies: dict[str, Any] = {"issuing": issuing, "clock": clock}
+    return build_runtime(
+        DocumentsRuntime,
         settings,
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=DocumentsUnitOfWork,
-        app_builder=build_app,
-        handlers=make_handlers(issuing),
-        outbox_inbox=(orm.outbox, orm.inbox),
+        command_handlers=handlers.COMMAND_HANDLERS,
+        event_handlers=handlers.EVENT_HANDLERS,
+        handler_dependencies=dependencies,
+        engine=engine,
+        **dependencies,
     )
-    runtime.extras["issuing"] = issuing
-    runtime.extras["clock"] = utcnow
-    return runtime
 
 
-def seed_demo(runtime: ServiceRuntime) -> None:
+def seed_demo(runtime: DocumentsRuntime) -> None:
     """Put the demo contract into the read model (idempotent).
 
     Seeded data raises no events, so the demo contract has no documents; with it
@@ -64,7 +86,6 @@ def seed_demo(runtime: ServiceRuntime) -> None:
     company = demo.DEMO_COMPANY
     occupations = dict(demo.OCCUPATIONS)
     with runtime.uow_factory() as uow:
-        assert isinstance(uow, DocumentsUnitOfWork)
         record = ContractRecord(
             contract_id=uuid.UUID(contract["contract_id"]),
             contract_number=contract["contract_number"],

@@ -1,8 +1,14 @@
-"""Wires the exams service: database, bus, unit of work, handlers and app."""
+"""Wires the exams service: its typed runtime, built from settings with explicit dependencies.
+
+The bootstrap never imports the entrypoints; they import it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy.engine import Engine
 
 from chassis.config import ServiceSettings
 from chassis.demo import DEMO_COMPANY, DEMO_CONTRACT, OCCUPATIONS
@@ -10,33 +16,36 @@ from chassis.service import ServiceRuntime, build_runtime
 from exams import config
 from exams.adapters import orm
 from exams.domain.model import RegisteredContract
-from exams.service_layer.handlers import HANDLERS
+from exams.service_layer import handlers
 from exams.service_layer.unit_of_work import ExamsUnitOfWork
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
-    from exams.entrypoints.app import build_app
+@dataclass(kw_only=True)
+class ExamsRuntime(ServiceRuntime[ExamsUnitOfWork]):
+    """exams needs nothing beyond the chassis' parts (yet)."""
 
+
+def bootstrap(settings: ServiceSettings | None = None, *, engine: Engine | None = None) -> ExamsRuntime:
     orm.start_mappers()
     return build_runtime(
+        ExamsRuntime,
         settings or config.settings(),
         metadata=orm.metadata,
-        migrations_dir=MIGRATIONS,
+        migrations_dir=MIGRATIONS_DIR,
         uow_class=ExamsUnitOfWork,
-        app_builder=build_app,
-        handlers=HANDLERS,
-        outbox_inbox=(orm.outbox, orm.inbox),
+        command_handlers=handlers.COMMAND_HANDLERS,
+        event_handlers=handlers.EVENT_HANDLERS,
+        engine=engine,
     )
 
 
-def seed_demo(runtime: ServiceRuntime) -> None:
-    """The demo contract in the read model, as if its event had been handled."""
+def seed_demo(runtime: ExamsRuntime) -> None:
+    """The demo contract in the read model, as if its event had been handled. Idempotent."""
     apprentice = DEMO_CONTRACT["apprentice"]
     occupation_title = dict(OCCUPATIONS)[DEMO_CONTRACT["occupation_code"]]
     with runtime.uow_factory() as uow:
-        assert isinstance(uow, ExamsUnitOfWork)
         if uow.contracts.get(DEMO_CONTRACT["contract_id"]) is None:
             uow.contracts.add(
                 RegisteredContract(

@@ -1,14 +1,24 @@
-"""Wiring: ``bootstrap()`` builds identity's runtime; ``seed_demo()`` puts in the demo accounts."""
+"""Wires identity: its typed runtime, built from settings with explicit dependencies.
+
+The bootstrap never imports the entrypoints; they import it. The authlib
+authorization server is an entrypoint concern, built by ``build_app`` from the
+runtime's parts (keys, hasher, settings, unit of work).
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from chassis.auth import TokenValidator
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
 from chassis.config import ServiceSettings
+from chassis.db import make_engine
 from chassis.demo import DEMO_ACCOUNTS
 from chassis.service import ServiceRuntime, build_runtime
 from identity import config
@@ -16,75 +26,120 @@ from identity.adapters import orm
 from identity.adapters.keys import KeyStore
 from identity.adapters.passwords import Argon2Hasher
 from identity.adapters.repository import FIRST_APPRENTICE_NUMBER
-from identity.domain.model import Account, AccountStatus
-from identity.entrypoints.app import build_app
-from identity.entrypoints.oauth_server import IdentityContext, register_clients
-from identity.service_layer.handlers import make_handlers
-from identity.service_layer.services import TimingShield
+from identity.adapters.tokens import RevocationCheckingTokenValidator
+from identity.config import IdentityConfig
+from identity.domain.commands import RegisterClient
+from identity.domain.model import Account, AccountStatus, PasswordHasher
+from identity.domain.queries import IsAccessTokenRevoked
+from identity.service_layer import handlers
+from identity.service_layer.handlers import TimingShield
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-class IdentityRuntime(ServiceRuntime):
-    """The chassis runtime, plus: migrating also registers the OIDC clients."""
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(kw_only=True)
+class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
+    """The chassis runtime plus identity's own parts; migrating also registers the OIDC clients."""
+
+    config: IdentityConfig
+    hasher: PasswordHasher
+    shield: TimingShield
+    keys: KeyStore
 
     def migrate(self) -> None:
         super().migrate()
-        register_clients(self.extras["identity"])
+        self.register_clients()
+
+    def register_clients(self) -> None:
+        """Register (or update) the portal's browser UI as OIDC client; idempotent."""
+        web = self.config.web_client
+        # IntegrityError: another worker inserted it at the same moment; its row is identical.
+        with contextlib.suppress(IntegrityError):
+            self.bus.handle(
+                RegisterClient(
+                    client_id=web.client_id,
+                    secret=web.client_secret,
+                    name="Bildungsportal (Browser-Oberfläche)",
+                    redirect_uris=(web.redirect_uri,),
+                    post_logout_redirect_uris=(web.post_logout_redirect_uri,),
+                    scope=web.scope,
+                    grant_types=("authorization_code", "refresh_token"),
+                )
+            )
 
 
-def bootstrap(settings: ServiceSettings | None = None) -> IdentityRuntime:
+def bootstrap(
+    settings: ServiceSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> IdentityRuntime:
+    orm.start_mappers()
     settings = settings or config.settings()
-    identity_config = config.IdentityConfig.from_settings(settings)
+    identity_config = IdentityConfig.from_settings(settings)
     cost = identity_config.argon2
     # Changing the cost takes effect for stored hashes at each person's next login.
     hasher = Argon2Hasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism)
-    base = build_runtime(
+    shield = TimingShield.for_hasher(hasher)
+    engine = engine or make_engine(settings.database_url)
+    dependencies = {
+        "hasher": hasher,
+        "clock": clock,
+        "shield": shield,
+        "policy": identity_config.lockout,
+        "activation_valid_for": identity_config.activation_valid_for,
+        "password_reset_valid_for": identity_config.password_reset_valid_for,
+        "login_session_lifetime": identity_config.login_session_lifetime,
+    }
+    keys = KeyStore(engine, signing_key_file=identity_config.signing_key_file)
+    runtime = build_runtime(
+        IdentityRuntime,
         settings,
         metadata=orm.metadata,
-        migrations_dir=MIGRATIONS,
+        migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        app_builder=build_app,
-        handlers=make_handlers(hasher=hasher, activation_valid_for=identity_config.activation_valid_for),
-        outbox_inbox=(orm.outbox, orm.inbox),
+        command_handlers=handlers.COMMAND_HANDLERS,
+        event_handlers=handlers.EVENT_HANDLERS,
+        handler_dependencies=dependencies,
+        engine=engine,
+        config=identity_config,
+        hasher=hasher,
+        shield=shield,
+        keys=keys,
     )
-    runtime = IdentityRuntime(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)})
-    keys = KeyStore(runtime.engine, signing_key_file=identity_config.signing_key_file)
-    runtime.extras["identity"] = IdentityContext(
+    # identity checks its own tokens with its own key, not over HTTP, and sees revocation.
+    bus = runtime.bus
+    runtime.token_validator = RevocationCheckingTokenValidator(
+        keys.public_key_set,
         issuer=settings.issuer,
         audience=settings.audience,
-        public_url=settings.public_url,
-        config=identity_config,
-        keys=keys,
-        uow_factory=runtime.uow_factory,  # type: ignore[arg-type]
-        hasher=hasher,
-        shield=TimingShield.for_hasher(hasher),
-    )
-    # identity checks its own tokens with its own key, not over HTTP.
-    runtime.token_validator = TokenValidator(
-        keys.public_key_set, issuer=settings.issuer, audience=settings.audience
+        is_revoked=lambda token: bool(bus.handle(IsAccessTokenRevoked(token))),
     )
     return runtime
 
 
-def seed_demo(runtime: ServiceRuntime) -> None:
-    """The demo accounts of ``chassis.demo`` (active, fixed ids) and the portal-web client."""
-    ident: IdentityContext = runtime.extras["identity"]
+def seed_demo(runtime: IdentityRuntime) -> None:
+    """The demo accounts of ``chassis.demo`` (active, fixed ids) and the portal-web client. Idempotent."""
+    with runtime.uow_factory() as uow:
+        missing = [demo for demo in DEMO_ACCOUNTS if uow.accounts.get(uuid.UUID(demo.account_id)) is None]
+    # argon2 outside the transaction, as everywhere.
+    hashes = {demo.account_id: runtime.hasher.hash(demo.password) for demo in missing}
     now = datetime.now(UTC)
-    with ident.uow_factory() as uow:
-        for demo in DEMO_ACCOUNTS:
-            account_id = uuid.UUID(demo.account_id)
-            if uow.accounts.get(account_id) is not None:
-                continue
+    with runtime.uow_factory() as uow:
+        for demo in missing:
             uow.accounts.add(
                 Account(
-                    id=account_id,
+                    id=uuid.UUID(demo.account_id),
                     email=demo.email,
                     name=demo.name,
                     status=AccountStatus.ACTIVE,
                     apprentice_number=demo.apprentice_number,
-                    password_hash=ident.hasher.hash(demo.password),
+                    password_hash=hashes[demo.account_id],
                     roles=list(demo.roles),
                     company_roles={number: list(roles) for number, roles in demo.company_roles},
                     created_at=now,
@@ -93,4 +148,4 @@ def seed_demo(runtime: ServiceRuntime) -> None:
             )
         uow.apprentice_numbers.ensure_at_least(FIRST_APPRENTICE_NUMBER)
         uow.commit()
-    register_clients(ident)
+    runtime.register_clients()

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from chassis.config import ServiceSettings
+from chassis.config import RunContext, ServiceSettings, require_secret
 from identity.domain.model import LockoutPolicy
 
 SERVICE_NAME = "identity"
-
-# Only for the embedded dev mode; distributed deployments set BP_WEB_CLIENT_SECRET.
-DEV_WEB_CLIENT_SECRET = "dev-portal-web-secret"  # noqa: S105 - documented development default
 
 
 def settings(env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -25,10 +22,21 @@ class WebClientConfig:
     """The browser UI (gateway/web) as OIDC client: a confidential client."""
 
     client_id: str
-    client_secret: str
+    # BP_WEB_CLIENT_SECRET as set ("" if not): read through ``client_secret``.
+    configured_secret: str = field(repr=False)
     redirect_uri: str
     post_logout_redirect_uri: str
+    secrets: RunContext
     scope: str = "openid profile email"
+
+    @property
+    def client_secret(self) -> str:
+        """By chassis' secrets policy (generated only in the embedded mode, else required).
+
+        Needed only where the client is registered (the app, migrate and seed), so
+        identity's worker runs without it.
+        """
+        return require_secret("BP_WEB_CLIENT_SECRET", self.configured_secret, self.secrets)
 
 
 @dataclass(frozen=True)
@@ -82,8 +90,9 @@ class IdentityConfig:
             signing_key_file=extra.get("SIGNING_KEY_FILE") or None,
             web_client=WebClientConfig(
                 client_id=env.get("BP_WEB_CLIENT_ID", "portal-web"),
-                client_secret=env.get("BP_WEB_CLIENT_SECRET", DEV_WEB_CLIENT_SECRET),
+                configured_secret=env.get("BP_WEB_CLIENT_SECRET", ""),
                 redirect_uri=f"{public}/oidc/callback",
                 post_logout_redirect_uri=f"{public}/",
+                secrets=settings,
             ),
         )

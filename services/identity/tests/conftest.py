@@ -4,61 +4,81 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from chassis.events.catalogue import check_outgoing
-from chassis.events.envelope import Envelope, new_envelope
+from chassis.contracts.training import ContractRegistered
+from chassis.events.catalogue import load_payload
+from chassis.events.envelope import new_envelope
+from chassis.events.incoming import IncomingEvent
+from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from chassis.testing.samples import contract_registered_payload
 from identity.adapters.passwords import Argon2Hasher
-from identity.domain.model import Account, password_reset_token_hash
+from identity.domain.model import (
+    Account,
+    AccountStatus,
+    LockoutPolicy,
+    LoginSession,
+    password_reset_token_hash,
+    session_id_hash,
+)
 
 
-# -- unit-test fakes ---------------------------------------------------------------------------------
-class FakeAccounts:
+# -- unit-test fakes: chassis' FakeUnitOfWork with identity's finders -----------------------------------
+class FakeAccounts(FakeRepository[Account]):
     def __init__(self) -> None:
-        self.by_id: dict[uuid.UUID, Account] = {}
-
-    def get(self, account_id: uuid.UUID, *, for_update: bool = False) -> Account | None:
-        return self.by_id.get(account_id)
+        super().__init__(key="id")
 
     def by_email(self, email: str, *, for_update: bool = False) -> Account | None:
-        return next((a for a in self.by_id.values() if a.email == email.strip().lower()), None)
+        return self.first(lambda a: a.email == email.strip().lower())
 
     def by_apprentice_number(self, number: str, *, for_update: bool = False) -> Account | None:
-        return next((a for a in self.by_id.values() if a.apprentice_number == number.strip()), None)
+        return self.first(lambda a: a.apprentice_number == number.strip())
 
     def by_login(self, login: str, *, for_update: bool = False) -> Account | None:
         login = login.strip()
         return (
             self.by_apprentice_number(login)
             or self.by_email(login)
-            or next((a for a in self.by_id.values() if a.username == login.lower()), None)
+            or self.first(lambda a: a.username == login.lower())
         )
 
     def by_password_reset_token(self, token: str, *, for_update: bool = False) -> Account | None:
         token_hash = password_reset_token_hash(token)
-        return next(
-            (
-                a
-                for a in self.by_id.values()
-                if a.password_reset and a.password_reset.token_hash == token_hash
-            ),
-            None,
+        return self.first(
+            lambda a: a.password_reset is not None and a.password_reset.token_hash == token_hash
         )
 
     def add(self, account: Account) -> None:
-        assert account.id not in self.by_id
-        self.by_id[account.id] = account
+        assert account.id not in self.items
+        super().add(account)
 
-    def save(self, account: Account) -> None:
-        assert account.id in self.by_id
-        self.by_id[account.id] = account
+    def record_failed_login(
+        self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy
+    ) -> datetime | None:
+        account = self.items[account_id]
+        account.record_failed_login(now, policy)
+        return account.locked_until if account.is_locked_out(now) else None
+
+    def record_login(
+        self, account_id: uuid.UUID, *, verified_hash: str, now: datetime, new_password_hash: str | None
+    ) -> bool:
+        account = self.items[account_id]
+        if (
+            account.password_hash != verified_hash
+            or account.status is not AccountStatus.ACTIVE
+            or account.is_locked_out(now)
+        ):
+            return False
+        account.record_login(now, new_password_hash)
+        return True
 
 
 class FakeApprenticeNumbers:
+    """The Azubinummer counter (not a repository of things: one number after the other)."""
+
     def __init__(self, start: int = 20260101) -> None:
         self.next_value = start
 
@@ -67,40 +87,68 @@ class FakeApprenticeNumbers:
         return f"{value:08d}"
 
 
-@dataclass
-class FakeUnitOfWork:
-    accounts: FakeAccounts = field(default_factory=FakeAccounts)
-    apprentice_numbers: FakeApprenticeNumbers = field(default_factory=FakeApprenticeNumbers)
-    committed: int = 0
-    events: list[Envelope] = field(default_factory=list)
-    _pending: list[Envelope] = field(default_factory=list)
+class FakeLoginSessions(FakeRepository[LoginSession]):
+    """Login sessions by the hash of their id; remembers the accounts whose sessions all ended."""
 
-    def __enter__(self) -> FakeUnitOfWork:
-        return self
+    def __init__(self) -> None:
+        super().__init__(key="id_hash")
+        self.ended_for: list[uuid.UUID] = []
 
-    def __exit__(self, *exc: object) -> None:
-        self.rollback()
+    def live(self, session_id: str, now: datetime) -> LoginSession | None:
+        found = self.get(session_id_hash(session_id))
+        return found if found is not None and found.is_live(now) else None
 
-    def emit(self, event_type: str, subject: str, payload: dict[str, Any], version: int = 1) -> Envelope:
-        check_outgoing(event_type, version, payload)  # the real catalogue's schemas
-        envelope = new_envelope(
-            producer="identity", event_type=event_type, subject=subject, payload=payload, version=version
-        )
-        self._pending.append(envelope)
-        return envelope
+    def end(self, session_id: str) -> None:
+        self.items.pop(session_id_hash(session_id), None)
 
-    def commit(self) -> None:
-        self.committed += 1
-        self.events.extend(self._pending)
-        self._pending = []
+    def end_all(self, account_id: uuid.UUID) -> None:
+        self.ended_for.append(account_id)
+        for session in self.find(lambda s: s.account_id == account_id):
+            self.delete(session)
 
-    def rollback(self) -> None:
-        self._pending = []
+    def delete_expired(self, now: datetime) -> None:
+        for session in self.find(lambda s: not s.is_live(now)):
+            self.delete(session)
+
+
+class FakeTokens:
+    """The accounts whose tokens were all revoked."""
+
+    def __init__(self) -> None:
+        self.revoked_for: list[str] = []
+
+    def revoke_account(self, account_id: uuid.UUID, now: datetime) -> None:
+        self.revoked_for.append(str(account_id))
+
+
+def new_fake_uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork(
+        accounts=FakeAccounts(),
+        apprentice_numbers=FakeApprenticeNumbers(),
+        login_sessions=FakeLoginSessions(),
+        oauth=FakeTokens(),
+    )
 
 
 @pytest.fixture
 def fake_uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
+    return new_fake_uow()
+
+
+def incoming_contract(payload: dict[str, Any]) -> IncomingEvent[ContractRegistered]:
+    """training.contract.registered as the consumer hands it to the handler (typed payload)."""
+    envelope = new_envelope(
+        producer="training-records",
+        event_type=ContractRegistered.TYPE,
+        subject=payload["contract_id"],
+        payload=payload,
+    )
+    return IncomingEvent(envelope, load_payload(envelope.type, envelope.version, payload))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def incoming() -> Callable[[dict[str, Any]], IncomingEvent[ContractRegistered]]:
+    return incoming_contract
 
 
 @pytest.fixture(scope="session")

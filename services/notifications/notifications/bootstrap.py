@@ -1,48 +1,108 @@
-"""Wires the notifications service: database, bus, unit of work, handlers, app and mail sender."""
+"""Wires notifications: its typed runtime (mail settings, mail sender, clock), built from settings.
+
+The bootstrap never imports the entrypoints; they import it.
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from chassis.config import ServiceSettings
-from chassis.service import ServiceRuntime, build_runtime
+from chassis.service import ServiceRuntime, Worker, build_runtime
 from notifications import config
 from notifications.adapters import orm
-from notifications.service_layer.handlers import make_handlers
-from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
+from notifications.adapters.mail_listener import start_mail_listener
+from notifications.adapters.smtp import SmtpTransport
+from notifications.config import MailSettings
+from notifications.domain.model import RetryPolicy
+from notifications.service_layer import handlers
+from notifications.service_layer.delivery import MailSender, MailTransport
+from notifications.service_layer.unit_of_work import NotificationsUnitOfWork, wake_sender_on_commit
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
-    from notifications.entrypoints.app import build_app
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
+
+@dataclass(kw_only=True)
+class NotificationsRuntime(ServiceRuntime[NotificationsUnitOfWork]):
+    """The chassis' parts plus the mail sender's: its settings, transport, wake-up and clock."""
+
+    mail: MailSettings
+    mail_transport: MailTransport
+    # Set after a commit in this process that queued mail (see wake_sender_on_commit).
+    mail_wakeup: threading.Event
+    clock: Callable[[], datetime]
+
+    def mail_sender(self) -> MailSender:
+        mail = self.mail
+        return MailSender(
+            self.uow_factory,
+            self.mail_transport,
+            RetryPolicy(mail.max_attempts, mail.retry_base, mail.retry_max),
+            wakeup=self.mail_wakeup,
+            poll_interval=mail.poll_interval,
+            lease=timedelta(seconds=mail.lease),
+            batch_size=mail.batch_size,
+            clock=self.clock,
+        )
+
+    def run_mailer(self, stop: threading.Event) -> None:
+        """The mail sender until ``stop``, woken by commits here and, on PostgreSQL, in other processes."""
+        sender = self.mail_sender()
+        listener = start_mail_listener(self.engine, self.mail_wakeup, stop, name=f"{self.name}-mailer-listen")
+        log.info("mail sender running (SMTP %s:%d)", self.mail.smtp_host, self.mail.smtp_port)
+        sender.run(stop)
+        if listener is not None:
+            listener.join(timeout=2)
+
+    def workers(self) -> list[Worker]:
+        return [*super().workers(), Worker("mailer", self.run_mailer)]
+
+
+def bootstrap(
+    settings: ServiceSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    mail_transport: MailTransport | None = None,
+) -> NotificationsRuntime:
+    """``mail_transport``: how mails leave (default: SMTP as the settings say)."""
+    orm.start_mappers()
     settings = settings or config.settings()
+    mail = MailSettings.from_extra(settings.extra)
+    dependencies: dict[str, Any] = {"clock": clock, "portal_url": settings.public_url + "/"}
     runtime = build_runtime(
+        NotificationsRuntime,
         settings,
         metadata=orm.metadata,
-        migrations_dir=MIGRATIONS,
+        migrations_dir=MIGRATIONS_DIR,
         uow_class=NotificationsUnitOfWork,
-        app_builder=build_app,
-        handlers=make_handlers(settings.public_url + "/"),
-        outbox_inbox=(orm.outbox, orm.inbox),
+        command_handlers=handlers.COMMAND_HANDLERS,
+        event_handlers=handlers.EVENT_HANDLERS,
+        handler_dependencies=dependencies,
+        engine=engine,
+        mail=mail,
+        mail_transport=mail_transport or SmtpTransport(mail),
+        mail_wakeup=threading.Event(),
+        clock=clock,
     )
-    mail_wakeup = threading.Event()
-    base_factory = runtime.uow_factory
-
-    def uow_factory() -> NotificationsUnitOfWork:
-        uow = base_factory()
-        assert isinstance(uow, NotificationsUnitOfWork)
-        uow.mail_wakeup = mail_wakeup
-        return uow
-
-    runtime.uow_factory = uow_factory
-    runtime.extras[config.MAIL_SETTINGS] = config.MailSettings.from_extra(settings.extra)
-    runtime.extras[config.MAIL_WAKEUP] = mail_wakeup
+    wake_sender_on_commit(runtime.session_factory, runtime.mail_wakeup)
     return runtime
 
 
-def seed_demo(runtime: ServiceRuntime) -> None:
+def seed_demo(runtime: NotificationsRuntime) -> None:
     """Nothing to seed: demo data raises no events, so there are no notices or mails yet."""
     del runtime

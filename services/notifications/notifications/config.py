@@ -1,6 +1,7 @@
 """Configuration from the environment: the chassis settings plus this service's SMTP and retry knobs.
 
-Service variables are ``NOTIFICATIONS_<NAME>`` and arrive as ``settings.extra["<NAME>"]``.
+Service variables are ``NOTIFICATIONS_<NAME>``; they arrive as ``settings.extra["<NAME>"]`` and
+``MailSettings.from_extra`` reads them into typed settings, which the bootstrap hands to the runtime.
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ from chassis.config import ServiceSettings, env_bool, env_float, env_int
 
 SERVICE_NAME = "notifications"
 DEFAULT_MAIL_FROM = "Bildungsportal der IHK <noreply@bildungsportal.example>"
-
-# Keys of ``ServiceRuntime.extras`` that bootstrap fills.
-MAIL_SETTINGS = "mail_settings"
-MAIL_WAKEUP = "mail_wakeup"
 
 
 def settings() -> ServiceSettings:

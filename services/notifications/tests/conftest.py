@@ -1,12 +1,13 @@
-"""Shared test helpers: event payloads, fakes for unit tests, and a runtime for integration tests."""
+"""Shared test helpers: event payloads and a clock for every tier, a runtime for integration tests.
+
+The fakes of the unit tests are in ``tests/unit/conftest.py``.
+"""
 
 from __future__ import annotations
 
 import socket
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,19 @@ from typing import Any
 import pytest
 
 from chassis.config import ServiceSettings
+from chassis.contracts.documents import DocumentIssued
+from chassis.contracts.identity import PasswordResetRequested
 from chassis.events.bus import Publisher
+from chassis.events.consumer import parse_message
 from chassis.events.envelope import Envelope, new_envelope
+from chassis.events.incoming import IncomingEvent
 from chassis.testing.running import RunningRuntime
-from notifications.bootstrap import bootstrap
-from notifications.domain.model import MailStatus, Notice, NoticeAudience, OutgoingMail
-from notifications.entrypoints.mailer import start_mail_sender
-from notifications.service_layer.delivery import MailDeliveryError
+from notifications.bootstrap import NotificationsRuntime, bootstrap
+from notifications.domain.model import OutgoingMail
+from notifications.domain.queries import ListMails
 
-DOCUMENT_ISSUED = "documents.document.issued"
-PASSWORD_RESET_REQUESTED = "identity.password_reset.requested"
+DOCUMENT_ISSUED = DocumentIssued.TYPE
+PASSWORD_RESET_REQUESTED = PasswordResetRequested.TYPE
 PORTAL_URL = "https://portal.example/"
 
 
@@ -106,139 +110,33 @@ def reset_envelope() -> Callable[..., Envelope]:
     return make
 
 
-# -- fakes for unit tests ---------------------------------------------------------------
-class FakeMailRepository:
-    def __init__(self) -> None:
-        self.rows: dict[str, OutgoingMail] = {}
-
-    def add(self, mail: OutgoingMail) -> None:
-        assert all(m.idempotency_key != mail.idempotency_key for m in self.rows.values()), "unique key"
-        self.rows[mail.id] = mail
-
-    def get(self, mail_id: str) -> OutgoingMail | None:
-        return self.rows.get(mail_id)
-
-    def get_by_key(self, key: str) -> OutgoingMail | None:
-        return next((m for m in self.rows.values() if m.idempotency_key == key), None)
-
-    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
-        due = sorted(
-            (m for m in self.rows.values() if m.status is MailStatus.PENDING and m.next_attempt_at <= now),
-            key=lambda m: m.next_attempt_at,
-        )[:limit]
-        claimed = [replace(m, attempts=m.attempts + 1, next_attempt_at=lease_until) for m in due]
-        for mail in claimed:
-            self.rows[mail.id] = mail
-        return claimed
-
-    def mark_sent(self, mail_id: str, at: datetime) -> None:
-        self.rows[mail_id] = self.rows[mail_id].sent(at)
-
-    def record_failure(self, mail_id: str, error: str, *, retry_at: datetime | None) -> None:
-        mail = self.rows[mail_id]
-        if retry_at is None:
-            self.rows[mail_id] = replace(mail, status=MailStatus.FAILED, last_error=error[:500])
-        else:
-            self.rows[mail_id] = replace(mail, next_attempt_at=retry_at, last_error=error[:500])
-
-
-class FakeNoticeRepository:
-    def __init__(self) -> None:
-        self.rows: dict[str, Notice] = {}
-        self.reads: dict[tuple[str, str], datetime] = {}
-
-    def add(self, notice: Notice) -> None:
-        assert all(n.source_event_id != notice.source_event_id for n in self.rows.values()), "unique source"
-        self.rows[notice.id] = notice
-
-    def get_by_source(self, event_id: str) -> Notice | None:
-        return next((n for n in self.rows.values() if n.source_event_id == event_id), None)
-
-    def _for(self, notice: Notice, reader: str) -> Notice:
-        return replace(notice, read_at=self.reads.get((notice.id, reader)))
-
-    def list_visible(
-        self, audience: NoticeAudience, reader: str, *, unread_only: bool, limit: int
-    ) -> list[Notice]:
-        items = [self._for(n, reader) for n in self.rows.values() if audience.can_see(n)]
-        items = [n for n in items if not (unread_only and n.read_at is not None)]
-        return sorted(items, key=lambda n: n.created_at, reverse=True)[:limit]
-
-    def count_unread(self, audience: NoticeAudience, reader: str) -> int:
-        return len(self.list_visible(audience, reader, unread_only=True, limit=10**9))
-
-    def get_visible(self, notice_id: str, audience: NoticeAudience, reader: str) -> Notice | None:
-        notice = self.rows.get(notice_id)
-        return self._for(notice, reader) if notice and audience.can_see(notice) else None
-
-    def mark_read(self, notice_id: str, reader: str, at: datetime) -> None:
-        self.reads.setdefault((notice_id, reader), at)
-
-
-class FakeUnitOfWork:
-    """Shares its repositories across instances, like one database; changes count only when committed."""
-
-    def __init__(self) -> None:
-        self.mails = FakeMailRepository()
-        self.notices = FakeNoticeRepository()
-        self.commits = 0
-        self.mail_queued = False
-
-    def __call__(self) -> FakeUnitOfWork:  # so the fake is also its own factory
-        return self
-
-    def __enter__(self) -> FakeUnitOfWork:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-    def queue_mail(self) -> None:
-        self.mail_queued = True
-
-    def commit(self) -> None:
-        self.commits += 1
+def as_received(envelope: Envelope) -> IncomingEvent[Any]:
+    """The event as the consumer hands it to a handler: envelope and typed payload."""
+    return parse_message(envelope.to_json())
 
 
 @pytest.fixture
-def fake_uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
+def issued_event(issued_envelope: Callable[..., Envelope]) -> Callable[..., IncomingEvent[DocumentIssued]]:
+    """``issued_event(kind=..., **payload_overrides)``: a received documents.document.issued event."""
 
+    def make(
+        payload: dict[str, Any] | None = None, **payload_overrides: Any
+    ) -> IncomingEvent[DocumentIssued]:
+        return as_received(issued_envelope(payload, **payload_overrides))
 
-class FakeConnection:
-    def __init__(self, transport: FakeTransport) -> None:
-        self.transport = transport
-
-    def send(self, mail: OutgoingMail) -> None:
-        if self.transport.send_failures:
-            error = self.transport.send_failures.pop(0)
-            raise error
-        self.transport.sent.append(mail)
-
-
-class FakeTransport:
-    """Records sent mails; ``connect_failures`` / ``send_failures`` script what goes wrong."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMail] = []
-        self.connect_failures: list[MailDeliveryError] = []
-        self.send_failures: list[MailDeliveryError] = []
-        self.sessions = 0
-
-    def __call__(self) -> AbstractContextManager[FakeConnection]:
-        @contextmanager
-        def session() -> Iterator[FakeConnection]:
-            if self.connect_failures:
-                raise self.connect_failures.pop(0)
-            self.sessions += 1
-            yield FakeConnection(self)
-
-        return session()
+    return make
 
 
 @pytest.fixture
-def fake_transport() -> FakeTransport:
-    return FakeTransport()
+def reset_event(
+    reset_envelope: Callable[..., Envelope],
+) -> Callable[..., IncomingEvent[PasswordResetRequested]]:
+    """``reset_event(**payload_overrides)``: a received identity.password_reset.requested event."""
+
+    def make(**overrides: Any) -> IncomingEvent[PasswordResetRequested]:
+        return as_received(reset_envelope(**overrides))
+
+    return make
 
 
 class FakeClock:
@@ -286,14 +184,13 @@ def runtime_env(tmp_path: Path, queue_prefix: str, smtp_port: int) -> dict[str, 
 
 
 class RunningService(RunningRuntime):
-    """A migrated notifications runtime whose background work (relay, consumer, mailer) can be started."""
+    """A migrated notifications runtime; ``start()`` runs its declared workers (relay, consumer, mailer, …)."""
 
-    def start(self) -> None:
-        super().start()
-        self.add(start_mail_sender(self.runtime, self.stop))
+    runtime: NotificationsRuntime
 
     def publish(self, envelope: Envelope | str | bytes, *, message_id: str | None = None) -> None:
-        publisher = Publisher(self.runtime.bus)
+        """Put an event (or any body, to test poison) on the bus, as a producer's relay would."""
+        publisher = Publisher(self.runtime.broker)
         try:
             body = envelope.to_json() if isinstance(envelope, Envelope) else envelope
             msg_id = envelope.id if isinstance(envelope, Envelope) else message_id
@@ -303,8 +200,8 @@ class RunningService(RunningRuntime):
             publisher.close()
 
     def mails(self) -> list[OutgoingMail]:
-        with self.runtime.uow_factory() as uow:
-            return list(uow.mails.list(None, 1000))  # type: ignore[attr-defined]
+        mails: list[OutgoingMail] = self.runtime.bus.handle(ListMails(None, 1000))
+        return mails
 
 
 def _service(env: dict[str, str]) -> Iterator[RunningService]:

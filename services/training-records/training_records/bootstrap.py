@@ -1,9 +1,18 @@
-"""Wiring of training-records: the runtime every entrypoint starts from, and the demo data."""
+"""Wires training-records: its typed runtime, built from settings with explicit dependencies.
+
+The bootstrap never imports the entrypoints; they import it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from chassis import demo
 from chassis.config import ServiceSettings
@@ -19,35 +28,47 @@ from training_records.domain.model import (
     ContractState,
     Occupation,
 )
-from training_records.service_layer.handlers import HANDLERS
+from training_records.service_layer import handlers
+from training_records.service_layer.clock import chamber_today
 from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def bootstrap(settings: ServiceSettings | None = None) -> ServiceRuntime:
-    from training_records.entrypoints.app import build_app
+@dataclass(kw_only=True)
+class TrainingRecordsRuntime(ServiceRuntime[TrainingRecordsUnitOfWork]):
+    today: Callable[[], date]  # the chamber's calendar day (Europe/Berlin)
 
+
+def bootstrap(
+    settings: ServiceSettings | None = None,
+    *,
+    engine: Engine | None = None,
+    today: Callable[[], date] = chamber_today,
+) -> TrainingRecordsRuntime:
     orm.start_mappers()
+    dependencies: dict[str, Any] = {"today": today}
     return build_runtime(
+        TrainingRecordsRuntime,
         settings or config.settings(),
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=TrainingRecordsUnitOfWork,
-        app_builder=build_app,
-        handlers=HANDLERS,
-        outbox_inbox=(orm.outbox, orm.inbox),
+        command_handlers=handlers.COMMAND_HANDLERS,
+        event_handlers=handlers.EVENT_HANDLERS,
+        handler_dependencies=dependencies,
+        engine=engine,
+        **dependencies,
     )
 
 
-def seed_demo(runtime: ServiceRuntime) -> None:
+def seed_demo(runtime: TrainingRecordsRuntime) -> None:
     """Put the shared demo dataset's register part into this database. Idempotent, raises no events."""
     contract_data = demo.DEMO_CONTRACT
     apprentice_data = contract_data["apprentice"]
     contract_id = uuid.UUID(contract_data["contract_id"])
     apprentice_number = apprentice_data["apprentice_number"]
     with runtime.uow_factory() as uow:
-        assert isinstance(uow, TrainingRecordsUnitOfWork)
         for code, title in demo.OCCUPATIONS:
             if uow.occupations.get(code) is None:
                 uow.occupations.add(Occupation(code=code, title=title))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
 from marshmallow import fields, validate
 
 from chassis.contracts.common import StrictSchema
+from chassis.messages import IntegrationEvent
 
 RECIPIENT_KINDS = ("company", "apprentice")
 
@@ -37,3 +42,42 @@ class DocumentOpenedV1(StrictSchema):
     recipient_kind = fields.String(required=True, validate=validate.OneOf(RECIPIENT_KINDS))
     opened_at = fields.AwareDateTime(required=True)
     opened_by = fields.UUID(required=True)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    kind: str
+    company_number: str | None
+    apprentice_number: str | None
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class DocumentIssued(IntegrationEvent):
+    """Typed payload of ``documents.document.issued`` v1."""
+
+    TYPE = "documents.document.issued"
+    VERSION = 1
+
+    document_id: uuid.UUID
+    kind: str
+    title: str
+    contract_id: uuid.UUID | None
+    recipient: Recipient
+    issued_at: datetime
+
+
+@dataclass(frozen=True)
+class DocumentOpened(IntegrationEvent):
+    """Typed payload of ``documents.document.opened`` v1."""
+
+    TYPE = "documents.document.opened"
+    VERSION = 1
+
+    document_id: uuid.UUID
+    kind: str
+    contract_id: uuid.UUID | None
+    recipient_kind: str
+    opened_at: datetime
+    opened_by: uuid.UUID

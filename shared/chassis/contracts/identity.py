@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from chassis.contracts.common import StrictSchema
+from chassis.messages import IntegrationEvent
 
 
 class ApprenticeAccountPreparedV1(StrictSchema):
@@ -54,3 +58,45 @@ class PasswordResetRequestedV1(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     reset_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
     expires_at = fields.AwareDateTime(required=True)
+
+
+@dataclass(frozen=True)
+class ApprenticeAccountPrepared(IntegrationEvent):
+    """Typed payload of ``identity.apprentice_account.prepared`` v1."""
+
+    TYPE = "identity.apprentice_account.prepared"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    contract_id: uuid.UUID
+    apprentice_number: str
+    activation_code: str | None = field(repr=False)  # one-time secret: never in a repr or traceback
+    activation_expires_at: datetime | None
+    email: str
+
+
+@dataclass(frozen=True)
+class AccountActivated(IntegrationEvent):
+    """Typed payload of ``identity.account.activated`` v1."""
+
+    TYPE = "identity.account.activated"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    apprentice_number: str | None
+    email: str
+    activated_at: datetime
+
+
+@dataclass(frozen=True)
+class PasswordResetRequested(IntegrationEvent):
+    """Typed payload of ``identity.password_reset.requested`` v1 (``reset_url`` is a one-time secret)."""
+
+    TYPE = "identity.password_reset.requested"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    email: str
+    name: str
+    reset_url: str = field(repr=False)  # one-time secret: never in a repr or traceback
+    expires_at: datetime

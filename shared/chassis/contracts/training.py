@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
 from marshmallow import fields, validate
 
 from chassis.contracts.common import StrictSchema
+from chassis.messages import IntegrationEvent
 
 
 class OccupationSchema(StrictSchema):
@@ -36,3 +41,41 @@ class ContractRegisteredV1(StrictSchema):
     occupation = fields.Nested(OccupationSchema, required=True)
     company = fields.Nested(CompanyRefSchema, required=True)
     apprentice = fields.Nested(ApprenticeRefSchema, required=True)
+
+
+@dataclass(frozen=True)
+class OccupationRef:
+    code: str
+    title: str
+
+
+@dataclass(frozen=True)
+class CompanyRef:
+    company_number: str
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class ApprenticeRef:
+    first_name: str
+    last_name: str
+    birth_date: date
+    email: str
+
+
+@dataclass(frozen=True)
+class ContractRegistered(IntegrationEvent):
+    """Typed payload of ``training.contract.registered`` v1 (schema: ``ContractRegisteredV1``)."""
+
+    TYPE = "training.contract.registered"
+    VERSION = 1
+
+    contract_id: uuid.UUID
+    contract_number: str
+    registered_on: date
+    start_date: date
+    end_date: date
+    occupation: OccupationRef
+    company: CompanyRef
+    apprentice: ApprenticeRef

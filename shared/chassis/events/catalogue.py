@@ -7,14 +7,21 @@ service's producers and consumers, true to it.
 
 from __future__ import annotations
 
+import builtins
+import dataclasses
 import json
 import sys
+import types
+import typing
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from marshmallow import Schema, ValidationError, fields
 
 from chassis.contracts import documents, identity, training
+from chassis.messages import IntegrationEvent
+
+E = TypeVar("E", bound=IntegrationEvent)
 
 
 @dataclass(frozen=True)
@@ -23,7 +30,8 @@ class EventContract:
     version: int
     producer: str
     consumers: tuple[str, ...]
-    schema: type[Schema]
+    schema: builtins.type[Schema]
+    payload_class: builtins.type[IntegrationEvent]
     description: str
     # Payload fields holding a one-time, short-lived secret: they travel to the
     # consumers once and are redacted from the producer's outbox once sent.
@@ -37,6 +45,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training-records",
         ("identity", "documents", "exams"),
         training.ContractRegisteredV1,
+        training.ContractRegistered,
         "A chamber clerk entered a training contract in the register (state 'eingetragen').",
     ),
     EventContract(
@@ -45,6 +54,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "identity",
         ("documents", "training-records"),
         identity.ApprenticeAccountPreparedV1,
+        identity.ApprenticeAccountPrepared,
         "The apprentice of a contract has an account and Azubinummer; a new or not yet "
         "activated account comes with a one-time activation code (null for an active one).",
         secret_fields=("activation_code",),
@@ -55,6 +65,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "identity",
         ("training-records",),
         identity.AccountActivatedV1,
+        identity.AccountActivated,
         "A person activated their account with Azubinummer and activation code.",
     ),
     EventContract(
@@ -63,6 +74,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "identity",
         ("notifications",),
         identity.PasswordResetRequestedV1,
+        identity.PasswordResetRequested,
         "An active account asked for a new password (Passwort vergessen); carries the "
         "one-time reset link for the mail.",
         secret_fields=("reset_url",),
@@ -73,6 +85,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "documents",
         ("notifications",),
         documents.DocumentIssuedV1,
+        documents.DocumentIssued,
         "A document (e.g. Eintragungsbestätigung) is ready for its recipient.",
     ),
     EventContract(
@@ -81,11 +94,13 @@ CATALOGUE: tuple[EventContract, ...] = (
         "documents",
         ("training-records",),
         documents.DocumentOpenedV1,
+        documents.DocumentOpened,
         "A document was opened for the first time; date and time are recorded.",
     ),
 )
 
 _BY_KEY = {(c.type, c.version): c for c in CATALOGUE}
+assert all((c.type, c.version) == (c.payload_class.TYPE, c.payload_class.VERSION) for c in CATALOGUE)
 
 
 REDACTED = "[redacted]"
@@ -105,6 +120,43 @@ def contract_for(event_type: str, version: int) -> EventContract:
 def validate_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
     """Load a payload with its contract; raises ``ValidationError`` or ``UnknownEvent``."""
     return contract_for(event_type, version).schema().load(payload)
+
+
+def load_payload(event_type: str, version: int, payload: dict[str, Any]) -> IntegrationEvent:
+    """The typed payload of an incoming event; raises ``ValidationError`` or ``UnknownEvent``."""
+    contract = contract_for(event_type, version)
+    return _build(contract.payload_class, contract.schema().load(payload))
+
+
+def dump_payload(event: IntegrationEvent) -> dict[str, Any]:
+    """The JSON-ready payload of a typed event, as its contract's schema writes it."""
+    contract = contract_for(event.TYPE, event.VERSION)
+    if not isinstance(event, contract.payload_class):
+        raise TypeError(f"{type(event).__name__} is not the payload of {event.TYPE} v{event.VERSION}")
+    dumped: dict[str, Any] = contract.schema().dump(event)
+    return dumped
+
+
+def _build(cls: builtins.type[Any], data: Any) -> Any:
+    """A (nested) frozen dataclass from the dict a contract schema loaded."""
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in dataclasses.fields(cls):
+        value = data.get(f.name)
+        target = _dataclass_in(hints[f.name])
+        values[f.name] = _build(target, value) if target is not None and value is not None else value
+    return cls(**values)
+
+
+def _dataclass_in(hint: Any) -> builtins.type[Any] | None:
+    """The dataclass a field's type names, also inside ``X | None``."""
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return hint
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        for arg in typing.get_args(hint):
+            if dataclasses.is_dataclass(arg) and isinstance(arg, type):
+                return arg
+    return None
 
 
 def check_outgoing(event_type: str, version: int, payload: dict[str, Any]) -> None:
@@ -160,6 +212,23 @@ def render_markdown() -> str:
         "on the durable topic exchange `bildungsportal.events`, routed by `type`. Each consumer",
         "has one quorum queue per event, named `<consumer>.<type>`, dead-lettering to",
         "`<consumer>.<type>.dlq` after a bounded number of failed attempts.",
+        "",
+        "## Ordering: what consumers may rely on",
+        "",
+        "- **Nothing across event types.** Each consumer has one queue per event type, and each queue is",
+        "  consumed on its own. An `identity.account.activated` may be handled before the",
+        "  `identity.apprentice_account.prepared` of the same account. Handlers are written so that either",
+        "  order ends in the same state (state only moves forward; a missing aggregate is created or the",
+        "  event is retried until it exists).",
+        "- **Nothing across producers.** Two services' events about the same contract arrive in any order.",
+        "- **Within one queue, publication order only in the normal case.** One relay publishes in outbox",
+        "  order, but several worker replicas publish interleaved batches, a retried event is re-queued behind newer ones, a dead letter replayed later arrives",
+        "  after everything since, and a broker or consumer restart redelivers unacknowledged messages.",
+        '  Consumers must not infer "newer" from arrival order: they compare the payload\'s own facts',
+        "  (timestamps such as `opened_at`, states that only move forward).",
+        "- **Exactly once in effect, at least once in delivery.** An event may arrive more than once; the",
+        "  inbox (consumer, event id) makes the second delivery change nothing. Inbox rows are kept for",
+        "  `BP_MESSAGE_RETENTION_DAYS` (default 30).",
         "",
         "| type | version | producer | consumers | description |",
         "| --- | --- | --- | --- | --- |",

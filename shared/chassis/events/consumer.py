@@ -3,8 +3,8 @@
 For each message:
 1. the envelope and payload are validated against the catalogue; a message that
    does not validate is poison and goes straight to ``<queue>.dlq``;
-2. the handler's effects and the inbox row (consumer, event id) commit in one
-   transaction, so a redelivered event changes nothing twice;
+2. the message bus runs the handler; its effects and the inbox row (consumer,
+   event id) commit in one transaction, so a redelivered event changes nothing twice;
 3. a failing handler is retried up to ``max_attempts`` times (republished with
    an ``x-attempts`` header, then acked), after which the message is dead-lettered;
    an unreachable database does not count as an attempt: the consumer backs off
@@ -19,34 +19,26 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from kombu import Connection, Consumer
 from kombu.message import Message
 from kombu.mixins import ConsumerMixin
 from marshmallow import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from chassis.context import causation_id_var, request_id_var
 from chassis.errors import is_unavailable
 from chassis.events.bus import EventBus, Publisher
-from chassis.events.catalogue import UnknownEvent, validate_payload
-from chassis.events.envelope import Envelope, EnvelopeSchema
+from chassis.events.catalogue import UnknownEvent, load_payload
+from chassis.events.envelope import EnvelopeSchema
+from chassis.events.incoming import IncomingEvent
 from chassis.metrics import EVENTS_HANDLED
-from chassis.uow import SqlAlchemyUnitOfWork
+
+if TYPE_CHECKING:
+    from chassis.messagebus import MessageBus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IncomingEvent:
-    envelope: Envelope
-    data: dict[str, Any]  # the payload, loaded by its contract schema
-
-
-Handler = Callable[[IncomingEvent, Any], None]
 
 
 class PoisonMessage(Exception):
@@ -66,30 +58,28 @@ def parse_message(body: Any) -> IncomingEvent:
     except ValidationError as exc:
         raise PoisonMessage(f"invalid envelope: {exc.messages}") from exc
     try:
-        data = validate_payload(envelope.type, envelope.version, envelope.payload)
+        payload = load_payload(envelope.type, envelope.version, envelope.payload)
     except UnknownEvent as exc:
         raise PoisonMessage(str(exc)) from exc
     except ValidationError as exc:
         raise PoisonMessage(f"invalid payload for {envelope.type}: {exc.messages}") from exc
-    return IncomingEvent(envelope, data)
+    return IncomingEvent(envelope, payload)
 
 
 class EventConsumer(ConsumerMixin):
     def __init__(
         self,
         *,
-        consumer_name: str,
         bus: EventBus,
-        handlers: Mapping[str, Handler],
-        uow_factory: Callable[[], SqlAlchemyUnitOfWork],
+        messagebus: MessageBus[Any],
         max_attempts: int = 5,
         retry_delay: float = 0.5,
         prefetch_count: int = 20,
     ) -> None:
-        self.consumer_name = consumer_name
+        self.consumer_name = messagebus.consumer_name
         self.bus = bus
-        self.handlers = dict(handlers)
-        self.uow_factory = uow_factory
+        self.messagebus = messagebus
+        self.event_types = messagebus.subscribed_event_types
         self.max_attempts = max_attempts
         self.retry_delay = retry_delay
         self.prefetch_count = prefetch_count
@@ -99,9 +89,9 @@ class EventConsumer(ConsumerMixin):
         self._unavailable_streak = 0
 
     # -- kombu ConsumerMixin -------------------------------------------------------
-    def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
+    def get_consumers(self, consumer_cls: Any, channel: Any) -> list[Consumer]:
         queues = []
-        for event_type in self.handlers:
+        for event_type in self.event_types:
             self.bus.declare_for_consumer(self.connection, self.consumer_name, event_type)
             queues.append(self.bus.queue(self.consumer_name, event_type))
         consumer = consumer_cls(
@@ -115,7 +105,7 @@ class EventConsumer(ConsumerMixin):
 
     def declare(self) -> None:
         """Declare this consumer's queues now (embedded start-up, tests)."""
-        for event_type in self.handlers:
+        for event_type in self.event_types:
             self.bus.declare_for_consumer(self.connection, self.consumer_name, event_type)
 
     def run_until(self, stop: threading.Event) -> None:
@@ -124,7 +114,7 @@ class EventConsumer(ConsumerMixin):
         self.publisher.close()
 
     @property
-    def should_stop(self) -> bool:  # type: ignore[override]
+    def should_stop(self) -> bool:
         return self._stop is not None and self._stop.is_set()
 
     @should_stop.setter
@@ -156,26 +146,10 @@ class EventConsumer(ConsumerMixin):
             causation_id_var.reset(causation_token)
             request_id_var.reset(request_token)
 
-    def _handle(self, event: IncomingEvent) -> str:
-        handler = self.handlers.get(event.envelope.type)
-        if handler is None:
+    def _handle(self, event: IncomingEvent[Any]) -> str:
+        if event.envelope.type not in self.event_types:
             raise PoisonMessage(f"{self.consumer_name} has no handler for {event.envelope.type}")
-        with self.uow_factory() as uow:
-            if uow.already_handled(self.consumer_name, event.envelope.id):
-                return "duplicate"
-            handler(event, uow)
-            uow.mark_handled(self.consumer_name, event.envelope)
-            try:
-                uow.commit()
-            except IntegrityError:
-                # A concurrent delivery of the same event won the inbox row.
-                uow.rollback()
-                with self.uow_factory() as check:
-                    if check.already_handled(self.consumer_name, event.envelope.id):
-                        return "duplicate"
-                raise
-        log.info("handled %s %s", event.envelope.type, event.envelope.id)
-        return "handled"
+        return self.messagebus.handle_event(event)
 
     def _event_type_of(self, message: Message) -> str:
         """The event type a message was routed by, even when its body is unreadable.

@@ -23,7 +23,8 @@ class Envelope:
     correlation_id: str
     causation_id: str | None
     subject: str
-    payload: dict[str, Any] = field(default_factory=dict)
+    # Left out of the repr: a payload may carry a one-time secret (see the catalogue).
+    payload: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

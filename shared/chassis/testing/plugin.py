@@ -40,7 +40,11 @@ def amqp_url() -> Iterator[str]:
 def make_database(postgres_admin_url: str) -> Iterator[Callable[[str], str]]:
     """Call with a prefix to get the URL of a new, empty database."""
     with ExitStack() as stack:
-        yield lambda prefix="test": stack.enter_context(fresh_database(postgres_admin_url, prefix))
+
+        def make(prefix: str = "test") -> str:
+            return stack.enter_context(fresh_database(postgres_admin_url, prefix))
+
+        yield make
 
 
 @pytest.fixture

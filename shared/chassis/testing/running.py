@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -50,11 +51,12 @@ class BackgroundThreads:
 
 
 class RunningRuntime(BackgroundThreads):
-    """A service runtime in a test: ``start()`` runs its relay and consumer as the worker does."""
+    """A service runtime in a test: ``start()`` runs its declared workers as the worker command does."""
 
-    def __init__(self, runtime: ServiceRuntime, *, join_timeout: float = 10.0) -> None:
-        super().__init__(runtime.bus, runtime.engine, join_timeout=join_timeout)
+    def __init__(self, runtime: ServiceRuntime[Any], *, join_timeout: float = 10.0) -> None:
+        super().__init__(runtime.broker, runtime.engine, join_timeout=join_timeout)
         self.runtime = runtime
 
-    def start(self) -> None:
-        self.add(*self.runtime.start_background(self.stop))
+    def start(self, only: set[str] | None = None) -> None:
+        """Start the service's declared workers (all, or those named in ``only``)."""
+        self.add(*self.runtime.start_workers(self.stop, only=only))

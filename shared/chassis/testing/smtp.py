@@ -19,7 +19,7 @@ class CollectingHandler:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self._cond:
-            self.messages.append(message)  # type: ignore[arg-type]
+            self.messages.append(message)
             self._cond.notify_all()
         return "250 Message accepted for delivery"
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from chassis.events import dlq
 from chassis.events.bus import Publisher
+from chassis.events.catalogue import load_payload
 from chassis.events.envelope import new_envelope
 from chassis.testing.samples import contract_registered_payload
 from chassis.testing.waiting import wait_until
@@ -42,7 +43,7 @@ def test_committed_event_reaches_consumer_once(harness: Any) -> None:
 def test_rolled_back_unit_of_work_emits_nothing(harness: Any) -> None:
     payload = contract_registered_payload()
     with harness.uow() as uow:
-        uow.emit(harness.event, payload["contract_id"], payload)
+        uow.emit(load_payload(harness.event, 1, payload), subject=payload["contract_id"])
         # no commit: leaving the block rolls back
     with harness.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(harness.outbox)).scalar() == 0
@@ -135,7 +136,7 @@ def test_one_time_secrets_leave_once_and_are_redacted_from_the_outbox(harness: A
     }
     prepared = "identity.apprentice_account.prepared"
     with harness.uow() as uow:
-        uow.emit(prepared, payload["account_id"], payload)
+        uow.emit(load_payload(prepared, 1, payload), subject=payload["account_id"])
         uow.commit()
     relay = harness.relay()
     assert relay.relay_batch() == 1  # declares the catalogued consumers' queues, then publishes

@@ -143,12 +143,7 @@ def test_consumer_killed_between_commit_and_ack(
     make_harness: Callable[..., Any], database_url: str, amqp_url: str
 ) -> None:
     harness = make_harness(database_url, amqp_url)
-    dying = DiesBeforeAck(
-        consumer_name=harness.consumer_name,
-        bus=harness.bus,
-        handlers={harness.event: harness.handler},
-        uow_factory=harness.uow,
-    )
+    dying = DiesBeforeAck(bus=harness.bus, messagebus=harness.messagebus())
     dying.declare()
     ids = {harness.emit() for _ in range(10)}
     relay = harness.relay()

@@ -10,7 +10,11 @@ from marshmallow import Schema, fields
 from chassis.app import create_service_app
 from chassis.auth import current_principal
 from chassis.config import ServiceSettings
+from chassis.db import new_metadata
+from chassis.events.tables import add_messaging_tables
+from chassis.service import ServiceRuntime, build_runtime
 from chassis.testing.tokens import TestIssuer
+from chassis.uow import SqlAlchemyUnitOfWork
 
 
 class ThingSchema(Schema):
@@ -44,9 +48,17 @@ def app(tmp_path) -> Flask:
 
     issuer = TestIssuer()
     settings = ServiceSettings.from_env("exams", {"BP_DATA_DIR": str(tmp_path), "BP_LOG_JSON": "0"})
-    app = create_service_app(
-        settings, title="t", description="d", blueprints=[blp], token_validator=issuer.validator()
+    metadata = new_metadata()
+    add_messaging_tables(metadata)
+    runtime = build_runtime(
+        ServiceRuntime,
+        settings,
+        metadata=metadata,
+        migrations_dir=tmp_path,
+        uow_class=SqlAlchemyUnitOfWork,
     )
+    runtime.token_validator = issuer.validator()
+    app = create_service_app(runtime, title="t", description="d", blueprints=[blp])
     app.config["issuer"] = issuer
     return app
 

@@ -33,7 +33,7 @@ def test_parse_message_validates_envelope_and_payload(contract_payload) -> None:
         payload=contract_payload(),
     )
     event = parse_message(good.to_json().encode())
-    assert event.data["apprentice"]["birth_date"].year == 2008
+    assert event.payload.apprentice.birth_date.year == 2008
     with pytest.raises(PoisonMessage, match="invalid payload"):
         parse_message({**good.to_dict(), "payload": {**good.payload, "surprise": 1}})
     with pytest.raises(PoisonMessage, match="not in the event catalogue"):

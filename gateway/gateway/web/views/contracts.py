@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from gateway.web.auth import current_user, require
@@ -14,12 +14,17 @@ from gateway.web.formatting import BERLIN
 from gateway.web.forms import CONTRACT_POINTER_ALIASES, ContractForm
 from gateway.web.navigation import is_clerk, is_company_user
 from gateway.web.progress import progress_steps
-from gateway.web.services import Document, ServiceError
+from gateway.web.services import Contract, Document, ServiceError, Services
+from gateway.web.submissions import Claim, FormSubmissions, is_token, new_token
 from gateway.web.views.common import services
 
 bp = Blueprint("contracts", __name__, url_prefix="/ausbildungsverhaeltnisse")
 
 REGISTERED = "Das Ausbildungsverhältnis wurde eingetragen."
+STILL_RUNNING = (
+    "Dieses Formular wurde bereits gesendet und wird noch verarbeitet. "
+    "Bitte prüfen Sie gleich die Liste der Ausbildungsverhältnisse, bevor Sie es erneut senden."
+)
 
 
 @bp.get("")
@@ -27,9 +32,9 @@ REGISTERED = "Das Ausbildungsverhältnis wurde eingetragen."
 def index() -> str:
     user = current_user()
     assert user is not None
-    page = request.args.get("seite", default=1, type=int) or 1
+    # training-records pages by keyset: "weiter" carries the cursor of the next page.
     api = services()
-    contracts = api.contracts(page=max(1, min(page, 100_000)))
+    contracts = api.contracts(cursor=request.args.get("weiter") or None)
     confirmations: dict[str, Document] = {}
     company_view = is_company_user(user) and not is_clerk(user)
     if company_view:
@@ -46,7 +51,14 @@ def index() -> str:
         confirmations=confirmations,
         company_view=company_view,
         highlight=request.args.get("neu"),
+        paper_only=_paper_only,
     )
+
+
+def _paper_only(contract: Contract) -> bool:
+    """Registered before the digital Eintragungsbestätigung: it went out on paper, and no PDF will come."""
+    cutoff = current_app.extensions["web.settings"].digital_confirmation_cutoff
+    return contract.registered_on is not None and contract.registered_on < cutoff
 
 
 @bp.get("/<uuid:contract_id>")
@@ -71,6 +83,7 @@ def detail(contract_id: uuid.UUID) -> str:
     # The chamber may open every copy (it prints the apprentice's for the post);
     # a company only its own. documents enforces the same rule on its side.
     user = current_user()
+    assert user is not None
     openable = {d.document_id for d in documents if is_clerk(user) or d.recipient_kind == "company"}
     return render_template(
         "web/contract.html",
@@ -80,6 +93,8 @@ def detail(contract_id: uuid.UUID) -> str:
         steps=steps,
         openable=openable,
         in_progress=any(step.running for step in steps),
+        paper_only=_paper_only(contract),
+        cutoff=current_app.extensions["web.settings"].digital_confirmation_cutoff,
     )
 
 
@@ -95,20 +110,16 @@ def new() -> Response | tuple[str, int] | str:
         (o.code, f"{o.title} ({o.code})") for o in api.occupations()
     ]
     general_errors: list[str] = []
-    if form.validate_on_submit():
-        try:
-            contract = api.register_contract(form.to_new_contract())
-        except ServiceError as error:
-            if error.status not in (400, 422):
-                general_errors.append(error.message)
-            else:
-                mapped = map_problem_errors(error.field_errors, form.labels, CONTRACT_POINTER_ALIASES)
-                for name, messages in mapped.by_field.items():
-                    form[name].errors = list(messages)
-                general_errors.extend(mapped.general or ([] if mapped.by_field else [error.message]))
-        else:
-            flash(REGISTERED, "success")
-            return redirect(url_for("contracts.index", neu=contract.contract_id))
+    if request.method == "GET":
+        form.form_token.data = new_token()
+    elif form.validate_on_submit():
+        outcome = _register_once(api, form, general_errors)
+        if outcome is not None:
+            return outcome
+    else:
+        general_errors.extend(form.form_token.errors[:1])
+        if not is_token(form.form_token.data):
+            form.form_token.data = new_token()
     status = 422 if request.method == "POST" else 200
     body = render_template(
         "web/contract_form.html",
@@ -117,3 +128,48 @@ def new() -> Response | tuple[str, int] | str:
         general_errors=general_errors,
     )
     return body, status
+
+
+def _register_once(api: Services, form: ContractForm, general_errors: list[str]) -> Response | None:
+    """Register the contract, unless this form (its one-time token) was sent before: then its first outcome.
+
+    Returns the redirect, or None with the errors to show on the form again.
+    """
+    user = current_user()
+    assert user is not None
+    token = form.form_token.data
+    submissions: FormSubmissions = current_app.extensions["web.submissions"]
+    try:
+        submission = submissions.claim(token, user.subject)
+    except PermissionError:
+        abort(400)
+    if submission.claim is Claim.DONE:
+        flash(REGISTERED, "success")
+        return redirect(submission.outcome or url_for("contracts.index"), 303)
+    if submission.claim is Claim.RUNNING:
+        general_errors.append(STILL_RUNNING)
+        return None
+    try:
+        contract = api.register_contract(form.to_new_contract(), idempotency_key=token)
+    except ServiceError as error:
+        submissions.release(token)
+        if error.status not in (400, 422):
+            # Maybe created, maybe not (a timeout): sending again keeps the token, so the
+            # service recognises the retry by its Idempotency-Key.
+            general_errors.append(error.message)
+        else:
+            # Refused: nothing was created, and corrected input is a new submission.
+            form.form_token.data = new_token()
+            mapped = map_problem_errors(error.field_errors, form.labels, CONTRACT_POINTER_ALIASES)
+            for name, messages in mapped.by_field.items():
+                form[name].errors = list(messages)
+            general_errors.extend(mapped.general or ([] if mapped.by_field else [error.message]))
+        return None
+    except BaseException:
+        submissions.release(token)
+        raise
+    target = url_for("contracts.index", neu=contract.contract_id)
+    submissions.done(token, target)
+    flash(REGISTERED, "success")
+    # 303: the browser follows with a GET; a reload of the list never sends the form again.
+    return redirect(target, 303)

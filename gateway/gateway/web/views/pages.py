@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, current_app, jsonify, render_template
 
 from gateway.web.auth import current_user
 from gateway.web.navigation import is_apprentice, is_company_user
@@ -20,7 +20,11 @@ bp = Blueprint("pages", __name__)
 def index() -> str:
     user = current_user()
     if user is None:
-        return render_template("web/start.html", page_title="Willkommen")
+        settings = current_app.extensions["web.settings"]
+        # identity's page, reached in the browser under the public issuer URL.
+        return render_template(
+            "web/start.html", page_title="Willkommen", activate_url=f"{settings.issuer}/activate"
+        )
     unread_count = 0
     documents_error = None
     if is_company_user(user) or is_apprentice(user):
@@ -39,7 +43,11 @@ def index() -> str:
 
 @bp.get("/hilfe")
 def help_page() -> str:
-    return render_template("web/help.html", page_title="Hilfe und häufige Fragen")
+    return render_template(
+        "web/help.html",
+        page_title="Hilfe und häufige Fragen",
+        cutoff=current_app.extensions["web.settings"].digital_confirmation_cutoff,
+    )
 
 
 @bp.get("/healthz")

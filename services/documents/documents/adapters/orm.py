@@ -5,18 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import deferred, registry
 
+from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
 from documents.domain.model import ContractRecord, Document, PendingAccess
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = new_metadata()
 
 outbox, inbox = add_messaging_tables(metadata)
 
@@ -49,8 +42,8 @@ documents = sa.Table(
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("contract_id", sa.Uuid, nullable=True),
     sa.Column("recipient_kind", sa.String(20), nullable=False),
-    sa.Column("company_number", sa.String(20), nullable=True, index=True),
-    sa.Column("apprentice_number", sa.String(20), nullable=True, index=True),
+    sa.Column("company_number", sa.String(20), nullable=True),
+    sa.Column("apprentice_number", sa.String(20), nullable=True),
     sa.Column("recipient_name", sa.String(200), nullable=False),
     sa.Column("recipient_email", sa.String(320), nullable=False),
     sa.Column("filename", sa.String(130), nullable=False),
@@ -58,13 +51,20 @@ documents = sa.Table(
     sa.Column("size", sa.Integer, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
     sa.Column("content", sa.LargeBinary, nullable=False),
-    sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("first_opened_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("first_opened_at", UtcDateTime(), nullable=True),
     sa.Column("first_opened_by", sa.String(64), nullable=True),
     sa.CheckConstraint("recipient_kind IN ('company', 'apprentice')", name="recipient_kind"),
-    # One confirmation per contract and recipient, whatever is delivered twice;
-    # its index also serves lookups by contract.
+    # One confirmation per contract and recipient, whatever is delivered twice or at once:
+    # documents are stored with INSERT ... ON CONFLICT DO NOTHING on this key.
     sa.UniqueConstraint("contract_id", "kind", "recipient_kind", name="uq_documents_contract_kind_recipient"),
+    # The keyset orders of the lists (repository.DOCUMENT_ORDER, CONTRACT_DOCUMENT_ORDER), behind
+    # the filter of each scope: everything (chamber), a company's, an apprentice's, a contract's.
+    # "Newest first" is both keys descending, which these read backwards.
+    sa.Index("ix_documents_listing", "issued_at", "id"),
+    sa.Index("ix_documents_company_listing", "company_number", "recipient_kind", "issued_at", "id"),
+    sa.Index("ix_documents_apprentice_listing", "apprentice_number", "recipient_kind", "issued_at", "id"),
+    sa.Index("ix_documents_contract_listing", "contract_id", "issued_at", "id"),
 )
 
 # Access data that arrived before its contract; the code only sealed (see PendingAccess).
@@ -74,8 +74,19 @@ pending_access = sa.Table(
     sa.Column("contract_id", sa.Uuid, primary_key=True),
     sa.Column("apprentice_number", sa.String(20), nullable=False),
     sa.Column("sealed_code", sa.LargeBinary, nullable=True),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+)
+
+# One row per contract whose events arrived. The contract and its access data arrive on
+# different queues; the unit of work that stores what either brings first upserts this row
+# (INSERT ... ON CONFLICT DO UPDATE), so two such short transactions of one contract run one
+# after the other and the second sees what the first stored. Never held while rendering.
+contract_turns = sa.Table(
+    "contract_turns",
+    metadata,
+    sa.Column("contract_id", sa.Uuid, primary_key=True),
+    sa.Column("taken_at", UtcDateTime(), nullable=False),
 )
 
 mapper_registry = registry(metadata=metadata)

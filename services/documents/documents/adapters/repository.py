@@ -1,16 +1,21 @@
-"""Repositories: the abstract ports the service layer uses and their SQLAlchemy adapters."""
+"""Repositories of the documents database: contracts (read model), documents, pending access data."""
 
 from __future__ import annotations
 
-import abc
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, undefer
 
+from chassis.pagination import Page, PageRequest, SortKey
+from chassis.repository import SqlAlchemyRepository
 from documents.adapters import orm
 from documents.domain.model import (
+    APPRENTICE,
+    COMPANY,
     ContractRecord,
     Document,
     DocumentFilter,
@@ -19,132 +24,108 @@ from documents.domain.model import (
     Scope,
 )
 
-
-class ContractRepository(abc.ABC):
-    @abc.abstractmethod
-    def get(self, contract_id: uuid.UUID) -> ContractRecord | None: ...
-
-    @abc.abstractmethod
-    def add(self, contract: ContractRecord) -> None: ...
+# "Dokumente": newest first; the id (unique) breaks ties. Both descending, so that one
+# ascending index per scope serves it, read backwards.
+DOCUMENT_ORDER = (SortKey("issued_at", descending=True), SortKey("id", descending=True))
+# A contract's documents: in the order they were issued.
+CONTRACT_DOCUMENT_ORDER = (SortKey("issued_at"), SortKey("id"))
 
 
-class DocumentRepository(abc.ABC):
-    @abc.abstractmethod
-    def get(self, document_id: uuid.UUID, *, with_content: bool = False) -> Document | None: ...
-
-    @abc.abstractmethod
-    def find(self, contract_id: uuid.UUID, kind: str, recipient_kind: str) -> Document | None: ...
-
-    @abc.abstractmethod
-    def add(self, document: Document) -> None: ...
-
-    @abc.abstractmethod
-    def list(self, scope: Scope, filters: DocumentFilter) -> list[Document]: ...
-
-    @abc.abstractmethod
-    def for_contract(self, contract_id: uuid.UUID) -> list[Document]: ...
-
-    @abc.abstractmethod
-    def record_first_opening(self, opening: Opening) -> bool:
-        """Store the read receipt unless one exists; True if this call stored it."""
+def insert_for(session: Session, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
 
 
-class PendingAccessRepository(abc.ABC):
-    @abc.abstractmethod
-    def get(self, contract_id: uuid.UUID) -> PendingAccess | None: ...
-
-    @abc.abstractmethod
-    def put(self, pending: PendingAccess) -> None:
-        """Keep the newest access data for a contract (a re-prepared account replaces the old code)."""
-
-    @abc.abstractmethod
-    def remove(self, contract_id: uuid.UUID) -> None: ...
-
-    @abc.abstractmethod
-    def purge_expired(self, now: datetime) -> int: ...
+class SqlContracts(SqlAlchemyRepository[ContractRecord]):
+    model = ContractRecord
 
 
-class SqlContractRepository(ContractRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SqlDocuments(SqlAlchemyRepository[Document]):
+    model = Document
 
-    def get(self, contract_id: uuid.UUID) -> ContractRecord | None:
-        return self.session.get(ContractRecord, contract_id)
-
-    def add(self, contract: ContractRecord) -> None:
-        self.session.add(contract)
-
-
-class SqlDocumentRepository(DocumentRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, document_id: uuid.UUID, *, with_content: bool = False) -> Document | None:
+    def get(self, key: Any, *, with_content: bool = False) -> Document | None:
         options = [undefer(Document.content)] if with_content else []  # type: ignore[arg-type]
-        return self.session.get(Document, document_id, options=options)
+        return self.session.get(Document, key, options=options)
 
-    def find(self, contract_id: uuid.UUID, kind: str, recipient_kind: str) -> Document | None:
+    def issued_for(self, contract_id: uuid.UUID, kind: str) -> frozenset[str]:
+        """The recipient kinds that have a document of ``kind`` for the contract."""
         table = orm.documents
-        return self.session.scalars(
-            sa.select(Document).where(
-                table.c.contract_id == contract_id,
-                table.c.kind == kind,
-                table.c.recipient_kind == recipient_kind,
+        return frozenset(
+            self.session.scalars(
+                sa.select(table.c.recipient_kind).where(
+                    table.c.contract_id == contract_id, table.c.kind == kind
+                )
             )
-        ).first()
+        )
 
-    def add(self, document: Document) -> None:
-        self.session.add(document)
+    def add_if_absent(self, document: Document) -> bool:
+        """Store the document unless its contract already has one of its kind for its recipient.
 
-    def list(self, scope: Scope, filters: DocumentFilter) -> list[Document]:
-        if scope.empty:
-            return []
+        One atomic INSERT ... ON CONFLICT DO NOTHING on the unique key (contract, kind,
+        recipient): of two deliveries storing the same confirmation at once, one stores
+        it and the other learns that it did not (False) and emits nothing.
+        """
         table = orm.documents
-        query = sa.select(Document)
+        values = {column.name: getattr(document, column.name) for column in table.columns}
+        stmt = (
+            insert_for(self.session, table)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["contract_id", "kind", "recipient_kind"])
+            .returning(table.c.id)
+        )
+        return self.session.execute(stmt).first() is not None
+
+    def page_for(self, scope: Scope, filters: DocumentFilter, request: PageRequest) -> Page[Document]:
+        """One page of the documents in ``scope``, narrowed by ``filters``, newest first."""
+        if scope.empty:
+            return Page()
+        table = orm.documents
+        stmt = sa.select(Document)
         if not scope.everything:
             owned = []
             if scope.company_numbers:
                 owned.append(
                     sa.and_(
-                        table.c.recipient_kind == "company",
                         table.c.company_number.in_(sorted(scope.company_numbers)),
+                        table.c.recipient_kind == COMPANY,
                     )
                 )
             if scope.apprentice_number:
                 owned.append(
                     sa.and_(
-                        table.c.recipient_kind == "apprentice",
                         table.c.apprentice_number == scope.apprentice_number,
+                        table.c.recipient_kind == APPRENTICE,
                     )
                 )
-            query = query.where(sa.or_(*owned))
+            stmt = stmt.where(sa.or_(*owned))
         if filters.unread is True:
-            query = query.where(table.c.first_opened_at.is_(None))
+            stmt = stmt.where(table.c.first_opened_at.is_(None))
         elif filters.unread is False:
-            query = query.where(table.c.first_opened_at.is_not(None))
+            stmt = stmt.where(table.c.first_opened_at.is_not(None))
         if filters.contract_id is not None:
-            query = query.where(table.c.contract_id == filters.contract_id)
+            stmt = stmt.where(table.c.contract_id == filters.contract_id)
         if filters.company_number is not None:
-            query = query.where(table.c.company_number == filters.company_number)
+            stmt = stmt.where(table.c.company_number == filters.company_number)
         if filters.apprentice_number is not None:
-            query = query.where(table.c.apprentice_number == filters.apprentice_number)
+            stmt = stmt.where(table.c.apprentice_number == filters.apprentice_number)
         if filters.recipient_kind is not None:
-            query = query.where(table.c.recipient_kind == filters.recipient_kind)
-        query = query.order_by(table.c.issued_at.desc(), table.c.id).limit(filters.limit)
-        return list(self.session.scalars(query))
+            stmt = stmt.where(table.c.recipient_kind == filters.recipient_kind)
+        return self.page(stmt, DOCUMENT_ORDER, request)
 
-    def for_contract(self, contract_id: uuid.UUID) -> list[Document]:
-        table = orm.documents
-        return list(
-            self.session.scalars(
-                sa.select(Document)
-                .where(table.c.contract_id == contract_id)
-                .order_by(table.c.issued_at, table.c.recipient_kind)
-            )
-        )
+    def page_for_contract(self, contract_id: uuid.UUID, request: PageRequest) -> Page[Document]:
+        stmt = sa.select(Document).where(orm.documents.c.contract_id == contract_id)
+        return self.page(stmt, CONTRACT_DOCUMENT_ORDER, request)
 
     def record_first_opening(self, opening: Opening) -> bool:
-        # A conditional UPDATE, so two simultaneous first openings yield one receipt.
+        """Store the read receipt unless one exists; True if this call stored it.
+
+        A conditional UPDATE, so two simultaneous first openings yield one receipt.
+        """
         table = orm.documents
         result = self.session.execute(
             sa.update(table)
@@ -160,14 +141,11 @@ class SqlDocumentRepository(DocumentRepository):
         return stored
 
 
-class SqlPendingAccessRepository(PendingAccessRepository):
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, contract_id: uuid.UUID) -> PendingAccess | None:
-        return self.session.get(PendingAccess, contract_id)
+class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
+    model = PendingAccess
 
     def put(self, pending: PendingAccess) -> None:
+        """Keep the newest access data for a contract (a re-prepared account replaces the old code)."""
         self.session.merge(pending)
 
     def remove(self, contract_id: uuid.UUID) -> None:

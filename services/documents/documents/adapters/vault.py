@@ -9,17 +9,10 @@ service's secret, so a database dump alone never reveals a code.
 from __future__ import annotations
 
 import base64
-import logging
-import os
-import secrets
-from collections.abc import Callable
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-log = logging.getLogger(__name__)
 
 _KEY_INFO = b"bildungsportal documents pending access v1"
 
@@ -43,29 +36,3 @@ class FernetVault:
             return self._fernet.decrypt(sealed).decode()
         except InvalidToken as exc:
             raise UnreadableSeal("sealed access data cannot be opened with the configured secret") from exc
-
-
-def vault_secret(configured: str, data_dir: Callable[[], Path]) -> str:
-    """The configured secret, or (embedded mode) one generated once and kept in the data directory.
-
-    Distributed deployments set DOCUMENTS_SECRET_KEY (or BP_SECRET_KEY) so that
-    every worker and every restart opens what another sealed.
-    """
-    if configured:
-        return configured
-    key_file = data_dir() / "documents-vault.key"
-    try:
-        return key_file.read_text().strip()
-    except FileNotFoundError:
-        pass
-    secret = secrets.token_urlsafe(48)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: if another process created it meanwhile, use theirs.
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return key_file.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret)
-    log.warning("no DOCUMENTS_SECRET_KEY set; generated a vault key in %s", key_file)
-    return secret

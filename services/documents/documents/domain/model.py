@@ -1,13 +1,16 @@
-"""The documents domain: register data, access data, documents and who may see them.
+"""The documents domain: register data, access data, the confirmations a contract is owed, documents.
 
-Plain Python only. The rules here decide *whether* a confirmation is issued, who
-owns a document, who may read it, and when an opening counts as the recipient's
-read receipt; the service layer applies them inside a unit of work.
+Plain Python only. The rules here decide *whether* and *which* confirmations are
+issued and what a document records; who may read a document is in
+``documents.domain.access``. The service layer applies both in units of work.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import uuid
+from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -19,14 +22,7 @@ RECIPIENT_KINDS: tuple[RecipientKind, ...] = (COMPANY, APPRENTICE)
 
 REGISTRATION_CONFIRMATION = "registration_confirmation"
 REGISTRATION_CONFIRMATION_TITLE = "Eintragungsbestätigung"
-
-# Company roles that deal with contracts (DESIGN §4: Administrator and Verwalter).
-# Ausbilder see record books only, not the company's contract documents.
-CONTRACT_ROLES = frozenset({"admin", "manager"})
-
-
-class DocumentsError(Exception):
-    """Base class of this domain's errors."""
+PDF = "application/pdf"
 
 
 @dataclass
@@ -86,6 +82,33 @@ class ConfirmationPolicy:
     def issues_for(self, contract: ContractRecord) -> bool:
         return contract.registered_on >= self.cutoff
 
+    def due(
+        self,
+        contract: ContractRecord | None,
+        access: AccessData | None,
+        issued: Set[str],
+        *,
+        at: datetime,
+        activation_url: str,
+    ) -> list[Confirmation]:
+        """The confirmations a contract is owed and does not have yet (``issued``: recipient kinds).
+
+        None before the contract is known, none for a contract before the cutoff; the
+        company's as soon as the contract is known; the apprentice's once their access
+        data is there too, whichever of the two arrived first.
+        """
+        if contract is None or not self.issues_for(contract):
+            return []
+        due = []
+        if COMPANY not in issued:
+            # The company's confirmation names no Azubinummer.
+            due.append(Confirmation(dataclasses.replace(contract, apprentice_number=None), COMPANY, at))
+        if access is not None and APPRENTICE not in issued:
+            addressed = dataclasses.replace(contract, apprentice_number=access.apprentice_number)
+            url = activation_url if access.has_code else None
+            due.append(Confirmation(addressed, APPRENTICE, at, access, url))
+        return due
+
 
 @dataclass
 class Document:
@@ -113,53 +136,28 @@ class Document:
     def opened(self) -> bool:
         return self.first_opened_at is not None
 
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who asks, reduced to what the access rules need (from the token's claims)."""
-
-    subject: str
-    is_chamber: bool = False
-    company_roles: dict[str, frozenset[str]] = field(default_factory=dict)
-    apprentice_number: str | None = None
-
-    @property
-    def contract_companies(self) -> frozenset[str]:
-        """Companies whose contract documents this viewer may see."""
-        return frozenset(number for number, roles in self.company_roles.items() if roles & CONTRACT_ROLES)
-
-    def is_recipient_of(self, document: Document) -> bool:
-        """The viewer belongs to the recipient side: the apprentice, or the company's staff."""
-        if document.recipient_kind == APPRENTICE:
-            return self.apprentice_number is not None and document.apprentice_number == self.apprentice_number
-        return document.company_number is not None and document.company_number in self.contract_companies
-
-    def may_read(self, document: Document) -> bool:
-        return self.is_chamber or self.is_recipient_of(document)
-
-    def may_see_contract(self, contract: ContractRecord) -> bool:
-        return self.is_chamber or contract.company_number in self.contract_companies
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The set of documents a listing may return, as a query the repository can run."""
-
-    everything: bool = False
-    company_numbers: frozenset[str] = frozenset()
-    apprentice_number: str | None = None
-
     @classmethod
-    def of(cls, viewer: Viewer) -> Scope:
+    def issue(cls, confirmation: Confirmation, pdf: bytes) -> Document:
+        """The stored document of a rendered confirmation, addressed to its recipient."""
+        contract = confirmation.contract
+        is_company = confirmation.recipient_kind == COMPANY
         return cls(
-            everything=viewer.is_chamber,
-            company_numbers=viewer.contract_companies,
-            apprentice_number=viewer.apprentice_number,
+            id=uuid.uuid4(),
+            kind=REGISTRATION_CONFIRMATION,
+            title=confirmation.title,
+            contract_id=contract.contract_id,
+            recipient_kind=confirmation.recipient_kind,
+            company_number=contract.company_number,
+            apprentice_number=None if is_company else contract.apprentice_number,
+            recipient_name=contract.company_name if is_company else contract.apprentice_name,
+            recipient_email=contract.company_email if is_company else contract.apprentice_email,
+            filename=confirmation.filename,
+            media_type=PDF,
+            size=len(pdf),
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            issued_at=confirmation.issued_at,
+            content=pdf,
         )
-
-    @property
-    def empty(self) -> bool:
-        return not (self.everything or self.company_numbers or self.apprentice_number)
 
 
 @dataclass(frozen=True)
@@ -169,17 +167,6 @@ class Opening:
     document_id: uuid.UUID
     opened_at: datetime
     opened_by: str
-
-
-def first_opening(document: Document, viewer: Viewer, at: datetime) -> Opening | None:
-    """The read receipt this opening creates, if any.
-
-    Only the recipient side's *first* opening counts; chamber staff looking at a
-    document (for support) must not make it appear read to the company.
-    """
-    if document.opened or not viewer.is_recipient_of(document):
-        return None
-    return Opening(document.id, at, viewer.subject)
 
 
 def safe_filename(*parts: str, suffix: str = ".pdf") -> str:
@@ -215,6 +202,24 @@ class PendingAccess:
     expires_at: datetime
     received_at: datetime
 
+    def opened_with(self, code: str | None) -> AccessData:
+        """The access data again, with the code ``sealed_code`` was opened to."""
+        return AccessData(
+            contract_id=self.contract_id,
+            apprentice_number=self.apprentice_number,
+            activation_code=code,
+            expires_at=self.expires_at if code is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class ContractFacts:
+    """What this service knows of one contract, as read in one unit of work."""
+
+    contract: ContractRecord | None
+    pending: PendingAccess | None
+    issued: frozenset[str]  # recipient kinds whose confirmation exists
+
 
 @dataclass(frozen=True)
 class Confirmation:
@@ -238,19 +243,23 @@ class Confirmation:
 
 @dataclass(frozen=True)
 class DocumentFilter:
-    """Optional narrowing of a document listing (within the viewer's scope)."""
+    """Optional narrowing of a document listing (within the caller's scope)."""
 
     unread: bool | None = None
     contract_id: uuid.UUID | None = None
     company_number: str | None = None
     apprentice_number: str | None = None
     recipient_kind: str | None = None
-    limit: int = 100
 
 
-class DocumentNotFound(DocumentsError):
-    """No such document, or not one the viewer may know about."""
+@dataclass(frozen=True)
+class Scope:
+    """The documents a listing may return, as a query the repository can run (see ``access.scope_of``)."""
 
+    everything: bool = False
+    company_numbers: frozenset[str] = frozenset()
+    apprentice_number: str | None = None
 
-class ContractNotFound(DocumentsError):
-    """No such contract, or not one the viewer may know about."""
+    @property
+    def empty(self) -> bool:
+        return not (self.everything or self.company_numbers or self.apprentice_number)

@@ -9,25 +9,14 @@ from pathlib import Path
 import click
 
 from chassis.cli import service_cli
-from chassis.service import ServiceRuntime
-from documents.adapters.pdf import WeasyPrintRenderer
-from documents.bootstrap import bootstrap, seed_demo
-from documents.config import DocumentsSettings
+from documents.bootstrap import DocumentsRuntime, bootstrap, seed_demo
 from documents.domain.model import APPRENTICE, COMPANY, AccessData, Confirmation, ContractRecord
-
-
-@click.command("seed-demo")
-@click.pass_obj
-def seed_demo_command(runtime: ServiceRuntime) -> None:
-    """Put this service's part of the demo data into its database (idempotent)."""
-    seed_demo(runtime)
-    click.echo(f"{runtime.name}: demo data seeded")
 
 
 @click.command("sample-pdf")
 @click.argument("output_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.pass_obj
-def sample_pdf(runtime: ServiceRuntime, output_dir: Path) -> None:
+def sample_pdf(runtime: DocumentsRuntime, output_dir: Path) -> None:
     """Render both Eintragungsbestätigungen of a made-up contract into OUTPUT_DIR (for review)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     contract = ContractRecord(
@@ -49,13 +38,12 @@ def sample_pdf(runtime: ServiceRuntime, output_dir: Path) -> None:
     )
     now = datetime.now(UTC)
     access = AccessData(contract.contract_id, "20260099", "MUSTER-CODE-1234", now + timedelta(days=14))
-    renderer = WeasyPrintRenderer()
-    url = DocumentsSettings.from_settings(runtime.settings).activation_url
+    issuing = runtime.issuing
     for kind, extra in ((COMPANY, None), (APPRENTICE, access)):
-        confirmation = Confirmation(contract, kind, now, extra, url if extra else None)
+        confirmation = Confirmation(contract, kind, now, extra, issuing.activation_url if extra else None)
         path = output_dir / confirmation.filename
-        path.write_bytes(renderer.registration_confirmation(confirmation))
+        path.write_bytes(issuing.renderer.registration_confirmation(confirmation))
         click.echo(str(path))
 
 
-cli = service_cli(bootstrap, extra_commands=[seed_demo_command, sample_pdf])
+cli = service_cli(bootstrap, seed_demo=seed_demo, extra_commands=[sample_pdf])

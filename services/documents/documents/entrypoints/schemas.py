@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from chassis.fields import Text
-from documents.domain.model import RECIPIENT_KINDS
+from chassis.paging import PageQuerySchema
+from documents.domain.model import RECIPIENT_KINDS, DocumentFilter
 
 
-class UtcDateTime(fields.DateTime):
-    """Always an offset in the output: SQLite (embedded mode) hands back naive UTC values."""
+class DocumentQuerySchema(PageQuerySchema):
+    """``cursor`` and ``limit`` of every list, and the filters of "Dokumente".
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if isinstance(value, datetime) and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
+    Loads ``{"page": PageRequest, "filters": DocumentFilter}``.
+    """
 
-
-class DocumentQuerySchema(Schema):
     unread = fields.Boolean(
         metadata={
             "description": "true: only documents not yet opened by their recipient; false: only opened ones."
@@ -30,7 +26,18 @@ class DocumentQuerySchema(Schema):
     company_number = Text(validate=validate.Length(min=1, max=20))
     apprentice_number = Text(validate=validate.Length(min=1, max=20))
     recipient_kind = fields.String(validate=validate.OneOf(RECIPIENT_KINDS))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+
+    # Replaces PageQuerySchema's hook of the same name: the page request and the filters.
+    @post_load
+    def _request(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        filters = DocumentFilter(
+            unread=data.pop("unread", None),
+            contract_id=data.pop("contract_id", None),
+            company_number=data.pop("company_number", None),
+            apprentice_number=data.pop("apprentice_number", None),
+            recipient_kind=data.pop("recipient_kind", None),
+        )
+        return {"page": super()._request(data, **kwargs), "filters": filters}
 
 
 class ContentQuerySchema(Schema):
@@ -47,8 +54,8 @@ class DocumentSchema(Schema):
     kind = fields.String(dump_only=True, metadata={"description": "e.g. registration_confirmation"})
     contract_id = fields.UUID(dump_only=True, allow_none=True)
     recipient_kind = fields.String(dump_only=True, metadata={"description": "company or apprentice"})
-    issued_at = UtcDateTime(dump_only=True)
-    first_opened_at = UtcDateTime(
+    issued_at = fields.AwareDateTime(dump_only=True)
+    first_opened_at = fields.AwareDateTime(
         dump_only=True,
         allow_none=True,
         metadata={"description": "First opening by the recipient (read receipt)."},

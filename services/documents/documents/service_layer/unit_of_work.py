@@ -3,39 +3,38 @@
 from __future__ import annotations
 
 import uuid
-
-import sqlalchemy as sa
+from datetime import datetime
 
 from chassis.uow import SqlAlchemyUnitOfWork
-from documents.adapters.repository import (
-    ContractRepository,
-    DocumentRepository,
-    PendingAccessRepository,
-    SqlContractRepository,
-    SqlDocumentRepository,
-    SqlPendingAccessRepository,
-)
+from documents.adapters import orm
+from documents.adapters.repository import SqlContracts, SqlDocuments, SqlPendingAccess, insert_for
 
 
 class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
-    contracts: ContractRepository
-    documents: DocumentRepository
-    pending_access: PendingAccessRepository
+    contracts: SqlContracts
+    documents: SqlDocuments
+    pending_access: SqlPendingAccess
 
     def _open(self) -> None:
-        self.contracts = SqlContractRepository(self.session)
-        self.documents = SqlDocumentRepository(self.session)
-        self.pending_access = SqlPendingAccessRepository(self.session)
+        self.contracts = SqlContracts(self.session)
+        self.documents = SqlDocuments(self.session)
+        self.pending_access = SqlPendingAccess(self.session)
 
-    def lock_contract(self, contract_id: uuid.UUID) -> None:
-        """Serialise the handlers of one contract until this transaction ends.
+    def take_turn(self, contract_id: uuid.UUID, at: datetime) -> None:
+        """Make this transaction the contract's only writer until it ends.
 
-        The contract and its access data arrive on different queues; two workers
-        handling them at once could each miss the other's uncommitted half and
-        never issue the apprentice's confirmation. On SQLite (embedded mode) one
-        consumer thread handles everything, and writers serialise anyway.
+        The contract and its access data arrive on different queues. Two transactions
+        storing them at once could each miss the other's uncommitted half, and the
+        apprentice's confirmation would never be issued. Upserting the contract's row in
+        ``contract_turns`` (INSERT ... ON CONFLICT DO UPDATE) makes the second wait until
+        the first has committed; it then reads what the first stored. Taken only by the
+        short transaction that stores, never while a PDF renders. On SQLite (embedded
+        mode) writers serialise anyway; the upsert is the same statement there.
         """
-        if self.session.get_bind().dialect.name != "postgresql":
-            return
-        key = int.from_bytes(contract_id.bytes[:8], "big", signed=True)
-        self.session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        table = orm.contract_turns
+        stmt = insert_for(self.session, table).values(contract_id=contract_id, taken_at=at)
+        self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["contract_id"], set_={"taken_at": stmt.excluded.taken_at}
+            )
+        )

@@ -17,11 +17,12 @@ from chassis.testing.running import RunningRuntime
 from chassis.testing.tokens import TestIssuer
 from documents.adapters import orm
 from documents.bootstrap import bootstrap
+from documents.entrypoints.app import build_app
 
 
 class Service(RunningRuntime):
     def publish(self, envelope: Envelope) -> None:
-        publish_envelopes(self.runtime.bus, envelope)
+        publish_envelopes(self.runtime.broker, envelope)
 
     def event(self, event_type: str, payload: dict[str, Any]) -> Envelope:
         return new_envelope(
@@ -82,6 +83,6 @@ def wait(wait_until: Callable[..., None]) -> Callable[..., None]:
 @pytest.fixture
 def client(service: Service, test_issuer: TestIssuer) -> FlaskClient:
     service.runtime.token_validator = test_issuer.validator()
-    app = service.runtime.create_app()
+    app = build_app(service.runtime)
     app.config["TESTING"] = True
     return app.test_client()

@@ -10,6 +10,7 @@ from chassis.testing.publishing import publish_envelopes
 from chassis.testing.running import RunningRuntime
 from documents.adapters import orm
 from documents.bootstrap import bootstrap
+from documents.entrypoints.app import build_app
 
 
 def test_issue_and_open_on_sqlite_and_the_memory_bus(
@@ -23,6 +24,7 @@ def test_issue_and_open_on_sqlite_and_the_memory_bus(
             "BP_BUS_URL": "memory://",
             "BP_QUEUE_PREFIX": queue_prefix,
             "BP_DATA_DIR": str(tmp_path),
+            "BP_MODE": "embedded",
             "BP_LOG_JSON": "0",
         },
     )
@@ -35,7 +37,7 @@ def test_issue_and_open_on_sqlite_and_the_memory_bus(
         contract = contract_payload()
         prepared = prepared_payload(contract["contract_id"])
         publish_envelopes(
-            runtime.bus,
+            runtime.broker,
             new_envelope(
                 producer="test",
                 event_type="identity.apprentice_account.prepared",
@@ -53,16 +55,16 @@ def test_issue_and_open_on_sqlite_and_the_memory_bus(
 
         wait(lambda: issued() == 2, message="two documents on SQLite")
         # No secret configured: the vault key was generated in the data directory.
-        assert (tmp_path / "documents-vault.key").exists()
+        assert (tmp_path / "secrets" / "DOCUMENTS_SECRET_KEY").exists()
 
-        client = runtime.create_app().test_client()
+        client = build_app(runtime).test_client()
         headers = test_issuer.header(roles=["apprentice"], apprentice_number="20269876")
-        (item,) = client.get("/documents?unread=true", headers=headers).json
+        (item,) = client.get("/documents?unread=true", headers=headers).json["items"]
         assert item["issued_at"].endswith("+00:00")
         content = client.get(f"/documents/{item['id']}/content", headers=headers)
         assert content.status_code == 200 and content.data.startswith(b"%PDF-")
         meta = client.get(f"/documents/{item['id']}", headers=headers).json
         assert meta["first_opened_at"].endswith("+00:00")
-        assert client.get("/documents?unread=true", headers=headers).json == []
+        assert client.get("/documents?unread=true", headers=headers).json["items"] == []
     finally:
         service.close()

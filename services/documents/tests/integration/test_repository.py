@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from documents.domain.model import Document, Opening
+from documents.domain.model import Document, Opening, PendingAccess
 
 
 def document(contract_id: uuid.UUID, recipient_kind: str = "company") -> Document:
@@ -60,3 +61,55 @@ def test_one_confirmation_per_contract_and_recipient(service) -> None:
         uow.documents.add(document(contract_id))
         with pytest.raises(IntegrityError):
             uow.commit()
+
+
+def test_storing_the_same_confirmation_at_once_stores_it_once(service) -> None:
+    contract_id = uuid.uuid4()
+    second_done = threading.Event()
+    stored: list[bool] = []
+    with service.runtime.uow_factory() as first:
+        assert first.documents.add_if_absent(document(contract_id)) is True
+
+        def second() -> None:
+            with service.runtime.uow_factory() as uow:
+                stored.append(uow.documents.add_if_absent(document(contract_id)))
+                uow.commit()
+            second_done.set()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        # The second insert waits on the unique key until the first transaction ends ...
+        assert not second_done.wait(0.5)
+        first.commit()
+    thread.join(timeout=10)
+    # ... and then learns that the confirmation exists: no error, nothing stored.
+    assert stored == [False]
+    with service.runtime.uow_factory() as uow:
+        assert uow.documents.issued_for(contract_id, "registration_confirmation") == {"company"}
+
+
+def test_a_contracts_second_turn_waits_for_the_first_and_then_sees_what_it_stored(service) -> None:
+    contract_id = uuid.uuid4()
+    seen: list[object] = []
+    second_done = threading.Event()
+    at = datetime.now(UTC)
+    with service.runtime.uow_factory() as first:
+        first.take_turn(contract_id, at)
+        first.pending_access.put(
+            PendingAccess(contract_id, "20269876", b"sealed", at + timedelta(days=1), at)
+        )
+        first.session.flush()
+
+        def second() -> None:
+            with service.runtime.uow_factory() as uow:
+                uow.take_turn(contract_id, at)
+                seen.append(uow.pending_access.get(contract_id))
+            second_done.set()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not second_done.wait(0.5), "the second turn did not wait for the first"
+        first.commit()
+    thread.join(timeout=10)
+    (pending,) = seen
+    assert isinstance(pending, PendingAccess) and pending.apprentice_number == "20269876"

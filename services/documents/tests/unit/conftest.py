@@ -1,4 +1,4 @@
-"""Fakes for unit tests: in-memory repositories, a unit of work, a renderer and a vault."""
+"""Fakes for unit tests: the chassis' fake unit of work with documents' repositories, a renderer, a vault."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 
-from chassis.events.catalogue import check_outgoing, validate_payload
-from chassis.events.consumer import IncomingEvent
-from chassis.events.envelope import new_envelope
-from documents.adapters.repository import ContractRepository, DocumentRepository, PendingAccessRepository
+from chassis.events.catalogue import load_payload
+from chassis.events.envelope import Envelope, new_envelope
+from chassis.events.incoming import IncomingEvent
+from chassis.messagebus import MessageBus, inject_dependencies
+from chassis.pagination import Page, PageRequest
+from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
+from documents.adapters.repository import CONTRACT_DOCUMENT_ORDER, DOCUMENT_ORDER
 from documents.domain.model import (
     Confirmation,
     ConfirmationPolicy,
@@ -24,44 +27,40 @@ from documents.domain.model import (
     PendingAccess,
     Scope,
 )
-from documents.service_layer.handlers import make_handlers
-from documents.service_layer.services import Issuing
+from documents.service_layer import handlers
+from documents.service_layer.handlers import Issuing
 
 
-class FakeContracts(ContractRepository):
+class FakeContracts(FakeRepository[ContractRecord]):
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, ContractRecord] = {}
-
-    def get(self, contract_id: uuid.UUID) -> ContractRecord | None:
-        return self.rows.get(contract_id)
-
-    def add(self, contract: ContractRecord) -> None:
-        self.rows[contract.contract_id] = contract
+        super().__init__(key="contract_id")
 
 
-class FakeDocuments(DocumentRepository):
+class FakeDocuments(FakeRepository[Document]):
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, Document] = {}
+        super().__init__(key="id")
 
-    def get(self, document_id: uuid.UUID, *, with_content: bool = False) -> Document | None:
-        return self.rows.get(document_id)
+    def get(self, key: Any, *, with_content: bool = False) -> Document | None:
+        return super().get(key)
 
-    def find(self, contract_id: uuid.UUID, kind: str, recipient_kind: str) -> Document | None:
-        return next(
-            (
-                d
-                for d in self.rows.values()
-                if (d.contract_id, d.kind, d.recipient_kind) == (contract_id, kind, recipient_kind)
-            ),
-            None,
+    def issued_for(self, contract_id: uuid.UUID, kind: str) -> frozenset[str]:
+        return frozenset(
+            d.recipient_kind for d in self.find(lambda d: (d.contract_id, d.kind) == (contract_id, kind))
         )
 
-    def add(self, document: Document) -> None:
-        # The unique constraint of the real table.
-        assert self.find(document.contract_id, document.kind, document.recipient_kind) is None  # type: ignore[arg-type]
-        self.rows[document.id] = document
+    def add_if_absent(self, document: Document) -> bool:
+        # The unique key (contract, kind, recipient) of the real table.
+        if self.first(
+            lambda d: (
+                (d.contract_id, d.kind, d.recipient_kind)
+                == (document.contract_id, document.kind, document.recipient_kind)
+            )
+        ):
+            return False
+        self.add(document)
+        return True
 
-    def list(self, scope: Scope, filters: DocumentFilter) -> list[Document]:
+    def page_for(self, scope: Scope, filters: DocumentFilter, request: PageRequest) -> Page[Document]:
         def visible(d: Document) -> bool:
             if scope.everything:
                 return True
@@ -78,14 +77,15 @@ class FakeDocuments(DocumentRepository):
                 and filters.recipient_kind in (None, d.recipient_kind)
             )
 
-        found = [d for d in self.rows.values() if visible(d) and wanted(d)]
-        return sorted(found, key=lambda d: d.issued_at, reverse=True)[: filters.limit]
+        if scope.empty:
+            return Page()
+        return self.page(lambda d: visible(d) and wanted(d), DOCUMENT_ORDER, request)
 
-    def for_contract(self, contract_id: uuid.UUID) -> list[Document]:
-        return [d for d in self.rows.values() if d.contract_id == contract_id]
+    def page_for_contract(self, contract_id: uuid.UUID, request: PageRequest) -> Page[Document]:
+        return self.page(lambda d: d.contract_id == contract_id, CONTRACT_DOCUMENT_ORDER, request)
 
     def record_first_opening(self, opening: Opening) -> bool:
-        document = self.rows[opening.document_id]
+        document = self.items[opening.document_id]
         if document.first_opened_at is not None:
             return False
         document.first_opened_at = opening.opened_at
@@ -93,76 +93,79 @@ class FakeDocuments(DocumentRepository):
         return True
 
 
-class FakePending(PendingAccessRepository):
+class FakePendingAccess(FakeRepository[PendingAccess]):
     def __init__(self) -> None:
-        self.rows: dict[uuid.UUID, PendingAccess] = {}
-
-    def get(self, contract_id: uuid.UUID) -> PendingAccess | None:
-        return self.rows.get(contract_id)
+        super().__init__(key="contract_id")
 
     def put(self, pending: PendingAccess) -> None:
-        self.rows[pending.contract_id] = pending
+        self.add(pending)
 
     def remove(self, contract_id: uuid.UUID) -> None:
-        self.rows.pop(contract_id, None)
+        self.items.pop(contract_id, None)
 
     def purge_expired(self, now: datetime) -> int:
-        expired = [key for key, p in self.rows.items() if p.expires_at < now]
+        expired = [key for key, p in self.items.items() if p.expires_at < now]
         for key in expired:
-            del self.rows[key]
+            del self.items[key]
         return len(expired)
 
 
 @dataclass
-class Emitted:
-    type: str
-    subject: str
-    payload: dict[str, Any]
+class Database:
+    """What the fake units of work share, like one database: repositories, committed events, inbox."""
+
+    contracts: FakeContracts = field(default_factory=FakeContracts)
+    documents: FakeDocuments = field(default_factory=FakeDocuments)
+    pending_access: FakePendingAccess = field(default_factory=FakePendingAccess)
+    events: list[Envelope] = field(default_factory=list)
+    handled: set[tuple[str, str]] = field(default_factory=set)
+    turns: list[uuid.UUID] = field(default_factory=list)  # contract ids, in the order turns were taken
+    open_units: int = 0  # units of work inside their ``with`` block right now
+
+    def events_of(self, event_type: str) -> list[Envelope]:
+        return [e for e in self.events if e.type == event_type]
 
 
-class FakeUnitOfWork:
-    """Keeps state across units of work like a database; events count only once committed."""
+class DocumentsFakeUnitOfWork(FakeUnitOfWork):
+    def __init__(self, db: Database) -> None:
+        super().__init__(contracts=db.contracts, documents=db.documents, pending_access=db.pending_access)
+        self.db = db
+        self.events = db.events
+        self.handled = db.handled
 
-    def __init__(self) -> None:
-        self.contracts = FakeContracts()
-        self.documents = FakeDocuments()
-        self.pending_access = FakePending()
-        self.committed: list[Emitted] = []
-        self._pending_events: list[Emitted] = []
-        self.locked: list[uuid.UUID] = []
-
-    def __enter__(self) -> FakeUnitOfWork:
-        self._pending_events = []
+    def __enter__(self) -> DocumentsFakeUnitOfWork:
+        super().__enter__()
+        self.db.open_units += 1
         return self
 
-    def __exit__(self, *exc: Any) -> None:
-        self._pending_events = []
+    def __exit__(self, *exc_info: Any) -> None:
+        self.db.open_units -= 1
+        super().__exit__(*exc_info)
 
-    def emit(self, event_type: str, subject: str, payload: dict[str, Any], version: int = 1) -> Emitted:
-        check_outgoing(event_type, version, payload)  # the real contract check
-        event = Emitted(event_type, subject, payload)
-        self._pending_events.append(event)
-        return event
-
-    def commit(self) -> None:
-        self.committed.extend(self._pending_events)
-        self._pending_events = []
-
-    def lock_contract(self, contract_id: uuid.UUID) -> None:
-        self.locked.append(contract_id)
-
-    def events(self, event_type: str) -> list[Emitted]:
-        return [e for e in self.committed if e.type == event_type]
+    def take_turn(self, contract_id: uuid.UUID, at: datetime) -> None:
+        assert self.db.open_units > 0, "a turn is taken inside a unit of work"
+        self.db.turns.append(contract_id)
 
 
 class FakeRenderer:
-    """Records what it was asked to render and returns a recognisable stand-in for the PDF."""
+    """Records what it was asked to render, and whether a unit of work was open meanwhile.
 
-    def __init__(self) -> None:
+    ``while_rendering`` (if set) runs during a rendering, e.g. to handle the contract's
+    other event at that moment.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self.rendered: list[Confirmation] = []
+        self.units_open_while_rendering: list[int] = []
+        self.while_rendering: Callable[[Confirmation], None] | None = None
 
     def registration_confirmation(self, confirmation: Confirmation) -> bytes:
         self.rendered.append(confirmation)
+        self.units_open_while_rendering.append(self.db.open_units)
+        if self.while_rendering is not None:
+            hook, self.while_rendering = self.while_rendering, None
+            hook(confirmation)
         code = confirmation.access.activation_code if confirmation.access else "-"
         return (
             f"%PDF-fake {confirmation.recipient_kind} {confirmation.contract.contract_number} {code}".encode()
@@ -185,12 +188,15 @@ NOW = datetime(2026, 8, 3, 9, 30, tzinfo=UTC)
 
 @dataclass
 class World:
-    """Everything a unit test drives: fakes plus the real handlers wired to them."""
+    """Everything a unit test drives: fakes plus the real handlers, dispatched by the real message bus."""
 
-    uow: FakeUnitOfWork = field(default_factory=FakeUnitOfWork)
-    renderer: FakeRenderer = field(default_factory=FakeRenderer)
+    db: Database = field(default_factory=Database)
     cutoff: date = date(2018, 2, 1)
     now: datetime = NOW
+    renderer: FakeRenderer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.renderer = FakeRenderer(self.db)
 
     @property
     def issuing(self) -> Issuing:
@@ -202,15 +208,28 @@ class World:
             clock=lambda: self.now,
         )
 
-    def deliver(self, event_type: str, payload: dict[str, Any], *, event_id: str | None = None) -> None:
-        """Handle an event as the consumer does: payload loaded by its contract, then commit."""
+    def uow(self) -> DocumentsFakeUnitOfWork:
+        return DocumentsFakeUnitOfWork(self.db)
+
+    @property
+    def bus(self) -> MessageBus[Any]:
+        dependencies = {"issuing": self.issuing, "clock": lambda: self.now}
+        return MessageBus(
+            self.uow,  # type: ignore[arg-type]
+            consumer_name="documents",
+            command_handlers=inject_dependencies(handlers.COMMAND_HANDLERS, dependencies),
+            event_handlers=inject_dependencies(handlers.EVENT_HANDLERS, dependencies),
+        )
+
+    def deliver(self, event_type: str, payload: dict[str, Any], *, event_id: str | None = None) -> str:
+        """Handle an event as the consumer does: payload loaded by its contract, then the bus."""
         envelope = new_envelope(producer="test", event_type=event_type, subject="s", payload=payload)
         if event_id is not None:
             envelope = replace(envelope, id=event_id)
-        event = IncomingEvent(envelope, validate_payload(event_type, 1, payload))
-        with self.uow as uow:
-            make_handlers(self.issuing)[event_type](event, uow)
-            uow.commit()
+        return self.bus.handle_event(IncomingEvent(envelope, load_payload(event_type, 1, payload)))
+
+    def handle(self, message: Any) -> Any:
+        return self.bus.handle(message)
 
     def later(self, **delta: float) -> None:
         self.now += timedelta(**delta)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from chassis.config import ServiceSettings
+from chassis.config import MissingSecret, ServiceSettings
 from documents.adapters.pdf import WeasyPrintRenderer, de_datetime
-from documents.adapters.vault import FernetVault, UnreadableSeal, vault_secret
+from documents.adapters.vault import FernetVault, UnreadableSeal
 from documents.config import DEFAULT_CUTOFF, DocumentsSettings
 from documents.domain.model import AccessData, Confirmation, ContractRecord, safe_filename
 
@@ -67,12 +67,15 @@ def test_vault_round_trip_and_tampering() -> None:
         vault.open(sealed[:-3] + b"AAA")
 
 
-def test_vault_secret_is_configured_or_kept_in_the_data_dir(tmp_path) -> None:
-    assert vault_secret("configured", lambda: tmp_path) == "configured"
-    generated = vault_secret("", lambda: tmp_path)
-    assert len(generated) >= 40
-    assert vault_secret("", lambda: tmp_path) == generated  # stable across restarts
-    assert (tmp_path / "documents-vault.key").stat().st_mode & 0o077 == 0
+def test_vault_key_is_configured_generated_only_when_embedded_or_refused(
+    settings: Callable[..., ServiceSettings], tmp_path: Path
+) -> None:
+    assert settings(DOCUMENTS_SECRET_KEY="configured").required_secret_key() == "configured"
+    generated = settings(BP_MODE="embedded").required_secret_key()
+    assert settings(BP_MODE="embedded").required_secret_key() == generated  # stable across restarts
+    assert (tmp_path / "secrets" / "DOCUMENTS_SECRET_KEY").stat().st_mode & 0o077 == 0
+    with pytest.raises(MissingSecret, match=r"^DOCUMENTS_SECRET_KEY is not set"):
+        settings().required_secret_key()
 
 
 def access() -> AccessData:

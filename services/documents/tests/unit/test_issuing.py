@@ -13,7 +13,13 @@ ISSUED = "documents.document.issued"
 
 
 def kinds(world: Any) -> set[str]:
-    return {d.recipient_kind for d in world.uow.documents.rows.values()}
+    return {d.recipient_kind for d in world.db.documents.all()}
+
+
+def find(world: Any, contract_id: str, recipient_kind: str) -> Any:
+    return world.db.documents.first(
+        lambda d: (d.contract_id, d.recipient_kind) == (uuid.UUID(contract_id), recipient_kind)
+    )
 
 
 def test_contract_alone_issues_the_company_confirmation(world, contract_payload) -> None:
@@ -21,14 +27,14 @@ def test_contract_alone_issues_the_company_confirmation(world, contract_payload)
     world.deliver(CONTRACT, payload)
 
     assert kinds(world) == {"company"}
-    (document,) = world.uow.documents.rows.values()
+    (document,) = world.db.documents.all()
     assert document.contract_id == uuid.UUID(payload["contract_id"])
     assert document.company_number == "4711001" and document.apprentice_number is None
     assert document.title == "Eintragungsbestätigung 2026-000123"
     assert document.issued_at == world.now and document.first_opened_at is None
     (rendered,) = world.renderer.rendered
     assert rendered.access is None and rendered.activation_url is None
-    (event,) = world.uow.events(ISSUED)
+    (event,) = world.db.events_of(ISSUED)
     assert event.payload["recipient"] == {
         "kind": "company",
         "company_number": "4711001",
@@ -48,18 +54,16 @@ def test_access_data_after_the_contract_issues_the_apprentice_confirmation(
     world.deliver(PREPARED, prepared)
 
     assert kinds(world) == {"company", "apprentice"}
-    apprentice_doc = world.uow.documents.find(
-        uuid.UUID(contract["contract_id"]), "registration_confirmation", "apprentice"
-    )
+    apprentice_doc = find(world, contract["contract_id"], "apprentice")
     assert apprentice_doc.apprentice_number == "20269876"
     assert prepared["activation_code"].encode() in apprentice_doc.content
     rendered = world.renderer.rendered[-1]
     assert rendered.access.activation_code == prepared["activation_code"]
     assert rendered.activation_url == "https://portal.example/auth/activate"
-    recipient = world.uow.events(ISSUED)[-1].payload["recipient"]
+    recipient = world.db.events_of(ISSUED)[-1].payload["recipient"]
     assert recipient["name"] == "Jonas Jüngling" and recipient["email"] == "jonas@azubi.example"
     assert recipient["apprentice_number"] == "20269876"
-    assert world.uow.pending_access.rows == {}
+    assert world.db.pending_access.items == {}
 
 
 def test_access_data_before_the_contract_waits_sealed(world, contract_payload, prepared_payload) -> None:
@@ -67,15 +71,15 @@ def test_access_data_before_the_contract_waits_sealed(world, contract_payload, p
     prepared = prepared_payload(contract["contract_id"])
     world.deliver(PREPARED, prepared)
 
-    assert world.uow.documents.rows == {}
-    (pending,) = world.uow.pending_access.rows.values()
+    assert world.db.documents.items == {}
+    (pending,) = world.db.pending_access.all()
     assert prepared["activation_code"].encode() not in pending.sealed_code
     assert prepared["activation_code"] not in repr(pending)
 
     world.deliver(CONTRACT, contract)
     assert kinds(world) == {"company", "apprentice"}
     assert world.renderer.rendered[-1].access.activation_code == prepared["activation_code"]
-    assert world.uow.pending_access.rows == {}
+    assert world.db.pending_access.items == {}
 
 
 @pytest.mark.parametrize("order", [(CONTRACT, PREPARED), (PREPARED, CONTRACT)])
@@ -94,7 +98,7 @@ def test_an_already_active_account_gets_its_confirmation_without_access_data(
     rendered = next(r for r in world.renderer.rendered if r.recipient_kind == "apprentice")
     assert rendered.access.apprentice_number == "20269876"
     assert rendered.access.activation_code is None and rendered.activation_url is None
-    assert world.uow.pending_access.rows == {}
+    assert world.db.pending_access.items == {}
 
 
 @pytest.mark.parametrize("order", [(CONTRACT, PREPARED), (PREPARED, CONTRACT)])
@@ -106,16 +110,16 @@ def test_either_order_yields_the_same_documents_and_events(
     for event_type in order:
         world.deliver(event_type, payloads[event_type])
 
-    documents = sorted(world.uow.documents.rows.values(), key=lambda d: d.recipient_kind)
+    documents = sorted(world.db.documents.all(), key=lambda d: d.recipient_kind)
     assert [(d.recipient_kind, d.company_number, d.apprentice_number) for d in documents] == [
         ("apprentice", "4711001", "20269876"),
         ("company", "4711001", None),
     ]
-    events = world.uow.events(ISSUED)
+    events = world.db.events_of(ISSUED)
     assert sorted(e.payload["recipient"]["kind"] for e in events) == ["apprentice", "company"]
     assert {e.payload["document_id"] for e in events} == {str(d.id) for d in documents}
-    # Both handlers serialise on the contract.
-    assert world.uow.locked == [uuid.UUID(contract["contract_id"])] * 2
+    # Both handlers serialise on the contract (only while storing: see the tests below).
+    assert world.db.turns == [uuid.UUID(contract["contract_id"])] * 2
 
 
 def test_repeated_events_issue_nothing_twice(world, contract_payload, prepared_payload) -> None:
@@ -125,8 +129,8 @@ def test_repeated_events_issue_nothing_twice(world, contract_payload, prepared_p
         world.deliver(CONTRACT, contract)
         world.deliver(PREPARED, prepared)
 
-    assert len(world.uow.documents.rows) == 2
-    assert len(world.uow.events(ISSUED)) == 2
+    assert len(world.db.documents.items) == 2
+    assert len(world.db.events_of(ISSUED)) == 2
 
 
 @pytest.mark.parametrize(
@@ -140,9 +144,9 @@ def test_contracts_registered_before_the_cutoff_get_no_digital_confirmation(
     world.deliver(CONTRACT, contract)
     world.deliver(PREPARED, prepared_payload(contract["contract_id"]))
 
-    assert bool(world.uow.documents.rows) is issued
-    assert len(world.uow.events(ISSUED)) == (2 if issued else 0)
-    assert world.uow.pending_access.rows == {}
+    assert bool(world.db.documents.items) is issued
+    assert len(world.db.events_of(ISSUED)) == (2 if issued else 0)
+    assert world.db.pending_access.items == {}
 
 
 def test_pending_access_of_a_contract_before_the_cutoff_is_dropped(
@@ -150,23 +154,76 @@ def test_pending_access_of_a_contract_before_the_cutoff_is_dropped(
 ) -> None:
     contract = contract_payload(registered_on="2017-09-01")
     world.deliver(PREPARED, prepared_payload(contract["contract_id"]))
-    assert len(world.uow.pending_access.rows) == 1
+    assert len(world.db.pending_access.items) == 1
 
     world.deliver(CONTRACT, contract)
-    assert world.uow.documents.rows == {} and world.uow.pending_access.rows == {}
+    assert world.db.documents.items == {} and world.db.pending_access.items == {}
 
 
 def test_the_cutoff_is_configurable(world, contract_payload) -> None:
     world.cutoff = world.cutoff.replace(year=2027)
     world.deliver(CONTRACT, contract_payload(registered_on="2026-12-31"))
-    assert world.uow.documents.rows == {}
+    assert world.db.documents.items == {}
 
 
 def test_expired_pending_access_is_purged(world, contract_payload, prepared_payload) -> None:
     stale = prepared_payload(str(uuid.uuid4()), activation_expires_at="2026-08-01T00:00:00+00:00")
     world.deliver(PREPARED, stale)
-    assert len(world.uow.pending_access.rows) == 1
+    assert len(world.db.pending_access.items) == 1
 
     fresh_contract = contract_payload()
     world.deliver(PREPARED, prepared_payload(fresh_contract["contract_id"]))
-    assert set(world.uow.pending_access.rows) == {uuid.UUID(fresh_contract["contract_id"])}
+    assert set(world.db.pending_access.items) == {uuid.UUID(fresh_contract["contract_id"])}
+
+
+def test_no_unit_of_work_is_open_while_rendering(world, contract_payload, prepared_payload) -> None:
+    contract = contract_payload()
+    world.deliver(PREPARED, prepared_payload(contract["contract_id"]))
+    world.deliver(CONTRACT, contract)
+    other = contract_payload()
+    world.deliver(CONTRACT, other)
+    world.deliver(PREPARED, prepared_payload(other["contract_id"]))
+
+    assert len(world.renderer.rendered) == 4
+    assert world.renderer.units_open_while_rendering == [0, 0, 0, 0]
+    assert world.db.open_units == 0
+
+
+def test_access_data_arriving_while_the_company_pdf_renders_still_gets_its_confirmation(
+    world, contract_payload, prepared_payload
+) -> None:
+    contract = contract_payload()
+    prepared = prepared_payload(contract["contract_id"])
+    # The access data is handled while the contract's handler renders (it waits sealed:
+    # the contract is not stored yet). Storing, the contract's handler finds it, renders
+    # the apprentice's confirmation too, and stores both.
+    world.renderer.while_rendering = lambda _confirmation: world.deliver(PREPARED, prepared)
+    world.deliver(CONTRACT, contract)
+
+    assert kinds(world) == {"company", "apprentice"}
+    assert [r.recipient_kind for r in world.renderer.rendered] == ["company", "apprentice"]
+    assert world.renderer.rendered[-1].access.activation_code == prepared["activation_code"]
+    assert world.db.pending_access.items == {}
+    assert len(world.db.events_of(ISSUED)) == 2
+    assert len(world.db.handled) == 2
+
+
+def test_a_duplicate_delivered_while_the_first_renders_issues_nothing_twice(world, contract_payload) -> None:
+    contract = contract_payload()
+    # The same fact under another event id (the inbox cannot tell), handled completely
+    # while the first delivery renders the same confirmation.
+    world.renderer.while_rendering = lambda _confirmation: world.deliver(CONTRACT, contract)
+    world.deliver(CONTRACT, contract)
+
+    assert len(world.renderer.rendered) == 2  # both rendered it ...
+    assert len(world.db.documents) == 1  # ... one stored it
+    (event,) = world.db.events_of(ISSUED)
+    assert event.payload["document_id"] == str(next(iter(world.db.documents.items)))
+    assert len(world.db.handled) == 2  # and both events count as handled
+
+
+def test_the_same_event_twice_is_recognised_by_the_inbox(world, contract_payload) -> None:
+    contract = contract_payload()
+    assert world.deliver(CONTRACT, contract, event_id="e-1") == "handled"
+    assert world.deliver(CONTRACT, contract, event_id="e-1") == "duplicate"
+    assert len(world.renderer.rendered) == 1 and len(world.db.documents) == 1

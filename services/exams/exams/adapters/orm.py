@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
+from chassis.db import new_metadata
 from chassis.events.tables import add_messaging_tables
 from exams.domain.model import RegisteredContract
 
-metadata = sa.MetaData()
+metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
 
 registered_contracts = sa.Table(
@@ -16,7 +17,7 @@ registered_contracts = sa.Table(
     metadata,
     sa.Column("contract_id", sa.String(36), primary_key=True),
     sa.Column("contract_number", sa.String(30), nullable=False),
-    sa.Column("company_number", sa.String(20), nullable=False, index=True),
+    sa.Column("company_number", sa.String(20), nullable=False),
     sa.Column("company_name", sa.String(200), nullable=False),
     sa.Column("apprentice_first_name", sa.String(100), nullable=False),
     sa.Column("apprentice_last_name", sa.String(100), nullable=False),
@@ -26,6 +27,15 @@ registered_contracts = sa.Table(
     sa.Column("start_date", sa.Date, nullable=False),
     sa.Column("end_date", sa.Date, nullable=False),
     sa.Column("registered_on", sa.Date, nullable=False),
+    # The list's keyset order, for all contracts and within one company.
+    sa.Index("ix_registered_contracts_listing", sa.desc("registered_on"), "contract_number", "contract_id"),
+    sa.Index(
+        "ix_registered_contracts_company_listing",
+        "company_number",
+        sa.desc("registered_on"),
+        "contract_number",
+        "contract_id",
+    ),
 )
 
 outbox, inbox = add_messaging_tables(metadata)

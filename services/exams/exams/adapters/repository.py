@@ -1,39 +1,32 @@
+"""The read model of registered contracts, in SQL."""
+
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Set
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
+from chassis.pagination import Page, PageRequest, SortKey
+from chassis.repository import SqlAlchemyRepository
+from exams.adapters.orm import registered_contracts
 from exams.domain.model import RegisteredContract
 
+# Newest registration first, then by contract number; the contract id breaks ties (it is unique).
+CONTRACT_ORDER = (
+    SortKey("registered_on", descending=True),
+    SortKey("contract_number"),
+    SortKey("contract_id"),
+)
 
-class ContractReadModel(Protocol):
-    def get(self, contract_id: str) -> RegisteredContract | None: ...
-    def add(self, contract: RegisteredContract) -> None: ...
-    def list(
-        self, *, company_numbers: set[str] | None, limit: int, offset: int
-    ) -> Sequence[RegisteredContract]: ...
 
+class SqlRegisteredContracts(SqlAlchemyRepository[RegisteredContract]):
+    model = RegisteredContract
 
-class SqlContractReadModel:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, contract_id: str) -> RegisteredContract | None:
-        return self.session.get(RegisteredContract, contract_id)
-
-    def add(self, contract: RegisteredContract) -> None:
-        self.session.add(contract)
-
-    def list(
-        self, *, company_numbers: set[str] | None, limit: int, offset: int
-    ) -> Sequence[RegisteredContract]:
-        stmt = sa.select(RegisteredContract).order_by(
-            RegisteredContract.registered_on.desc(),  # type: ignore[attr-defined]
-            RegisteredContract.contract_number,  # type: ignore[attr-defined]
-        )
+    def page_for_companies(
+        self, company_numbers: Set[str] | None, request: PageRequest
+    ) -> Page[RegisteredContract]:
+        """One page of the contracts of ``company_numbers`` (None: of every company)."""
+        stmt = sa.select(RegisteredContract)
         if company_numbers is not None:
-            stmt = stmt.where(RegisteredContract.company_number.in_(company_numbers))  # type: ignore[attr-defined]
-        return self.session.scalars(stmt.limit(limit).offset(offset)).all()
+            stmt = stmt.where(registered_contracts.c.company_number.in_(company_numbers))
+        return self.page(stmt, CONTRACT_ORDER, request)

@@ -1,28 +1,23 @@
+"""The Flask app of exams; gunicorn runs ``create_app()``."""
+
 from __future__ import annotations
 
 from flask import Flask
 
 from chassis.app import create_service_app
-from chassis.service import ServiceRuntime
+from exams.bootstrap import ExamsRuntime, bootstrap
+from exams.entrypoints.api import BLUEPRINTS
 
 
-def build_app(runtime: ServiceRuntime) -> Flask:
-    from exams.entrypoints.api import blp
-
-    app = create_service_app(
-        runtime.settings,
+def build_app(runtime: ExamsRuntime) -> Flask:
+    return create_service_app(
+        runtime,
         title="Bildungsportal – exams",
         description="Exam catalogue and sessions (Prüfungstermine), registration and admission.",
-        blueprints=[blp],
-        readiness_checks=runtime.readiness_checks(),
-        token_validator=runtime.token_validator,
+        blueprints=BLUEPRINTS,
     )
-    app.extensions["runtime"] = runtime
-    return app
 
 
 def create_app() -> Flask:
     """gunicorn entry point: ``gunicorn 'exams.entrypoints.app:create_app()'``."""
-    from exams.bootstrap import bootstrap
-
-    return bootstrap().create_app()
+    return build_app(bootstrap())

@@ -1,12 +1,6 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
-
-
-class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    # Bounded: a huge offset would overflow the database's bigint.
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+from marshmallow import Schema, fields
 
 
 class RegisteredContractSchema(Schema):

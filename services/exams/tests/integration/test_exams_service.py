@@ -16,6 +16,7 @@ from chassis.testing.running import RunningRuntime
 from chassis.testing.tokens import TestIssuer
 from chassis.testing.waiting import wait_until
 from exams.adapters import orm
+from exams.entrypoints.app import build_app
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def publish(runtime: ServiceRuntime, payload: dict[str, Any], envelope_id: str |
         subject=payload["contract_id"],
         payload=payload,
     )
-    publish_envelopes(runtime.bus, envelope, times=2)  # and a redelivery
+    publish_envelopes(runtime.broker, envelope, times=2)  # and a redelivery
     return envelope.id
 
 
@@ -60,9 +61,9 @@ def test_invalid_event_is_dead_lettered_and_writes_nothing(
     envelope = new_envelope(
         producer="training-records", event_type="training.contract.registered", subject="x", payload=bad
     )
-    publish_envelopes(running.bus, envelope)
-    queue = running.bus.queue_name("exams", "training.contract.registered")
-    wait_until(lambda: len(dlq.inspect(running.bus, queue)) == 1)
+    publish_envelopes(running.broker, envelope)
+    queue = running.broker.queue_name("exams", "training.contract.registered")
+    wait_until(lambda: len(dlq.inspect(running.broker, queue)) == 1)
     assert count(running, orm.registered_contracts) == 0
 
 
@@ -72,18 +73,19 @@ def test_api_shows_contracts_by_role(
     publish(running, contract_payload(company_number="A"))
     publish(running, contract_payload(company_number="B"))
     wait_until(lambda: count(running, orm.registered_contracts) == 2)
-    client = running.create_app().test_client()
+    client = build_app(running).test_client()
 
     organiser = client.get(
         "/registered-contracts", headers=test_issuer.header(roles=["chamber_exam_organiser"])
     )
     assert organiser.status_code == 200
-    assert len(organiser.json) == 2
+    assert len(organiser.json["items"]) == 2
+    assert organiser.json["next_cursor"] is None
 
     company_a = client.get(
         "/registered-contracts", headers=test_issuer.header(company_roles={"A": ["admin"]})
     )
-    assert [c["company_number"] for c in company_a.json] == ["A"]
+    assert [c["company_number"] for c in company_a.json["items"]] == ["A"]
 
     apprentice = client.get(
         "/registered-contracts", headers=test_issuer.header(roles=["apprentice"], apprentice_number="1")
@@ -100,7 +102,7 @@ def test_api_shows_contracts_by_role(
 
 
 def test_bad_query_is_a_problem_naming_the_field(runtime: ServiceRuntime, test_issuer: TestIssuer) -> None:
-    client = runtime.create_app().test_client()
+    client = build_app(runtime).test_client()
     response = client.get(
         "/registered-contracts?limit=abc", headers=test_issuer.header(roles=["chamber_exam_organiser"])
     )
@@ -111,7 +113,7 @@ def test_bad_query_is_a_problem_naming_the_field(runtime: ServiceRuntime, test_i
 
 
 def test_operational_endpoints(runtime: ServiceRuntime) -> None:
-    client = runtime.create_app().test_client()
+    client = build_app(runtime).test_client()
     assert client.get("/healthz").json == {"status": "ok"}
     assert client.get("/readyz").status_code == 200
     assert b"bp_http_requests_total" in client.get("/metrics").data
@@ -128,24 +130,35 @@ def test_missing_database_answers_503(runtime: ServiceRuntime, test_issuer: Test
     from chassis.db import make_engine
     from exams.bootstrap import bootstrap
 
-    broken = bootstrap(runtime.settings)
+    broken = bootstrap(runtime.settings, engine=make_engine("postgresql://postgres@127.0.0.1:1/none"))
     broken.token_validator = test_issuer.validator()
-    broken.engine = make_engine("postgresql://postgres@127.0.0.1:1/none")
-    from chassis.db import make_session_factory
-
-    broken.session_factory = make_session_factory(broken.engine)
-    original_factory = broken.uow_factory
-
-    def uow_factory() -> Any:
-        uow = original_factory()
-        uow._session_factory = broken.session_factory  # the unreachable database
-        return uow
-
-    broken.uow_factory = uow_factory
-    client = broken.create_app().test_client()
+    client = build_app(broken).test_client()
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.headers["Retry-After"]
     listed = client.get("/registered-contracts", headers=test_issuer.header(roles=["chamber_exam_organiser"]))
     assert listed.status_code == 503
     assert listed.headers["Retry-After"]
     assert "Traceback" not in listed.get_data(as_text=True)
+
+
+def test_pages_of_the_api_follow_next_cursor_and_link(
+    running: ServiceRuntime, contract_payload: Callable[..., dict], test_issuer: TestIssuer
+) -> None:
+    for _ in range(5):
+        publish(running, contract_payload(company_number="A"))
+    wait_until(lambda: count(running, orm.registered_contracts) == 5)
+    client = build_app(running).test_client()
+    headers = test_issuer.header(roles=["chamber_exam_organiser"])
+    first = client.get("/registered-contracts?limit=2", headers=headers)
+    assert first.status_code == 200 and len(first.json["items"]) == 2
+    assert 'rel="next"' in first.headers["Link"]
+    seen = [c["contract_id"] for c in first.json["items"]]
+    cursor = first.json["next_cursor"]
+    while cursor:
+        page = client.get(f"/registered-contracts?limit=2&cursor={cursor}", headers=headers)
+        seen += [c["contract_id"] for c in page.json["items"]]
+        cursor = page.json["next_cursor"]
+    assert len(seen) == len(set(seen)) == 5
+    tampered = client.get("/registered-contracts?cursor=bm90LWEtY3Vyc29y", headers=headers)
+    assert tampered.status_code == 422
+    assert tampered.json["errors"][0]["pointer"] == "#/cursor"

@@ -3,52 +3,41 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Set
 from typing import Any
 
 import pytest
 
-from chassis.auth import Principal
-from chassis.events.catalogue import validate_payload
-from chassis.events.consumer import IncomingEvent
+from chassis.domain import Forbidden
+from chassis.events.catalogue import load_payload
 from chassis.events.envelope import new_envelope
-from chassis.problems import ProblemError
+from chassis.events.incoming import IncomingEvent
+from chassis.messagebus import MessageBus
+from chassis.pagination import Page, PageRequest
+from chassis.principal import Principal
+from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
+from exams.adapters.repository import CONTRACT_ORDER
 from exams.domain.model import RegisteredContract
-from exams.service_layer import handlers, queries
+from exams.domain.queries import ListRegisteredContracts
+from exams.service_layer import handlers
 
 
-class FakeReadModel:
-    def __init__(self) -> None:
-        self.rows: dict[str, RegisteredContract] = {}
-
-    def get(self, contract_id: str) -> RegisteredContract | None:
-        return self.rows.get(contract_id)
-
-    def add(self, contract: RegisteredContract) -> None:
-        self.rows[contract.contract_id] = contract
-
-    def list(
-        self, *, company_numbers: set[str] | None, limit: int, offset: int
-    ) -> Sequence[RegisteredContract]:
-        rows = [
-            c for c in self.rows.values() if company_numbers is None or c.company_number in company_numbers
-        ]
-        return rows[offset : offset + limit]
+class FakeRegisteredContracts(FakeRepository[RegisteredContract]):
+    def page_for_companies(
+        self, companies: Set[str] | None, request: PageRequest
+    ) -> Page[RegisteredContract]:
+        return self.page(
+            lambda c: companies is None or c.company_number in companies, CONTRACT_ORDER, request
+        )
 
 
-class FakeUnitOfWork:
-    def __init__(self) -> None:
-        self.contracts = FakeReadModel()
-        self.committed = False
+def fake_uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork(contracts=FakeRegisteredContracts(key="contract_id"))
 
-    def __enter__(self) -> FakeUnitOfWork:
-        return self
 
-    def __exit__(self, *exc: Any) -> None:
-        pass
-
-    def commit(self) -> None:
-        self.committed = True
+def list_for(uow: FakeUnitOfWork, principal: Principal, limit: int = 50) -> Page[RegisteredContract]:
+    bus = MessageBus(lambda: uow, consumer_name="exams", command_handlers=handlers.COMMAND_HANDLERS)  # type: ignore[arg-type, return-value]
+    return bus.handle(ListRegisteredContracts(principal, PageRequest(limit=limit)))
 
 
 def incoming(payload: dict[str, Any]) -> IncomingEvent:
@@ -58,11 +47,11 @@ def incoming(payload: dict[str, Any]) -> IncomingEvent:
         subject=payload["contract_id"],
         payload=payload,
     )
-    return IncomingEvent(envelope, validate_payload(envelope.type, 1, payload))
+    return IncomingEvent(envelope, load_payload(envelope.type, 1, payload))
 
 
 def test_registered_contract_enters_the_read_model(contract_payload: Callable[..., dict]) -> None:
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     payload = contract_payload()
     handlers.contract_registered(incoming(payload), uow)
     stored = uow.contracts.get(payload["contract_id"])
@@ -73,11 +62,12 @@ def test_registered_contract_enters_the_read_model(contract_payload: Callable[..
 
 
 def test_same_contract_twice_is_kept_once(contract_payload: Callable[..., dict]) -> None:
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     payload = contract_payload()
     handlers.contract_registered(incoming(payload), uow)
     handlers.contract_registered(incoming(payload), uow)  # new event id, same contract
-    assert list(uow.contracts.rows) == [payload["contract_id"]]
+    assert list(uow.contracts.items) == [payload["contract_id"]]
+    assert uow.commits == 1
 
 
 def _fill(uow: FakeUnitOfWork, contract_payload: Callable[..., dict]) -> None:
@@ -96,23 +86,39 @@ def _fill(uow: FakeUnitOfWork, contract_payload: Callable[..., dict]) -> None:
 def test_queries_show_what_the_caller_may_see(
     contract_payload: Callable[..., dict], principal: Principal, expected: int
 ) -> None:
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     _fill(uow, contract_payload)
-    assert len(queries.registered_contracts(uow, principal, limit=50, offset=0)) == expected  # type: ignore[arg-type]
+    assert len(list_for(uow, principal).items) == expected
 
 
 def test_trainers_do_not_see_the_companys_contracts(contract_payload: Callable[..., dict]) -> None:
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     _fill(uow, contract_payload)
     trainer = Principal(subject="t", company_roles={"A": frozenset({"trainer"})})
-    with pytest.raises(ProblemError) as raised:
-        queries.registered_contracts(uow, trainer, limit=50, offset=0)  # type: ignore[arg-type]
-    assert raised.value.status == 403
+    with pytest.raises(Forbidden):
+        list_for(uow, trainer)
 
 
 def test_apprentice_may_not_list_contracts(contract_payload: Callable[..., dict]) -> None:
-    uow = FakeUnitOfWork()
+    uow = fake_uow()
     apprentice = Principal(subject="x", roles=frozenset({"apprentice"}), apprentice_number="20260001")
-    with pytest.raises(ProblemError) as raised:
-        queries.registered_contracts(uow, apprentice, limit=50, offset=0)  # type: ignore[arg-type]
-    assert raised.value.status == 403
+    with pytest.raises(Forbidden):
+        list_for(uow, apprentice)
+
+
+def test_pages_follow_the_cursor_without_gaps_or_repeats(contract_payload: Callable[..., dict]) -> None:
+    uow = fake_uow()
+    for _ in range(7):
+        handlers.contract_registered(incoming(contract_payload()), uow)
+    organiser = Principal(subject="o", roles=frozenset({"chamber_exam_organiser"}))
+    bus = MessageBus(lambda: uow, consumer_name="exams", command_handlers=handlers.COMMAND_HANDLERS)  # type: ignore[arg-type, return-value]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = bus.handle(ListRegisteredContracts(organiser, PageRequest(cursor=cursor, limit=3)))
+        seen += [c.contract_id for c in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(uow.contracts.items)
+    assert len(seen) == 7

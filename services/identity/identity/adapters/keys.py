@@ -1,4 +1,4 @@
-"""Secrets every worker must share: the token signing key and the login-session key.
+"""The token signing key, which every worker must share.
 
 Generated once on first use and stored in identity's database. Two workers
 starting at once may both generate one; the primary key lets exactly one
@@ -9,7 +9,6 @@ insert win and the loser reads the winner's value. ``IDENTITY_SIGNING_KEY_FILE``
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -24,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from identity.adapters.orm import server_secrets
 
 SIGNING_KEY = "access-token-signing-key"
-SESSION_KEY = "login-session-key"
 ALGORITHM = "RS256"
 
 
@@ -70,14 +68,17 @@ def _load_key_file(path: str) -> RSAKey:
 
 
 class KeyStore:
-    """Loads the shared secrets lazily (the database may be migrated after the app is built)."""
+    """Loads the signing key lazily (the database may be migrated after the app is built).
+
+    The login session and CSRF tokens are signed with ``IDENTITY_SECRET_KEY`` instead
+    (chassis' secrets policy), which needs no database.
+    """
 
     def __init__(self, engine: Engine, *, signing_key_file: str | None = None) -> None:
         self._engine = engine
         self._signing_key_file = signing_key_file
         self._lock = threading.Lock()
         self._signing_key: RSAKey | None = None
-        self._session_key: str | None = None
 
     @property
     def signing_key(self) -> RSAKey:
@@ -104,13 +105,3 @@ class KeyStore:
 
     def public_jwks(self) -> dict[str, object]:
         return {"keys": [self.signing_key.as_dict(private=False)]}
-
-    @property
-    def session_key(self) -> str:
-        if self._session_key is None:
-            with self._lock:
-                if self._session_key is None:
-                    self._session_key = get_or_create_secret(
-                        self._engine, SESSION_KEY, lambda: secrets.token_urlsafe(48)
-                    )
-        return self._session_key

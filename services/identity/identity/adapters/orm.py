@@ -1,48 +1,74 @@
-"""identity's tables. Repositories map rows to domain objects explicitly (adapters/repository.py)."""
+"""identity's tables and their imperative mapping onto the domain and OAuth classes."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import composite, registry
 
+from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
+from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token
+from identity.domain.model import Account, AccountStatus, Activation, LoginSession, PasswordReset
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
 
-Timestamp = sa.DateTime(timezone=True)
+class UuidText(sa.TypeDecorator[uuid.UUID]):
+    """A UUID kept as its 36-character text (identity's ids have always been stored so)."""
+
+    impl = sa.String(36)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(uuid.UUID(str(value)))
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> uuid.UUID | None:
+        return None if value is None else uuid.UUID(value)
+
+
+class AccountStatusText(sa.TypeDecorator[AccountStatus]):
+    """``AccountStatus`` by its value (``active``…), in a plain string column with a CHECK."""
+
+    impl = sa.String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else AccountStatus(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> AccountStatus | None:
+        return None if value is None else AccountStatus(value)
+
+
+metadata = new_metadata()
+mapper_registry = registry(metadata=metadata)
 
 accounts = sa.Table(
     "accounts",
     metadata,
-    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("id", UuidText(), primary_key=True),
     # Stored lower-case; login by e-mail is case-insensitive.
     sa.Column("email", sa.String(254), nullable=False, unique=True),
     sa.Column("username", sa.String(100), nullable=True, unique=True),
     sa.Column("apprentice_number", sa.String(8), nullable=True, unique=True),
     sa.Column("name", sa.String(200), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", AccountStatusText(), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("company_roles", sa.JSON, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", Timestamp, nullable=True),
+    sa.Column("locked_until", UtcDateTime(), nullable=True),
     # Only the argon2id hash of the one-time activation code is kept.
     sa.Column("activation_code_hash", sa.String(255), nullable=True),
-    sa.Column("activation_expires_at", Timestamp, nullable=True),
-    sa.Column("activation_used_at", Timestamp, nullable=True),
+    sa.Column("activation_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("activation_used_at", UtcDateTime(), nullable=True),
     # The one open reset link: SHA-256 of its token (unique, looked up by it) and expiry.
     sa.Column("password_reset_token_hash", sa.String(64), nullable=True, unique=True),
-    sa.Column("password_reset_expires_at", Timestamp, nullable=True),
-    sa.Column("created_at", Timestamp, nullable=False),
-    sa.Column("activated_at", Timestamp, nullable=True),
-    sa.Column("last_login_at", Timestamp, nullable=True),
+    sa.Column("password_reset_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("activated_at", UtcDateTime(), nullable=True),
+    sa.Column("last_login_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('pending_activation', 'active', 'locked')", name="status"),
 )
 
@@ -66,7 +92,7 @@ oauth_clients = sa.Table(
     sa.Column("scope", sa.String(500), nullable=False),
     sa.Column("grant_types", sa.JSON, nullable=False),
     sa.Column("token_endpoint_auth_method", sa.String(50), nullable=False),
-    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 authorization_codes = sa.Table(
@@ -81,7 +107,7 @@ authorization_codes = sa.Table(
     sa.Column("code_challenge", sa.String(128), nullable=False),
     sa.Column("code_challenge_method", sa.String(10), nullable=False),
     sa.Column("auth_time", sa.BigInteger, nullable=False),
-    sa.Column("expires_at", Timestamp, nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
     sa.Index("ix_authorization_codes_client_nonce", "client_id", "nonce"),
 )
 
@@ -96,21 +122,90 @@ oauth_tokens = sa.Table(
     sa.Column("account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True),
     sa.Column("scope", sa.String(500), nullable=False),
     sa.Column("access_token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("access_expires_at", Timestamp, nullable=False),
+    sa.Column("access_expires_at", UtcDateTime(), nullable=False),
     sa.Column("refresh_token_hash", sa.String(64), nullable=True, unique=True),
-    sa.Column("refresh_expires_at", Timestamp, nullable=True),
-    sa.Column("issued_at", Timestamp, nullable=False),
-    sa.Column("access_revoked_at", Timestamp, nullable=True),
-    sa.Column("refresh_revoked_at", Timestamp, nullable=True),
+    sa.Column("refresh_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("access_revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("refresh_revoked_at", UtcDateTime(), nullable=True),
+    # SHA-256 of the authorization code the family was issued for (on the family's
+    # first row only): a replayed code revokes the family (RFC 6749 §4.1.2).
+    sa.Column("authorization_code_hash", sa.String(64), nullable=True, index=True),
 )
 
-# Secrets shared by every worker: the token signing key and the session key.
+# identity's login sessions (who is logged in at the provider). The cookie carries
+# a random session id; only its SHA-256 is kept, so a database leak logs nobody in.
+# Logging out deletes the row: a saved copy of the cookie is dead from then on.
+login_sessions = sa.Table(
+    "login_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("account_id", UuidText(), sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column("auth_time", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
+)
+
+# The token signing key, shared by every worker (adapters/keys.py).
 server_secrets = sa.Table(
     "server_secrets",
     metadata,
     sa.Column("name", sa.String(100), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
-    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
 outbox, inbox = add_messaging_tables(metadata)
+
+
+def _all_none(*values: object) -> bool:
+    return all(value is None for value in values)
+
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map once per process; the embedded mode and tests bootstrap many times."""
+    global _mapped
+    if _mapped:
+        return
+    mapper_registry.map_imperatively(
+        Account,
+        accounts,
+        properties={
+            # Value objects in the account's row; no code or no open link is None.
+            "activation": composite(
+                Activation,
+                accounts.c.activation_code_hash,
+                accounts.c.activation_expires_at,
+                accounts.c.activation_used_at,
+                return_none_on=_all_none,
+            ),
+            "password_reset": composite(
+                PasswordReset,
+                accounts.c.password_reset_token_hash,
+                accounts.c.password_reset_expires_at,
+                return_none_on=_all_none,
+            ),
+        },
+    )
+    mapper_registry.map_imperatively(LoginSession, login_sessions)
+    mapper_registry.map_imperatively(OAuthClient, oauth_clients)
+    mapper_registry.map_imperatively(AuthorizationCode, authorization_codes)
+    mapper_registry.map_imperatively(Token, oauth_tokens)
+    _mapped = True
+
+
+__all__ = [
+    "accounts",
+    "authorization_codes",
+    "counters",
+    "inbox",
+    "login_sessions",
+    "metadata",
+    "oauth_clients",
+    "oauth_tokens",
+    "outbox",
+    "server_secrets",
+    "start_mappers",
+]

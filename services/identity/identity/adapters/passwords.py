@@ -9,8 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 class Argon2Hasher:
     """argon2-cffi's defaults (RFC 9106 low-memory profile) unless told otherwise."""
 
-    def __init__(self, **parameters: int) -> None:
-        self._hasher = _Argon2(**parameters)
+    def __init__(self, *, time_cost: int = 3, memory_cost: int = 65536, parallelism: int = 4) -> None:
+        self._hasher = _Argon2(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
     def hash(self, secret: str) -> str:
         return self._hasher.hash(secret)

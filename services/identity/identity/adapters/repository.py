@@ -1,20 +1,22 @@
-"""Repositories of the Account aggregate and the apprentice-number counter."""
+"""The Account aggregate's repository and the apprentice-number counter, in SQL."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
+from chassis.db import UtcDateTime
+from chassis.repository import SqlAlchemyRepository
 from identity.adapters.orm import accounts, counters
 from identity.domain.model import (
     Account,
     AccountStatus,
-    Activation,
-    PasswordReset,
+    LockoutPolicy,
     is_apprentice_number,
     password_reset_token_hash,
 )
@@ -24,108 +26,16 @@ APPRENTICE_NUMBER_COUNTER = "apprentice_number"
 FIRST_APPRENTICE_NUMBER = 20260101
 
 
-class AccountRepository(Protocol):
-    def get(self, account_id: uuid.UUID, *, for_update: bool = False) -> Account | None: ...
-
-    def by_login(self, login: str, *, for_update: bool = False) -> Account | None: ...
-
-    def by_email(self, email: str, *, for_update: bool = False) -> Account | None: ...
-
-    def by_apprentice_number(self, number: str, *, for_update: bool = False) -> Account | None: ...
-
-    def by_password_reset_token(self, token: str, *, for_update: bool = False) -> Account | None: ...
-
-    def add(self, account: Account) -> None: ...
-
-    def save(self, account: Account) -> None: ...
-
-
-class ApprenticeNumbers(Protocol):
-    def next(self) -> str: ...
-
-
-def _to_row(account: Account) -> dict[str, Any]:
-    activation = account.activation
-    reset = account.password_reset
-    return {
-        "id": str(account.id),
-        "email": account.email,
-        "username": account.username.lower() if account.username else None,
-        "apprentice_number": account.apprentice_number,
-        "name": account.name,
-        "status": account.status.value,
-        "password_hash": account.password_hash,
-        "roles": list(account.roles),
-        "company_roles": {k: list(v) for k, v in account.company_roles.items()},
-        "failed_logins": account.failed_logins,
-        "locked_until": account.locked_until,
-        "activation_code_hash": activation.code_hash if activation else None,
-        "activation_expires_at": activation.expires_at if activation else None,
-        "activation_used_at": activation.used_at if activation else None,
-        "password_reset_token_hash": reset.token_hash if reset else None,
-        "password_reset_expires_at": reset.expires_at if reset else None,
-        "created_at": account.created_at,
-        "activated_at": account.activated_at,
-        "last_login_at": account.last_login_at,
-    }
-
-
-def as_utc(value: Any) -> Any:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _from_row(row: sa.Row[Any]) -> Account:
-    m = row._mapping
-    activation = None
-    if m["activation_code_hash"] is not None:
-        activation = Activation(
-            code_hash=m["activation_code_hash"],
-            expires_at=as_utc(m["activation_expires_at"]),
-            used_at=as_utc(m["activation_used_at"]),
-        )
-    reset = None
-    if m["password_reset_token_hash"] is not None:
-        reset = PasswordReset(
-            token_hash=m["password_reset_token_hash"], expires_at=as_utc(m["password_reset_expires_at"])
-        )
-    return Account(
-        id=uuid.UUID(m["id"]),
-        email=m["email"],
-        name=m["name"],
-        status=AccountStatus(m["status"]),
-        username=m["username"],
-        apprentice_number=m["apprentice_number"],
-        password_hash=m["password_hash"],
-        roles=list(m["roles"] or []),
-        company_roles={k: list(v) for k, v in (m["company_roles"] or {}).items()},
-        failed_logins=m["failed_logins"],
-        locked_until=as_utc(m["locked_until"]),
-        activation=activation,
-        password_reset=reset,
-        created_at=as_utc(m["created_at"]),
-        activated_at=as_utc(m["activated_at"]),
-        last_login_at=as_utc(m["last_login_at"]),
-    )
-
-
-class SqlAccountRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class SqlAccounts(SqlAlchemyRepository[Account]):
+    model = Account
 
     def _one(self, condition: sa.ColumnElement[bool], for_update: bool) -> Account | None:
-        query = sa.select(accounts).where(condition)
+        query = sa.select(Account).where(condition)
         if for_update:
-            # Concurrent failed logins must not lose a count (no-op on SQLite,
+            # Concurrent writers of one account wait for each other (no-op on SQLite,
             # whose writers are serialised anyway).
             query = query.with_for_update()
-        row = self.session.execute(query).first()
-        return _from_row(row) if row is not None else None
-
-    def get(self, account_id: uuid.UUID, *, for_update: bool = False) -> Account | None:
-        return self._one(accounts.c.id == str(account_id), for_update)
+        return self.session.scalars(query).first()
 
     def by_email(self, email: str, *, for_update: bool = False) -> Account | None:
         return self._one(accounts.c.email == email.strip().lower(), for_update)
@@ -144,16 +54,78 @@ class SqlAccountRepository:
     def by_password_reset_token(self, token: str, *, for_update: bool = False) -> Account | None:
         return self._one(accounts.c.password_reset_token_hash == password_reset_token_hash(token), for_update)
 
-    def add(self, account: Account) -> None:
-        self.session.execute(sa.insert(accounts).values(**_to_row(account)))
+    # -- login outcomes: one conditional UPDATE each, no row lock held across argon2 ----------
+    # PostgreSQL (READ COMMITTED) makes a concurrent UPDATE of the same row wait and then
+    # re-evaluates WHERE and SET against the committed row, so no failure is lost and a
+    # lock set meanwhile is seen. SQLite serialises writers anyway.
+    @staticmethod
+    def _not_locked(now: datetime) -> sa.ColumnElement[bool]:
+        return sa.or_(accounts.c.locked_until.is_(None), accounts.c.locked_until <= now)
 
-    def save(self, account: Account) -> None:
-        row = _to_row(account)
-        row.pop("id")
-        self.session.execute(sa.update(accounts).where(accounts.c.id == str(account.id)).values(**row))
+    def record_failed_login(
+        self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy
+    ) -> datetime | None:
+        """Count a failed login atomically (``Account.record_failed_login``'s rule).
+
+        Returns the end of the lock if the account is locked now, by this failure or
+        by a concurrent one (which this attempt then does not add to).
+        """
+        count = accounts.c.failed_logins + 1
+        reaches_threshold = count >= policy.threshold
+        updated = self.session.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == account_id, self._not_locked(now))
+            .values(
+                # At the threshold: lock, and start the count over for after the lock.
+                failed_logins=sa.case((reaches_threshold, 0), else_=count),
+                locked_until=sa.case(
+                    (reaches_threshold, sa.literal(now + policy.duration, UtcDateTime())),
+                    else_=accounts.c.locked_until,
+                ),
+            )
+            .returning(accounts.c.locked_until)
+        ).first()
+        if updated is not None:
+            locked_until: datetime | None = updated.locked_until
+        else:
+            # A concurrent attempt locked the account first: this one does not count.
+            locked_until = self.session.execute(
+                sa.select(accounts.c.locked_until).where(accounts.c.id == account_id)
+            ).scalar()
+        return locked_until if locked_until is not None and now < locked_until else None
+
+    def record_login(
+        self, account_id: uuid.UUID, *, verified_hash: str, now: datetime, new_password_hash: str | None
+    ) -> bool:
+        """Record a successful login (``Account.record_login``), but only while the account
+        still has the password hash that was verified, is active and is not locked;
+        False otherwise (a concurrent reset, lock or lockout won)."""
+        values: dict[str, Any] = {
+            "failed_logins": 0,
+            "locked_until": None,
+            "last_login_at": now,
+            "password_reset_token_hash": None,
+            "password_reset_expires_at": None,
+        }
+        if new_password_hash is not None:
+            values["password_hash"] = new_password_hash
+        updated = self.session.execute(
+            sa.update(accounts)
+            .where(
+                accounts.c.id == account_id,
+                accounts.c.password_hash == verified_hash,
+                accounts.c.status == AccountStatus.ACTIVE,
+                self._not_locked(now),
+            )
+            .values(**values)
+        )
+        assert isinstance(updated, CursorResult)
+        return updated.rowcount == 1
 
 
 class SqlApprenticeNumbers:
+    """The Azubinummer counter: one row, handed out by UPDATE ... RETURNING."""
+
     def __init__(self, session: Session) -> None:
         self.session = session
 

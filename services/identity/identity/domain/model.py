@@ -1,4 +1,4 @@
-"""Accounts, login lockout and one-time activation: identity's rules in plain Python.
+"""Accounts, login lockout, one-time activation, password reset and login sessions: identity's rules in plain Python.
 
 No Flask, no SQLAlchemy. Times are passed in (``now``) so that the rules can be
 tested without waiting a day.
@@ -10,7 +10,7 @@ import enum
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -119,14 +119,29 @@ def password_reset_token_hash(token: str) -> str:
 
 
 # -- the aggregate --------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class Activation:
+    """The account's current one-time activation code: only its argon2id hash is kept."""
+
     code_hash: str
     expires_at: datetime
     used_at: datetime | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
+class NewActivationCode:
+    """A fresh code and its hash, made before any transaction opens (argon2 is slow on purpose)."""
+
+    code: str = field(repr=False)  # shown once, in the apprentice's letter
+    code_hash: str
+
+    @classmethod
+    def generate(cls, hasher: PasswordHasher) -> NewActivationCode:
+        code = new_activation_code()
+        return cls(code=code, code_hash=hasher.hash(code))
+
+
+@dataclass(frozen=True)
 class PasswordReset:
     """The one open reset link of an account; only the token's hash is kept."""
 
@@ -160,55 +175,67 @@ class Account:
     def is_locked_out(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 
-    def check_login(
-        self, password: str, now: datetime, hasher: PasswordHasher, policy: LockoutPolicy
-    ) -> None:
-        """Verify a login attempt and update the failure counter.
+    def refuse_login_early(self, now: datetime) -> None:
+        """Refuse an attempt before its password is checked, or return.
 
-        Raises ``AccountLockedOut`` while locked (without checking the password, so
-        that guessing is pointless during the lock) and ``InvalidCredentials`` for a
-        wrong password, a pending or an administratively locked account. The caller
-        commits in every case: the counter must persist even when the attempt fails.
+        ``AccountLockedOut`` while locked (the password is not even checked, so that
+        guessing is pointless during the lock); ``InvalidCredentials`` for a pending
+        or an administratively locked account, which has no password to check.
         """
         if self.is_locked_out(now):
             assert self.locked_until is not None
             raise AccountLockedOut(self.locked_until)
         if self.status is not AccountStatus.ACTIVE or self.password_hash is None:
             raise InvalidCredentials("account cannot log in")
-        if not hasher.verify(self.password_hash, password):
-            self._record_failure(now, policy)
-            if self.is_locked_out(now):
-                assert self.locked_until is not None
-                raise AccountLockedOut(self.locked_until)
-            raise InvalidCredentials("wrong password")
-        self.failed_logins = 0
-        self.locked_until = None
-        self.last_login_at = now
-        # The person remembered their password: a reset link sent earlier is void.
-        self.password_reset = None
-        if hasher.needs_rehash(self.password_hash):
-            # The cost parameters changed since this hash was made; upgrade it now
-            # that we hold the plain password.
-            self.password_hash = hasher.hash(password)
 
-    def _record_failure(self, now: datetime, policy: LockoutPolicy) -> None:
+    def record_failed_login(self, now: datetime, policy: LockoutPolicy) -> None:
+        """One more consecutive failure; the threshold's failure locks for the policy's duration.
+
+        The database repository applies the same rule in one conditional UPDATE, so that
+        concurrent attempts neither lose a count nor undo a lock.
+        """
+        if self.is_locked_out(now):
+            return  # an attempt that lost the race against the locking one does not count
         self.failed_logins += 1
         if self.failed_logins >= policy.threshold:
             self.locked_until = now + policy.duration
             # After the lock expires the person gets a fresh set of attempts.
             self.failed_logins = 0
 
+    def record_login(self, now: datetime, new_password_hash: str | None = None) -> None:
+        """A successful login: the failure count starts over and an open reset link is void.
+
+        ``new_password_hash``: the password re-hashed with the current argon2 cost,
+        when the stored hash was made with older parameters.
+        """
+        self.failed_logins = 0
+        self.locked_until = None
+        self.last_login_at = now
+        # The person remembered their password: a reset link sent earlier is void.
+        self.password_reset = None
+        if new_password_hash is not None:
+            self.password_hash = new_password_hash
+
     # -- activation --------------------------------------------------------------------
     def issue_activation_code(self, now: datetime, valid_for: timedelta, hasher: PasswordHasher) -> str:
         """Replace any earlier code by a fresh one; returns the plain code (shown once)."""
+        return self.accept_activation_code(NewActivationCode.generate(hasher), now, valid_for)
+
+    def accept_activation_code(self, new: NewActivationCode, now: datetime, valid_for: timedelta) -> str:
+        """Make ``new`` the account's only valid code (an earlier one stops working); returns it."""
         if self.status is not AccountStatus.PENDING_ACTIVATION:
             raise IdentityError("only accounts awaiting activation get an activation code")
-        code = new_activation_code()
-        self.activation = Activation(code_hash=hasher.hash(code), expires_at=now + valid_for)
-        return code
+        self.activation = Activation(code_hash=new.code_hash, expires_at=now + valid_for)
+        return new.code
 
-    def activate(self, code: str, new_password: str, now: datetime, hasher: PasswordHasher) -> None:
-        """Check the one-time code and set the first password."""
+    def verify_activation(
+        self, code: str, new_password: str, now: datetime, hasher: PasswordHasher
+    ) -> Activation:
+        """Check the typed code (argon2, slow) and the new password; returns the code checked.
+
+        Runs outside any transaction; ``complete_activation`` then applies it under the
+        row lock, if the account still has that code unused.
+        """
         activation = self.activation
         if activation is None or not hasher.verify(activation.code_hash, normalise_activation_code(code)):
             raise InvalidActivation("no matching code")
@@ -217,8 +244,17 @@ class Account:
         if now >= activation.expires_at:
             raise ActivationCodeExpired("code expired")
         check_password_policy(new_password)
-        activation.used_at = now
-        self.password_hash = hasher.hash(new_password)
+        return activation
+
+    def complete_activation(self, verified: Activation, password_hash: str, now: datetime) -> None:
+        """Set the first password with a code ``verify_activation`` accepted; the code is used up."""
+        activation = self.activation
+        if activation is None or activation.code_hash != verified.code_hash:
+            raise InvalidActivation("the code was replaced meanwhile")
+        if activation.used_at is not None or self.status is not AccountStatus.PENDING_ACTIVATION:
+            raise ActivationCodeUsed("code already used")
+        self.activation = replace(activation, used_at=now)
+        self.password_hash = password_hash
         self.status = AccountStatus.ACTIVE
         self.activated_at = now
         self.failed_logins = 0
@@ -251,15 +287,15 @@ class Account:
         ):
             raise InvalidPasswordReset("no valid reset link")
 
-    def reset_password(self, token: str, new_password: str, now: datetime, hasher: PasswordHasher) -> None:
-        """Set a new password through the reset link, which is then used up.
+    def reset_password(self, token: str, new_password_hash: str, now: datetime) -> None:
+        """Set a new password (hashed beforehand, outside any transaction) through the
+        reset link, which is then used up.
 
         Also lifts the temporary lockout: whoever holds the link controls the
         mailbox, so the failed attempts before are no reason to keep them out.
         """
         self.check_password_reset(token, now)
-        check_password_policy(new_password)
-        self.password_hash = hasher.hash(new_password)
+        self.password_hash = new_password_hash
         self.password_reset = None
         self.failed_logins = 0
         self.locked_until = None
@@ -281,3 +317,34 @@ class Account:
             "company_roles": {number: sorted(roles) for number, roles in sorted(self.company_roles.items())},
             "apprentice_number": self.apprentice_number,
         }
+
+
+# -- login sessions at the provider ------------------------------------------------------
+def session_id_hash(session_id: str) -> str:
+    """SHA-256: the id is long and random and must be found by its hash (no slow hash needed)."""
+    return hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class LoginSession:
+    """Someone is logged in at identity (the provider), in one browser.
+
+    The browser's cookie names the session by a random id (256 bits); only its
+    SHA-256 is kept, so a database leak logs nobody in. Whether someone is logged
+    in is decided by this record, not by the cookie: ending it (logout, a new login
+    in the same browser, a new password) kills every copy of the cookie.
+    """
+
+    id_hash: str
+    account_id: uuid.UUID
+    auth_time: datetime
+    expires_at: datetime
+
+    @classmethod
+    def start(cls, account_id: uuid.UUID, now: datetime, lifetime: timedelta) -> tuple[LoginSession, str]:
+        """A new session and the plain id for the cookie (which is not stored)."""
+        session_id = secrets.token_urlsafe(32)
+        return cls(session_id_hash(session_id), account_id, now, now + lifetime), session_id
+
+    def is_live(self, now: datetime) -> bool:
+        return now < self.expires_at

@@ -1,15 +1,17 @@
-"""identity's REST API (flask-smorest): the caller's own account."""
+"""identity's REST API (flask-smorest): views turn requests into queries for the message bus."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from chassis.auth import current_principal, not_found
+from chassis.app import current_runtime
+from chassis.auth import current_principal
+from identity.bootstrap import IdentityRuntime
+from identity.domain.model import Account
+from identity.domain.queries import GetOwnAccount
 from identity.entrypoints.schemas import AccountSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Accounts")
@@ -21,15 +23,7 @@ class Me(MethodView):
     @blp.response(200, AccountSchema)
     def get(self) -> Any:
         """The caller's account (from the access token's subject)."""
-        principal = current_principal()
-        try:
-            account_id = uuid.UUID(principal.subject)
-        except ValueError:
-            raise not_found("No account for this token.") from None
-        with current_app.extensions["identity"].uow_factory() as uow:
-            account = uow.accounts.get(account_id)
-        if account is None:
-            raise not_found("No account for this token.")
+        account: Account = current_runtime(IdentityRuntime).bus.handle(GetOwnAccount(current_principal()))
         return {
             "id": account.id,
             "email": account.email,
@@ -42,3 +36,6 @@ class Me(MethodView):
             "activated_at": account.activated_at,
             "last_login_at": account.last_login_at,
         }
+
+
+BLUEPRINTS = [blp]

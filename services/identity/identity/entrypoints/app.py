@@ -9,20 +9,19 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import SQLAlchemyError
 
 from chassis.app import create_service_app
-from chassis.service import ServiceRuntime
 from chassis.ui import register_ui
+from identity.bootstrap import IdentityRuntime, bootstrap
 from identity.entrypoints import api, oidc, pages
 from identity.entrypoints.login_session import ScriptRootSessionInterface
-from identity.entrypoints.oauth_server import IdentityContext, build_authorization_server, register_clients
+from identity.entrypoints.oauth_server import build_authorization_server
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "bp_idp_session"
 
 
-def build_app(runtime: ServiceRuntime) -> Flask:
+def build_app(runtime: IdentityRuntime) -> Flask:
     settings = runtime.settings
-    ctx: IdentityContext = runtime.extras["identity"]
 
     def configure(app: Flask) -> None:
         app.config.update(
@@ -30,38 +29,37 @@ def build_app(runtime: ServiceRuntime) -> Flask:
             SESSION_COOKIE_HTTPONLY=True,
             SESSION_COOKIE_SAMESITE="Lax",
             SESSION_COOKIE_SECURE=settings.public_url.startswith("https"),
-            PERMANENT_SESSION_LIFETIME=ctx.config.login_session_lifetime,
+            PERMANENT_SESSION_LIFETIME=runtime.config.login_session_lifetime,
         )
 
     app = create_service_app(
-        settings,
+        runtime,
         title="Bildungsportal – identity",
         description=(
             "Accounts, login and activation, and the OpenID Connect provider of the Bildungsportal. "
             "The OIDC endpoints (discovery, jwks, authorize, token, revoke, userinfo, logout) are "
             "described by /.well-known/openid-configuration."
         ),
-        blueprints=[api.blp],
-        readiness_checks=runtime.readiness_checks(),
-        token_validator=runtime.token_validator,
+        blueprints=api.BLUEPRINTS,
         configure=configure,
     )
-    # Without a configured key, every worker signs sessions with the key kept
-    # in the database (loaded on the first request, see ScriptRootSessionInterface).
-    app.secret_key = settings.secret_key or None
-    app.session_interface = ScriptRootSessionInterface(ctx.keys)
+    # IDENTITY_SECRET_KEY signs the login session and CSRF tokens: the same in every
+    # worker and across restarts, or no start (chassis' secrets policy).
+    app.secret_key = settings.required_secret_key()
+    app.session_interface = ScriptRootSessionInterface()
 
     register_ui(app)
     app.register_blueprint(oidc.bp)
     app.register_blueprint(pages.bp)
-    build_authorization_server(app, ctx)
+    build_authorization_server(app, runtime)
 
     csrf = CSRFProtect(app)
     # Clients authenticate themselves at these endpoints, and bearer tokens
     # are not sent by browsers on their own: no CSRF token applies.
     for view in (oidc.token, oidc.revoke, oidc.userinfo):
         csrf.exempt(view)
-    csrf.exempt(api.blp)
+    for blueprint in api.BLUEPRINTS:
+        csrf.exempt(blueprint)
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(_error: CSRFError) -> tuple[str, int]:
@@ -76,7 +74,7 @@ def build_app(runtime: ServiceRuntime) -> Flask:
         return {"portal_home": settings.public_url + "/"}
 
     try:
-        register_clients(ctx)
+        runtime.register_clients()
     except SQLAlchemyError:
         # Not migrated yet: `bp-identity migrate` (and seed) register the clients too.
         log.warning("could not register the OIDC clients yet; the database is not ready")
@@ -85,6 +83,4 @@ def build_app(runtime: ServiceRuntime) -> Flask:
 
 def create_app() -> Flask:
     """For gunicorn: ``gunicorn 'identity.entrypoints.app:create_app()'``."""
-    from identity.bootstrap import bootstrap
-
-    return bootstrap().create_app()
+    return build_app(bootstrap())

@@ -1,90 +1,91 @@
-"""identity's own login session (cookie ``bp_idp_session``): who is logged in at the provider.
+"""identity's own login session: who is logged in at the provider.
 
-It holds only the account id, the time of login and a pending authorization
-request; tokens never go into it.
+The session lives on the server (``domain.model.LoginSession``, table ``login_sessions``).
+The cookie ``bp_idp_session`` (signed with ``IDENTITY_SECRET_KEY``) holds only the
+session's random id and a pending authorization request; tokens never go into it.
+Logging out deletes the server-side session, so a saved copy of the cookie is worth
+nothing afterwards.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
+from flask import Flask, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 
-from flask import Flask, Request, current_app, request, session
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy.exc import SQLAlchemyError
-
-from chassis.problems import ServiceUnavailable
-from identity.adapters.keys import KeyStore
-from identity.domain.model import Account
-
-log = logging.getLogger(__name__)
+from chassis.db import ping
+from identity.domain.commands import EndLoginSession, StartLoginSession
+from identity.domain.model import Account, LoginSession
+from identity.domain.queries import FindLoginSession
+from identity.entrypoints.oauth_server import identity_runtime
 
 PENDING_AUTHORIZE = "pending_authorize"
-_UNAVAILABLE = "identity.login_session_unavailable"
+SESSION_ID = "sid"
 
 
 class ScriptRootSessionInterface(SecureCookieSessionInterface):
-    """Signs with the key every worker shares and scopes the cookie to the app's mount point.
+    """Scopes the cookie to the app's mount point.
 
     identity is mounted under /auth (and /api/identity); the cookie must not
     travel to the other apps of the portal.
     """
 
-    def __init__(self, keys: KeyStore) -> None:
-        self._keys = keys
-
     def get_cookie_path(self, app: Flask) -> str:
         return request.script_root or "/"
 
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not app.secret_key:
-            try:
-                app.secret_key = self._keys.session_key
-            except SQLAlchemyError:
-                # The database is down before this worker ever loaded the key. Only
-                # the pages that need a login session fail (with 503), see below;
-                # /healthz, /jwks (once cached) and the token endpoint carry on.
-                log.warning("login-session key not loadable; database unavailable")
-                request.environ[_UNAVAILABLE] = True
-                return None
-        return super().open_session(app, request)
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        return super().get_signing_serializer(app) if app.secret_key else None
-
 
 def require_login_session() -> None:
-    """Raise 503 where a page needs the login session but its key could not be loaded."""
-    if request.environ.get(_UNAVAILABLE):
-        raise ServiceUnavailable("The login session is unavailable: the database is not reachable.")
+    """Pages that log people in or out work with the login sessions kept in the database.
+
+    Before such a page is shown, the cookie's session is looked up, or (without one)
+    the database is asked whether it answers: if it does not, the page's error handler
+    answers 503 with a German page instead of a form that could not be sent.
+    """
+    if "login_session" in g:
+        return  # looked up in this request already: the database answered
+    if _session_id():
+        current_login()
+        return
+    ping(identity_runtime().engine)
+    g.login_session = None  # no cookie, no login
+
+
+def _session_id() -> str | None:
+    value = session.get(SESSION_ID)
+    return value if isinstance(value, str) and value else None
 
 
 def log_in(account: Account) -> None:
+    """Start a login session; the one the browser had before ends (no fixation, no leftovers)."""
     pending = session.get(PENDING_AUTHORIZE)
-    # A fresh session at login: nothing from before survives except the pending request.
+    session_id = identity_runtime().bus.handle(StartLoginSession(account.id, replaces=_session_id()))
+    # A fresh cookie at login: nothing from before survives except the pending request.
     session.clear()
     session.permanent = True
-    session["account_id"] = str(account.id)
-    session["auth_time"] = int(time.time())
+    session[SESSION_ID] = session_id
     if pending:
         session[PENDING_AUTHORIZE] = pending
+    g.pop("login_session", None)  # looked up afresh if asked for again
 
 
 def log_out() -> None:
+    """End the login session on the server, then forget the cookie.
+
+    If the database cannot be reached, this raises (and the person sees a 503 page)
+    rather than clear only the cookie and leave the session alive on the server.
+    """
+    session_id = _session_id()
+    if session_id:
+        identity_runtime().bus.handle(EndLoginSession(session_id))
     session.clear()
+    g.login_session = None
 
 
-def logged_in_account_id() -> uuid.UUID | None:
-    account_id = session.get("account_id")
-    auth_time = session.get("auth_time")
-    if not account_id or not isinstance(auth_time, int):
-        return None
-    lifetime = current_app.permanent_session_lifetime.total_seconds()
-    if time.time() - auth_time > lifetime:
-        return None
-    try:
-        return uuid.UUID(account_id)
-    except ValueError:
-        return None
+def current_login() -> LoginSession | None:
+    """The live login session named by the cookie, if any (looked up once per request)."""
+    if "login_session" in g:
+        found: LoginSession | None = g.login_session
+        return found
+    session_id = _session_id()
+    found = identity_runtime().bus.handle(FindLoginSession(session_id)) if session_id else None
+    g.login_session = found
+    return found

@@ -6,6 +6,8 @@
 - access tokens are RS256 JWTs (5 minutes) with the portal's claims; ID tokens per OIDC;
 - revocation (RFC 7009) and userinfo behind a ResourceProtector.
 
+The authorization server is built by ``build_app`` from the runtime's typed parts
+(keys, settings, unit of work); its callbacks reach them with ``identity_runtime()``.
 Every OAuth request runs in one unit of work (``request_uow``); the views commit
 it only when authlib answered with success, so a failed exchange writes nothing.
 """
@@ -15,8 +17,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,13 +31,12 @@ from authlib.oidc.core import grants as oidc_grants
 from flask import Flask, current_app, g, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
-from sqlalchemy.exc import IntegrityError
 
-from identity.adapters.keys import ALGORITHM, KeyStore
-from identity.adapters.oauth_store import AuthorizationCode, OAuthClient, Token, sha256
-from identity.config import IdentityConfig
-from identity.domain.model import Account, AccountStatus, PasswordHasher
-from identity.service_layer.services import TimingShield
+from chassis.app import current_runtime
+from identity.adapters.keys import ALGORITHM
+from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token, sha256
+from identity.bootstrap import IdentityRuntime
+from identity.domain.model import Account, AccountStatus
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -46,22 +45,12 @@ SCOPES = ["openid", "profile", "email"]
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
-@dataclass
-class IdentityContext:
-    """What identity's views need, kept in ``app.extensions["identity"]``."""
-
-    issuer: str
-    audience: str
-    public_url: str
-    config: IdentityConfig
-    keys: KeyStore
-    uow_factory: Callable[[], IdentityUnitOfWork]
-    hasher: PasswordHasher
-    shield: TimingShield
+SERVER_KEY = "identity_authorization_server"
 
 
-def oidc_context() -> IdentityContext:
-    return current_app.extensions["identity"]
+def identity_runtime() -> IdentityRuntime:
+    """The runtime the current app was built from."""
+    return current_runtime(IdentityRuntime)
 
 
 def issuer_url(endpoint: str, **values: Any) -> str:
@@ -70,14 +59,14 @@ def issuer_url(endpoint: str, **values: Any) -> str:
     root = request.script_root
     if root and path.startswith(root):
         path = path[len(root) :]
-    return oidc_context().issuer + path
+    return identity_runtime().settings.issuer + path
 
 
 def request_uow() -> IdentityUnitOfWork:
     """The unit of work of the current OAuth request, opened on first use."""
     uow = g.get("oauth_uow")
     if uow is None:
-        uow = oidc_context().uow_factory()
+        uow = identity_runtime().uow_factory()
         uow.__enter__()
         g.oauth_uow = uow
     return uow
@@ -117,28 +106,30 @@ def user_info(account: Account, scope: str) -> UserInfo:
 
 
 # -- access tokens ---------------------------------------------------------------------------
-def make_access_token_generator(ctx: IdentityContext) -> Any:
+def make_access_token_generator(runtime: IdentityRuntime) -> Any:
+    settings, ttl, keys = runtime.settings, runtime.config.access_token_lifetime, runtime.keys
+
     def generate(client: OAuthClient, grant_type: str, user: Account, scope: str) -> str:
         now = int(time.time())
         claims = {
             **user.claims(),
-            "iss": ctx.issuer,
-            "aud": ctx.audience,
+            "iss": settings.issuer,
+            "aud": settings.audience,
             "iat": now,
-            "exp": now + ctx.config.access_token_lifetime,
+            "exp": now + ttl,
             "jti": uuid.uuid4().hex,
             "client_id": client.client_id,
             "scope": scope,
         }
-        header = {"alg": ALGORITHM, "kid": ctx.keys.kid, "typ": "at+jwt"}
-        return jwt.encode(header, claims, ctx.keys.signing_key, algorithms=[ALGORITHM])
+        header = {"alg": ALGORITHM, "kid": keys.kid, "typ": "at+jwt"}
+        return jwt.encode(header, claims, keys.signing_key, algorithms=[ALGORITHM])
 
     return generate
 
 
 def save_token(token: dict[str, Any], request: Any) -> None:
-    ctx = oidc_context()
     previous: Token | None = getattr(request, "refresh_token", None)
+    code: AuthorizationCode | None = getattr(request, "authorization_code", None)
     request_uow().oauth.add_token(
         family_id=previous.family_id if previous else None,
         client_id=request.client.client_id,
@@ -147,8 +138,10 @@ def save_token(token: dict[str, Any], request: Any) -> None:
         access_token=token["access_token"],
         access_lifetime=int(token["expires_in"]),
         refresh_token=token.get("refresh_token"),
-        refresh_lifetime=ctx.config.refresh_token_lifetime,
+        refresh_lifetime=identity_runtime().config.refresh_token_lifetime,
         now=_now(),
+        # Remembered so that a replay of the code can revoke what it was exchanged for.
+        authorization_code_hash=code.code_hash if code is not None and previous is None else None,
     )
 
 
@@ -178,7 +171,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     def save_authorization_code(self, code: str, request: Any) -> None:
-        ctx = oidc_context()
+        lifetime = identity_runtime().config.authorization_code_lifetime
         data = request.payload.data
         request_uow().oauth.add_code(
             AuthorizationCode(
@@ -191,24 +184,46 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 code_challenge=data["code_challenge"],
                 code_challenge_method=data["code_challenge_method"],
                 auth_time=int(g.get("auth_time") or time.time()),
-                expires_at=datetime.fromtimestamp(time.time() + ctx.config.authorization_code_lifetime, UTC),
+                expires_at=datetime.fromtimestamp(time.time() + lifetime, UTC),
             )
         )
 
     def query_authorization_code(self, code: str, client: OAuthClient) -> AuthorizationCode | None:
-        item = request_uow().oauth.code(code, client.client_id)
-        if item is None or item.is_expired(_now()):
+        uow = request_uow()
+        item = uow.oauth.code(code, client.client_id)
+        if item is None:
+            _revoke_if_replayed(uow, sha256(code))
+            return None
+        if item.is_expired(_now()):
             return None
         return item
 
     def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-        # A code works once: if a concurrent exchange consumed it, this one fails
-        # and its tokens are never committed.
-        if not request_uow().oauth.consume_code(authorization_code):
+        # A code works once: if a concurrent exchange consumed it, this one fails and
+        # its tokens are never committed; and since the code was used twice, the
+        # tokens of the exchange that won are revoked as well.
+        uow = request_uow()
+        code_hash = authorization_code.code_hash  # the rollback below expires loaded objects
+        if not uow.oauth.consume_code(code_hash):
+            uow.rollback()  # drop this request's own tokens first
+            _revoke_if_replayed(uow, code_hash)
             raise InvalidGrantError("The authorization code was already used.")
 
     def authenticate_user(self, authorization_code: AuthorizationCode) -> Account | None:
         return usable_account(authorization_code.account_id)
+
+
+def _revoke_if_replayed(uow: IdentityUnitOfWork, code_hash: str) -> None:
+    """A code that was already exchanged came back: revoke what it was exchanged for.
+
+    RFC 6749 §4.1.2: the code leaked, or the client is confused; either way the
+    tokens from its first exchange may be in the wrong hands. The revocation is
+    committed at once (the request itself fails). The client authenticated before
+    its code is looked at, so nobody can revoke others' tokens by guessing.
+    """
+    if uow.oauth.revoke_grant_of_code(code_hash, _now()):
+        log.warning("replay of an exchanged authorization code; its tokens are revoked")
+        uow.commit()
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -246,20 +261,20 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return request_uow().oauth.nonce_used(request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:
-        return oidc_context().keys.signing_key
+        return identity_runtime().keys.signing_key
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return ALGORITHM
 
     def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
-        return {"alg": ALGORITHM, "kid": oidc_context().keys.kid}
+        return {"alg": ALGORITHM, "kid": identity_runtime().keys.kid}
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
-        ctx = oidc_context()
+        runtime = identity_runtime()
         return {
-            "iss": ctx.issuer,
+            "iss": runtime.settings.issuer,
             "aud": [client.client_id],
-            "exp": int(time.time()) + ctx.config.access_token_lifetime,
+            "exp": int(time.time()) + runtime.config.access_token_lifetime,
         }
 
     def generate_user_info(self, user: Account, scope: str) -> UserInfo:
@@ -269,11 +284,11 @@ class OpenIDCode(oidc_grants.OpenIDCode):
 # -- userinfo and revocation ----------------------------------------------------------------------
 class AccessTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string: str) -> Token | None:
-        ctx = oidc_context()
+        runtime = identity_runtime()
         try:
-            decoded = jwt.decode(token_string, ctx.keys.public_key_set(), algorithms=[ALGORITHM])
+            decoded = jwt.decode(token_string, runtime.keys.public_key_set(), algorithms=[ALGORITHM])
             jwt.JWTClaimsRegistry(
-                iss={"essential": True, "value": ctx.issuer}, exp={"essential": True}
+                iss={"essential": True, "value": runtime.settings.issuer}, exp={"essential": True}
             ).validate(decoded.claims)
         except (JoseError, ValueError):
             return None
@@ -287,13 +302,13 @@ class AccessTokenValidator(BearerTokenValidator):
 
 class IdentityUserInfoEndpoint(UserInfoEndpoint):
     def get_issuer(self) -> str:
-        return oidc_context().issuer
+        return identity_runtime().settings.issuer
 
     def generate_user_info(self, user: Account, scope: str) -> UserInfo:
         return user_info(user, scope)
 
     def resolve_private_key(self) -> Any:
-        return oidc_context().keys.signing_key
+        return identity_runtime().keys.signing_key
 
 
 class RevocationEndpoint(_RevocationEndpoint):
@@ -320,40 +335,18 @@ class RevocationEndpoint(_RevocationEndpoint):
             store.revoke(token, _now(), refresh=False)
 
 
-# -- clients ------------------------------------------------------------------------------------------
-def register_clients(ctx: IdentityContext) -> None:
-    """Register (or update) the portal's browser UI as OIDC client; idempotent."""
-    web = ctx.config.web_client
-    client = OAuthClient(
-        client_id=web.client_id,
-        secret_hash=sha256(web.client_secret),
-        name="Bildungsportal (Browser-Oberfläche)",
-        redirect_uris=[web.redirect_uri],
-        post_logout_redirect_uris=[web.post_logout_redirect_uri],
-        scope=web.scope,
-        grant_types=["authorization_code", "refresh_token"],
-        token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method name
-    )
-    try:
-        with ctx.uow_factory() as uow:
-            uow.oauth.upsert_client(client, _now())
-            uow.commit()
-    except IntegrityError:
-        pass  # another worker inserted it at the same moment; its row is identical
-
-
 # -- assembly ---------------------------------------------------------------------------------------
-def build_authorization_server(app: Flask, ctx: IdentityContext) -> AuthorizationServer:
-    app.extensions["identity"] = ctx
+def build_authorization_server(app: Flask, runtime: IdentityRuntime) -> AuthorizationServer:
+    """authlib's server for ``app``, from the runtime's parts; views find it with ``authorization_server()``."""
     app.teardown_request(close_request_uow)
     server = AuthorizationServer(app, query_client=query_client, save_token=save_token)
     server.scopes_supported = SCOPES
     server.register_token_generator(
         "default",
         BearerTokenGenerator(
-            access_token_generator=make_access_token_generator(ctx),
+            access_token_generator=make_access_token_generator(runtime),
             refresh_token_generator=lambda **_: generate_token(48),
-            expires_generator=lambda client, grant_type: ctx.config.access_token_lifetime,
+            expires_generator=lambda client, grant_type: runtime.config.access_token_lifetime,
         ),
     )
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode()])
@@ -362,5 +355,10 @@ def build_authorization_server(app: Flask, ctx: IdentityContext) -> Authorizatio
     protector = ResourceProtector()
     protector.register_token_validator(AccessTokenValidator())
     server.register_endpoint(IdentityUserInfoEndpoint(resource_protector=protector))
-    app.extensions["identity_authorization_server"] = server
+    app.extensions[SERVER_KEY] = server
+    return server
+
+
+def authorization_server() -> AuthorizationServer:
+    server: AuthorizationServer = current_app.extensions[SERVER_KEY]
     return server

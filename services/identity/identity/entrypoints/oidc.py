@@ -11,7 +11,6 @@ from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
     Response,
-    current_app,
     g,
     jsonify,
     redirect,
@@ -25,17 +24,19 @@ from joserfc.errors import JoseError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from chassis.problems import ServiceUnavailable, problem_response
+from identity.domain.model import LoginSession
 from identity.entrypoints.login_session import (
     PENDING_AUTHORIZE,
+    current_login,
     log_out,
-    logged_in_account_id,
     require_login_session,
 )
 from identity.entrypoints.oauth_server import (
     AUTH_METHODS,
     SCOPES,
+    authorization_server,
+    identity_runtime,
     issuer_url,
-    oidc_context,
     request_uow,
     usable_account,
 )
@@ -63,10 +64,6 @@ def _unavailable(error: Exception) -> Any:
     )
 
 
-def _server() -> Any:
-    return current_app.extensions["identity_authorization_server"]
-
-
 def _commit_if(response: Response, succeeded: bool) -> Response:
     if succeeded and g.get("oauth_uow") is not None:
         request_uow().commit()
@@ -75,9 +72,8 @@ def _commit_if(response: Response, succeeded: bool) -> Response:
 
 @bp.get("/.well-known/openid-configuration")
 def discovery() -> Response:
-    ctx = oidc_context()
     return jsonify(
-        issuer=ctx.issuer,
+        issuer=identity_runtime().settings.issuer,
         authorization_endpoint=issuer_url("oidc.authorize"),
         token_endpoint=issuer_url("oidc.token"),
         userinfo_endpoint=issuer_url("oidc.userinfo"),
@@ -113,7 +109,7 @@ def discovery() -> Response:
 
 @bp.get("/jwks")
 def jwks() -> Response:
-    response = jsonify(oidc_context().keys.public_jwks())
+    response = jsonify(identity_runtime().keys.public_jwks())
     # Public keys may be cached briefly; validators refetch on an unknown kid.
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -122,20 +118,26 @@ def jwks() -> Response:
 @bp.get("/authorize")
 def authorize() -> Any:
     require_login_session()
-    server = _server()
-    account_id = logged_in_account_id()
-    if account_id is not None and _fresh_login_requested():
+    server = authorization_server()
+    login = current_login()
+    if login is not None and _fresh_login_requested(login):
         log_out()
-        account_id = None
-    account = usable_account(str(account_id)) if account_id else None
+        login = None
+    account = usable_account(str(login.account_id)) if login else None
     try:
         grant = server.get_consent_grant(end_user=account)
     except OAuth2Error as error:
         if error.redirect_uri:
             # The client and its redirect URI are known: tell the client.
             return server.handle_error_response(None, error)
-        # Unknown client or redirect URI: never redirect there (open redirector).
-        return render_template("identity/authorize_error.html", page_title="Anmeldung nicht möglich"), 400
+        # Unknown client, unknown or missing redirect URI: never redirect (open
+        # redirector); the person sees the error instead.
+        return (
+            render_template(
+                "identity/authorize_error.html", page_title="Anmeldung nicht möglich", error_code=error.error
+            ),
+            400,
+        )
     if account is None:
         # Continue after login with the same request, minus the demand for a fresh
         # login (which the login itself satisfies).
@@ -144,38 +146,38 @@ def authorize() -> Any:
         return redirect(url_for("pages.login"))
     session.pop(PENDING_AUTHORIZE, None)
     # First-party clients only: the portal's own UI needs no consent screen.
-    g.auth_time = session.get("auth_time")
+    assert login is not None
+    g.auth_time = int(login.auth_time.timestamp())
     response = server.create_authorization_response(grant_user=account, grant=grant)
     location = response.headers.get("Location", "")
     return _commit_if(response, response.status_code == 302 and "code=" in location)
 
 
-def _fresh_login_requested() -> bool:
+def _fresh_login_requested(login: LoginSession) -> bool:
     """prompt=login, or a max_age the current login session is older than (OIDC Core 3.1.2.1)."""
     if "login" in request.args.get("prompt", "").split():
         return True
     max_age = request.args.get("max_age", "")
-    auth_time = session.get("auth_time")
-    if max_age.isdigit() and isinstance(auth_time, int):
-        return time.time() - auth_time > int(max_age)
+    if max_age.isdigit():
+        return time.time() - login.auth_time.timestamp() > int(max_age)
     return False
 
 
 @bp.post("/token")
 def token() -> Response:
-    response = _server().create_token_response()
+    response = authorization_server().create_token_response()
     return _commit_if(response, response.status_code == 200)
 
 
 @bp.post("/revoke")
 def revoke() -> Response:
-    response = _server().create_endpoint_response("revocation")
+    response = authorization_server().create_endpoint_response("revocation")
     return _commit_if(response, response.status_code == 200)
 
 
 @bp.route("/userinfo", methods=["GET", "POST"])
 def userinfo() -> Response:
-    return _server().create_endpoint_response("userinfo")
+    return authorization_server().create_endpoint_response("userinfo")
 
 
 @bp.get("/logout")
@@ -218,7 +220,9 @@ def _log_out_and_return(params: Mapping[str, str]) -> Any:
                 target += ("&" if "?" in target else "?") + urlencode({"state": state})
             return redirect(target)
     return render_template(
-        "identity/logged_out.html", page_title="Abgemeldet", portal_url=oidc_context().public_url + "/"
+        "identity/logged_out.html",
+        page_title="Abgemeldet",
+        portal_url=identity_runtime().settings.public_url + "/",
     )
 
 
@@ -227,10 +231,10 @@ def _audience_of(id_token_hint: str) -> str:
     if not id_token_hint:
         return ""
     try:
-        decoded = jwt.decode(id_token_hint, oidc_context().keys.public_key_set(), algorithms=["RS256"])
+        decoded = jwt.decode(id_token_hint, identity_runtime().keys.public_key_set(), algorithms=["RS256"])
     except (JoseError, ValueError):
         return ""
-    if decoded.claims.get("iss") != oidc_context().issuer:
+    if decoded.claims.get("iss") != identity_runtime().settings.issuer:
         return ""
     audience = decoded.claims.get("aud")
     if isinstance(audience, list):

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from chassis.problems import ServiceUnavailable
+from identity.domain.commands import ActivateAccount, LogIn, RequestPasswordReset, ResetPassword
 from identity.domain.model import (
     AccountLockedOut,
     ActivationCodeExpired,
@@ -20,12 +21,15 @@ from identity.domain.model import (
     InvalidPasswordReset,
     PasswordPolicyViolation,
 )
+from identity.domain.queries import CheckPasswordResetLink
 from identity.entrypoints.forms import ActivationForm, LoginForm, PasswordForgottenForm, PasswordResetForm
 from identity.entrypoints.login_session import PENDING_AUTHORIZE, log_in, require_login_session
-from identity.entrypoints.oauth_server import issuer_url, oidc_context
-from identity.service_layer import services
+from identity.entrypoints.oauth_server import identity_runtime
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+# The reset link of a mail is this page's public URL (under the issuer) plus the token.
+PASSWORD_RESET_PATH = "/password/reset/"  # noqa: S105 - a path, not a secret
 
 LOGINS = Counter("identity_logins_total", "Login attempts at identity's login page", ["outcome"])
 ACTIVATIONS = Counter("identity_activations_total", "Account activation attempts", ["outcome"])
@@ -63,12 +67,12 @@ RESET_LINK_INVALID = (
 )
 
 
-def _after_login() -> Response:
+def _after_login() -> WerkzeugResponse:
     pending = session.pop(PENDING_AUTHORIZE, None)
     if pending:
         return redirect(f"{url_for('oidc.authorize')}?{pending}")
     # No client is waiting: go to the portal, which starts its own login flow.
-    return redirect(oidc_context().public_url + "/")
+    return redirect(identity_runtime().settings.public_url + "/")
 
 
 @bp.before_request
@@ -99,21 +103,13 @@ def login() -> Any:
     error = None
     status = 200
     if form.validate_on_submit():
-        ident = oidc_context()
+        runtime = identity_runtime()
         try:
-            account = services.authenticate(
-                ident.uow_factory(),
-                form.login.data or "",
-                form.password.data or "",
-                now=datetime.now(UTC),
-                hasher=ident.hasher,
-                policy=ident.config.lockout,
-                shield=ident.shield,
-            )
+            account = runtime.bus.handle(LogIn(form.login.data or "", form.password.data or ""))
         except AccountLockedOut as exc:
             local = exc.until.astimezone(GERMAN_TIME)
             error = LOCKED_OUT.format(
-                hours=int(ident.config.lockout.duration.total_seconds() // 3600),
+                hours=int(runtime.config.lockout.duration.total_seconds() // 3600),
                 until=local.strftime("%d.%m.%Y, %H:%M"),
             )
             status = 403
@@ -136,16 +132,13 @@ def activate() -> Any:
     error = None
     status = 200
     if form.validate_on_submit():
-        ident = oidc_context()
         try:
-            account = services.activate_account(
-                ident.uow_factory(),
-                (form.apprentice_number.data or "").strip(),
-                form.activation_code.data or "",
-                form.password.data or "",
-                now=datetime.now(UTC),
-                hasher=ident.hasher,
-                shield=ident.shield,
+            account = identity_runtime().bus.handle(
+                ActivateAccount(
+                    (form.apprentice_number.data or "").strip(),
+                    form.activation_code.data or "",
+                    form.password.data or "",
+                )
             )
         except InvalidActivation:
             error, status = INVALID_ACTIVATION, 422
@@ -181,13 +174,11 @@ def password_forgotten() -> Any:
     form = PasswordForgottenForm()
     status = 200
     if form.validate_on_submit():
-        ident = oidc_context()
-        services.request_password_reset(
-            ident.uow_factory(),
-            form.login.data or "",
-            now=datetime.now(UTC),
-            valid_for=ident.config.password_reset_valid_for,
-            reset_url=lambda token: issuer_url("pages.password_reset", token=token),
+        runtime = identity_runtime()
+        runtime.bus.handle(
+            RequestPasswordReset(
+                form.login.data or "", link_prefix=runtime.settings.issuer + PASSWORD_RESET_PATH
+            )
         )
         return render_template(
             "identity/message.html", page_title="Passwort vergessen", message=RESET_REQUESTED, role="status"
@@ -213,20 +204,14 @@ def _reset_link_invalid() -> Any:
     )
 
 
-@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@bp.route(PASSWORD_RESET_PATH + "<token>", methods=["GET", "POST"])
 def password_reset(token: str) -> Any:
-    ident = oidc_context()
+    bus = identity_runtime().bus
     form = PasswordResetForm()
     status = 200
     try:
         if form.validate_on_submit():
-            services.reset_password(
-                ident.uow_factory(),
-                token,
-                form.password.data or "",
-                now=datetime.now(UTC),
-                hasher=ident.hasher,
-            )
+            bus.handle(ResetPassword(token, form.password.data or ""))
             PASSWORD_RESETS.labels("success").inc()
             return render_template(
                 "identity/message.html",
@@ -235,7 +220,7 @@ def password_reset(token: str) -> Any:
                 role="status",
             )
         # Say at once that a link is void, before anyone types a new password twice.
-        services.check_password_reset_link(ident.uow_factory(), token, now=datetime.now(UTC))
+        bus.handle(CheckPasswordResetLink(token))
     except InvalidPasswordReset:
         return _reset_link_invalid()
     except PasswordPolicyViolation:

@@ -1,27 +1,391 @@
-"""Event handlers: ``handle(event, uow)``; the consumer commits together with the inbox row."""
+"""identity's use cases: every command, query and event handler, as ``handle(message, uow, *, deps)``.
+
+Each handler owns its unit of work: it opens it and commits what it changes (for
+an event, the inbox row joins that commit). argon2 is slow on purpose, so it runs
+while no transaction is open: no row lock and no database connection is held
+while a password or code is hashed or verified. The bootstrap binds the keyword
+dependencies (hasher, clock, policies, lifetimes).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+import logging
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
-from chassis.events.consumer import Handler, IncomingEvent
-from identity.domain.model import PasswordHasher
-from identity.service_layer import services
-from identity.service_layer.unit_of_work import UnitOfWork
+from chassis.contracts.identity import AccountActivated, ApprenticeAccountPrepared, PasswordResetRequested
+from chassis.contracts.training import ContractRegistered
+from chassis.events.incoming import IncomingEvent
+from identity.adapters.oauth_models import OAuthClient, sha256
+from identity.domain import access
+from identity.domain.commands import (
+    ActivateAccount,
+    EndLoginSession,
+    LogIn,
+    RegisterClient,
+    RequestPasswordReset,
+    ResetPassword,
+    StartLoginSession,
+)
+from identity.domain.model import (
+    APPRENTICE_ROLE,
+    Account,
+    AccountLockedOut,
+    AccountStatus,
+    InvalidActivation,
+    InvalidCredentials,
+    InvalidPasswordReset,
+    LockoutPolicy,
+    LoginSession,
+    NewActivationCode,
+    PasswordHasher,
+    check_password_policy,
+)
+from identity.domain.queries import (
+    CheckPasswordResetLink,
+    FindLoginSession,
+    GetOwnAccount,
+    IsAccessTokenRevoked,
+)
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
-CONTRACT_REGISTERED = "training.contract.registered"
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
 
 
-def make_handlers(
+@dataclass(frozen=True)
+class TimingShield:
+    """A hash to verify against when there is no account, so that unknown logins
+    take as long as wrong passwords and do not reveal who has an account."""
+
+    dummy_hash: str
+
+    @classmethod
+    def for_hasher(cls, hasher: PasswordHasher) -> TimingShield:
+        return cls(hasher.hash("no account has this password"))
+
+    def spend(self, hasher: PasswordHasher, secret: str) -> None:
+        hasher.verify(self.dummy_hash, secret)
+
+
+# -- login -------------------------------------------------------------------------------------
+def log_in(
+    cmd: LogIn,
+    uow: IdentityUnitOfWork,
     *,
     hasher: PasswordHasher,
-    activation_valid_for: timedelta,
-    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-) -> dict[str, Handler]:
-    def handle_contract_registered(event: IncomingEvent, uow: UnitOfWork) -> None:
-        services.prepare_apprentice_account(
-            uow, event.data, now=clock(), hasher=hasher, valid_for=activation_valid_for
-        )
+    clock: Clock,
+    policy: LockoutPolicy,
+    shield: TimingShield,
+) -> Account:
+    """Check a login; raises ``InvalidCredentials`` or ``AccountLockedOut``.
 
-    return {CONTRACT_REGISTERED: handle_contract_registered}
+    The account is read, the password verified with no transaction open, and the
+    outcome written with one conditional UPDATE (see the repository): concurrent
+    failures are all counted, a lock set meanwhile is respected, and a password
+    replaced meanwhile does not log in.
+    """
+    now = clock()
+    with uow:
+        account = uow.accounts.by_login(cmd.login)
+    # The read transaction is over: nothing below holds a connection while hashing.
+    if account is None:
+        shield.spend(hasher, cmd.password)
+        raise InvalidCredentials("unknown login")
+    if account.status is not AccountStatus.ACTIVE or account.password_hash is None:
+        # No password to verify: spend a hash anyway, so that the answer's timing
+        # does not tell a pending or disabled account from an unknown one.
+        shield.spend(hasher, cmd.password)
+    account.refuse_login_early(now)
+    verified_hash = account.password_hash
+    assert verified_hash is not None
+    if not hasher.verify(verified_hash, cmd.password):
+        with uow:
+            # The failure counter and the lock must persist although the login fails.
+            locked_until = uow.accounts.record_failed_login(account.id, now, policy)
+            uow.commit()
+        if locked_until is not None:
+            raise AccountLockedOut(locked_until)
+        raise InvalidCredentials("wrong password")
+    # The cost parameters changed since this hash was made: upgrade it now that we
+    # hold the plain password (still outside any transaction).
+    new_hash = hasher.hash(cmd.password) if hasher.needs_rehash(verified_hash) else None
+    with uow:
+        if not uow.accounts.record_login(
+            account.id, verified_hash=verified_hash, now=now, new_password_hash=new_hash
+        ):
+            # Changed while the password was checked: locked by concurrent failures,
+            # disabled, or given a new password (the one just checked is the old one).
+            current = uow.accounts.get(account.id)
+            if current is not None and current.is_locked_out(now):
+                assert current.locked_until is not None
+                raise AccountLockedOut(current.locked_until)
+            raise InvalidCredentials("account changed during the login")
+        uow.commit()
+    account.record_login(now, new_hash)
+    return account
+
+
+# -- login sessions at the provider ----------------------------------------------------------------
+def start_login_session(
+    cmd: StartLoginSession, uow: IdentityUnitOfWork, *, clock: Clock, login_session_lifetime: timedelta
+) -> str:
+    """Open a login session; the browser's previous one ends. Returns the id for the cookie."""
+    now = clock()
+    session, session_id = LoginSession.start(cmd.account_id, now, login_session_lifetime)
+    with uow:
+        if cmd.replaces:
+            uow.login_sessions.end(cmd.replaces)
+        uow.login_sessions.delete_expired(now)
+        uow.login_sessions.add(session)
+        uow.commit()
+    return session_id
+
+
+def end_login_session(cmd: EndLoginSession, uow: IdentityUnitOfWork) -> None:
+    with uow:
+        uow.login_sessions.end(cmd.session_id)
+        uow.commit()
+
+
+def find_login_session(
+    query: FindLoginSession, uow: IdentityUnitOfWork, *, clock: Clock
+) -> LoginSession | None:
+    with uow:
+        return uow.login_sessions.live(query.session_id, clock())
+
+
+# -- activation --------------------------------------------------------------------------------------
+def activate_account(
+    cmd: ActivateAccount,
+    uow: IdentityUnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    clock: Clock,
+    shield: TimingShield,
+) -> Account:
+    """Activate with Azubinummer + one-time code; emits ``AccountActivated``.
+
+    The code is verified and the new password hashed with no transaction open; the
+    activation is then applied under the account's row lock, only if the account
+    still has that code unused (a concurrent activation wins once).
+    """
+    now = clock()
+    with uow:
+        account = uow.accounts.by_apprentice_number(cmd.apprentice_number)
+    if account is None or account.activation is None:
+        # Same cost as checking a code, whether or not there is one to check.
+        shield.spend(hasher, cmd.activation_code)
+    if account is None:
+        raise InvalidActivation("unknown apprentice number")
+    verified = account.verify_activation(cmd.activation_code, cmd.new_password, now, hasher)
+    password_hash = hasher.hash(cmd.new_password)
+    with uow:
+        account = uow.accounts.by_apprentice_number(cmd.apprentice_number, for_update=True)
+        if account is None:
+            raise InvalidActivation("the account is gone")
+        account.complete_activation(verified, password_hash, now)
+        uow.emit(
+            AccountActivated(
+                account_id=account.id,
+                apprentice_number=account.apprentice_number,
+                email=account.email,
+                activated_at=now,
+            ),
+            subject=str(account.id),
+        )
+        uow.commit()
+    return account
+
+
+def contract_registered(
+    event: IncomingEvent[ContractRegistered],
+    uow: IdentityUnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    clock: Clock,
+    activation_valid_for: timedelta,
+) -> None:
+    """Give the apprentice of a newly registered contract an Azubinummer and an activation code.
+
+    - No account with the apprentice's e-mail: create one (pending activation).
+    - A pending account: keep its Azubinummer (or assign one) and issue a fresh code;
+      the earlier code stops working, so only the newest letter is valid.
+    - An active or locked account: it already has access data. Make sure it holds
+      the apprentice role and an Azubinummer, and announce the account without a
+      code: the contract still needs the Azubinummer and the apprentice their
+      Eintragungsbestätigung, and the person logs in as before.
+    """
+    contract = event.payload
+    apprentice = contract.apprentice
+    email = apprentice.email.strip().lower()
+    now = clock()
+    # The code's argon2 hash is made before the transaction takes its locks; an account
+    # that turns out to be active simply does not use it.
+    new_code = NewActivationCode.generate(hasher)
+    code: str | None
+    with uow:
+        account = uow.accounts.by_email(email, for_update=True)
+        if account is None:
+            account = Account(
+                id=uuid.uuid4(),
+                email=email,
+                name=f"{apprentice.first_name} {apprentice.last_name}",
+                created_at=now,
+            )
+            account.make_apprentice(uow.apprentice_numbers.next())
+            code = account.accept_activation_code(new_code, now, activation_valid_for)
+            uow.accounts.add(account)
+        elif account.status is AccountStatus.PENDING_ACTIVATION:
+            account.make_apprentice(account.apprentice_number or uow.apprentice_numbers.next())
+            code = account.accept_activation_code(new_code, now, activation_valid_for)
+        else:
+            if account.apprentice_number is None or APPRENTICE_ROLE not in account.roles:
+                account.make_apprentice(account.apprentice_number or uow.apprentice_numbers.next())
+            log.info(
+                "apprentice account %s is already %s; no activation code issued", account.id, account.status
+            )
+            code = None
+        assert account.apprentice_number is not None
+        expires_at = account.activation.expires_at if code is not None and account.activation else None
+        uow.emit(
+            ApprenticeAccountPrepared(
+                account_id=account.id,
+                contract_id=contract.contract_id,
+                apprentice_number=account.apprentice_number,
+                activation_code=code,
+                activation_expires_at=expires_at,
+                email=account.email,
+            ),
+            subject=str(account.id),
+        )
+        uow.commit()
+
+
+# -- password reset ------------------------------------------------------------------------------------
+def request_password_reset(
+    cmd: RequestPasswordReset,
+    uow: IdentityUnitOfWork,
+    *,
+    clock: Clock,
+    password_reset_valid_for: timedelta,
+) -> None:
+    """Send a reset link to an active account; emits ``PasswordResetRequested``.
+
+    Returns nothing on purpose: the caller answers the same whether or not a link
+    went out, so the page does not tell who has an account. The mail leaves via
+    the outbox, so known and unknown logins cost about the same here.
+    """
+    now = clock()
+    with uow:
+        account = uow.accounts.by_login(cmd.login, for_update=True)
+        if account is None or not account.may_reset_password_with(cmd.login):
+            log.info("password reset requested for no account that may reset; no link sent")
+            return
+        token = account.issue_password_reset(now, password_reset_valid_for)
+        assert account.password_reset is not None
+        uow.emit(
+            PasswordResetRequested(
+                account_id=account.id,
+                email=account.email,
+                name=account.name,
+                reset_url=cmd.link_prefix + token,
+                expires_at=account.password_reset.expires_at,
+            ),
+            subject=str(account.id),
+        )
+        uow.commit()
+
+
+def check_password_reset_link(
+    query: CheckPasswordResetLink, uow: IdentityUnitOfWork, *, clock: Clock
+) -> None:
+    """Raises ``InvalidPasswordReset`` unless the link can still set a password."""
+    with uow:
+        account = uow.accounts.by_password_reset_token(query.token)
+    if account is None:
+        raise InvalidPasswordReset("unknown token")
+    account.check_password_reset(query.token, clock())
+
+
+def reset_password(
+    cmd: ResetPassword, uow: IdentityUnitOfWork, *, hasher: PasswordHasher, clock: Clock
+) -> Account:
+    """Set a new password through a reset link; raises ``InvalidPasswordReset`` or
+    ``PasswordPolicyViolation``. The new password is hashed with no transaction open."""
+    now = clock()
+    with uow:
+        account = uow.accounts.by_password_reset_token(cmd.token)
+    if account is None:
+        raise InvalidPasswordReset("unknown token")
+    account.check_password_reset(cmd.token, now)
+    check_password_policy(cmd.new_password)
+    password_hash = hasher.hash(cmd.new_password)
+    with uow:
+        # Looked up again under the row lock: a link used or replaced meanwhile finds nothing.
+        account = uow.accounts.by_password_reset_token(cmd.token, for_update=True)
+        if account is None:
+            raise InvalidPasswordReset("the link was used or replaced meanwhile")
+        account.reset_password(cmd.token, password_hash, now)
+        # Whoever was logged in with the old password is logged out everywhere: the
+        # login sessions at identity end, and so do the account's tokens (a portal
+        # session ends at its next refresh, within the access tokens' 5 minutes).
+        uow.login_sessions.end_all(account.id)
+        uow.oauth.revoke_account(account.id, now)
+        uow.commit()
+    return account
+
+
+# -- the API and the OAuth clients ----------------------------------------------------------------------
+def get_own_account(query: GetOwnAccount, uow: IdentityUnitOfWork) -> Account:
+    account_id = access.own_account_id(query.principal)
+    with uow:
+        account = uow.accounts.get(account_id)
+    return access.readable_account(query.principal, account)
+
+
+def is_access_token_revoked(query: IsAccessTokenRevoked, uow: IdentityUnitOfWork) -> bool:
+    with uow:
+        stored = uow.oauth.by_access_token(query.access_token)
+    return stored is None or stored.is_revoked()
+
+
+def register_client(cmd: RegisterClient, uow: IdentityUnitOfWork, *, clock: Clock) -> None:
+    """Register (or update) an OIDC client; idempotent."""
+    with uow:
+        uow.oauth.upsert_client(
+            OAuthClient(
+                client_id=cmd.client_id,
+                secret_hash=sha256(cmd.secret),
+                name=cmd.name,
+                redirect_uris=list(cmd.redirect_uris),
+                post_logout_redirect_uris=list(cmd.post_logout_redirect_uris),
+                scope=cmd.scope,
+                grant_types=list(cmd.grant_types),
+                token_endpoint_auth_method=cmd.token_endpoint_auth_method,
+            ),
+            clock(),
+        )
+        uow.commit()
+
+
+COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
+    LogIn: log_in,
+    ActivateAccount: activate_account,
+    RequestPasswordReset: request_password_reset,
+    ResetPassword: reset_password,
+    StartLoginSession: start_login_session,
+    EndLoginSession: end_login_session,
+    RegisterClient: register_client,
+    CheckPasswordResetLink: check_password_reset_link,
+    FindLoginSession: find_login_session,
+    GetOwnAccount: get_own_account,
+    IsAccessTokenRevoked: is_access_token_revoked,
+}
+EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
+    ContractRegistered.TYPE: contract_registered,
+}

@@ -15,9 +15,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from flask import Flask
 
-from chassis.config import ServiceSettings
+from chassis.config import ServiceSettings, require_secret
 from identity.bootstrap import IdentityRuntime, bootstrap, seed_demo
-from identity.config import DEV_WEB_CLIENT_SECRET
+from identity.entrypoints.app import build_app
 
 PUBLIC_URL = "http://portal.test"
 ISSUER = f"{PUBLIC_URL}/auth"
@@ -106,6 +106,8 @@ def identity_env(database_url: str, queue_prefix: str, tmp_path: Path) -> dict[s
         "BP_EXCHANGE": f"{queue_prefix}events",
         "BP_PUBLIC_URL": PUBLIC_URL,
         "BP_DATA_DIR": str(tmp_path),
+        # Secrets as in the embedded mode: generated once, kept under BP_DATA_DIR.
+        "BP_MODE": "embedded",
         "BP_LOG_JSON": "0",
         # A cheaper argon2id keeps the suite fast; the cost is a setting like any other.
         "IDENTITY_ARGON2_TIME_COST": "1",
@@ -138,15 +140,16 @@ def runtime(make_runtime: Callable[..., IdentityRuntime]) -> IdentityRuntime:
 
 @pytest.fixture
 def app(runtime: IdentityRuntime) -> Flask:
-    return runtime.create_app()
+    return build_app(runtime)
 
 
 @pytest.fixture
-def browser(app: Flask) -> OidcBrowser:
+def browser(app: Flask, runtime: IdentityRuntime) -> OidcBrowser:
     return OidcBrowser(
         client=app.test_client(),
         client_id="portal-web",
-        client_secret=DEV_WEB_CLIENT_SECRET,
+        # The one identity registered the client with (kept under BP_DATA_DIR).
+        client_secret=require_secret("BP_WEB_CLIENT_SECRET", None, runtime.settings),
         redirect_uri=f"{PUBLIC_URL}/oidc/callback",
     )
 

@@ -18,6 +18,7 @@ from chassis.testing.running import RunningRuntime
 from chassis.testing.waiting import wait_until
 from identity.adapters.orm import accounts, inbox, outbox
 from identity.bootstrap import IdentityRuntime
+from identity.entrypoints.app import build_app
 
 REGISTERED = "training.contract.registered"
 PREPARED = "identity.apprentice_account.prepared"
@@ -41,7 +42,7 @@ def publish(runtime: IdentityRuntime, payload: dict, event_id: str | None = None
     body = envelope.to_json()
     if event_id:
         body = json.dumps(json.loads(body) | {"id": event_id})
-    publisher = Publisher(runtime.bus)
+    publisher = Publisher(runtime.broker)
     publisher.publish(body, routing_key=REGISTERED, message_id=event_id or envelope.id)
     publisher.close()
     return event_id or envelope.id
@@ -110,7 +111,7 @@ def test_prepared_code_activates_the_account(consuming_runtime, contract_payload
     publish(runtime, contract_payload())
     wait_until(lambda: len(prepared_events(runtime)) == 1)
     payload = prepared_events(runtime)[0]["payload"]
-    post = form_post_for(runtime.create_app())
+    post = form_post_for(build_app(runtime))
     response = post(
         "/activate",
         apprentice_number=payload["apprentice_number"],

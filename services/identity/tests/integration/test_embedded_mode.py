@@ -15,6 +15,7 @@ from chassis.testing.publishing import publish_envelopes
 from chassis.testing.running import RunningRuntime
 from identity.adapters.orm import outbox
 from identity.bootstrap import bootstrap, seed_demo
+from identity.entrypoints.app import build_app
 
 
 def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
@@ -22,6 +23,7 @@ def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
 ) -> None:
     env = {
         "BP_DATA_DIR": str(tmp_path),
+        "BP_MODE": "embedded",
         "BP_BUS_URL": "memory://",
         "BP_QUEUE_PREFIX": queue_prefix,
         "BP_LOG_JSON": "0",
@@ -32,7 +34,7 @@ def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
     seed_demo(runtime)
     seed_demo(runtime)  # idempotent
 
-    client = runtime.create_app().test_client()
+    client = build_app(runtime).test_client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
     apprentice = demo_account("apprentice")
@@ -53,7 +55,7 @@ def test_embedded_runtime_migrates_seeds_logs_in_and_consumes(
             subject=payload["contract_id"],
             payload=payload,
         )
-        publish_envelopes(runtime.bus, envelope)
+        publish_envelopes(runtime.broker, envelope)
         deadline = time.monotonic() + 15
         bodies: list[str] = []
         while time.monotonic() < deadline and not bodies:

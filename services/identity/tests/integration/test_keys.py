@@ -10,6 +10,7 @@ from joserfc.jwk import KeySet, RSAKey
 
 from chassis.auth import TokenValidator
 from identity.adapters.keys import KeyStore
+from identity.entrypoints.app import build_app
 
 
 def test_concurrent_workers_end_up_with_one_key(runtime) -> None:
@@ -27,8 +28,6 @@ def test_concurrent_workers_end_up_with_one_key(runtime) -> None:
     for thread in threads:
         thread.join()
     assert len(kids) == 8 and len(set(kids)) == 1
-    # The session key is shared the same way.
-    assert KeyStore(runtime.engine).session_key == KeyStore(runtime.engine).session_key
 
 
 def test_jwks_holds_only_the_public_half(app) -> None:
@@ -42,12 +41,12 @@ def test_signing_key_file_takes_precedence(make_runtime, tmp_path: Path) -> None
     path = tmp_path / "signing-key.pem"
     path.write_bytes(key.as_pem(private=True))
     runtime = make_runtime(IDENTITY_SIGNING_KEY_FILE=str(path))
-    client = runtime.create_app().test_client()
+    client = build_app(runtime).test_client()
     [published] = client.get("/jwks").get_json()["keys"]
     assert published["n"] == key.as_dict()["n"]
     assert published["kid"] == key.thumbprint()
 
-    store = runtime.extras["identity"].keys
+    store = runtime.keys
     token = jwt.encode(
         {"alg": "RS256", "kid": store.kid},
         {"iss": runtime.settings.issuer, "aud": "bildungsportal", "sub": "x", "exp": 4102444800},

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from chassis.demo import demo_account
 from identity.adapters.orm import accounts, outbox
 from identity.domain.model import Account
+from identity.entrypoints.app import build_app
 
 LOCK_MESSAGE = "für 24 Stunden gesperrt"
 NEW_PASSWORD = "Mein-neues-Passwort-2026"
@@ -44,7 +45,7 @@ def test_login_cookie_is_scoped_and_protected(app) -> None:
 
 def test_behind_the_edge_links_and_cookie_follow_the_prefix(make_runtime) -> None:
     runtime = make_runtime(BP_BEHIND_PROXY="1", BP_PUBLIC_URL="https://portal.example")
-    client = runtime.create_app().test_client()
+    client = build_app(runtime).test_client()
     page = client.get("/login", headers={"X-Forwarded-Prefix": "/auth", "X-Forwarded-Proto": "https"})
     assert 'action="/auth/login"' in text(page)
     assert 'href="/auth/activate"' in text(page)
@@ -111,14 +112,13 @@ def test_login_without_pending_request_goes_to_the_portal(browser) -> None:
 
 # -- activation ----------------------------------------------------------------------------------------------
 def pending_apprentice(runtime, *, number: str, expires_in: timedelta) -> tuple[Account, str]:
-    ident = runtime.extras["identity"]
     now = datetime.now(UTC)
     account = Account(
         id=uuid.uuid4(), email=f"azubi-{number}@example.org", name="Paul Probst", created_at=now
     )
     account.make_apprentice(number)
     code = account.issue_activation_code(
-        now - timedelta(days=1), expires_in + timedelta(days=1), ident.hasher
+        now - timedelta(days=1), expires_in + timedelta(days=1), runtime.hasher
     )
     with runtime.uow_factory() as uow:
         uow.accounts.add(account)

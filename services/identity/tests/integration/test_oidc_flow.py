@@ -347,3 +347,94 @@ def test_concurrent_refreshes_with_one_token_yield_one_new_token(app, browser, p
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [200, 400, 400, 400]
+
+
+# -- authorization-code replay (RFC 6749 §4.1.2) and the required redirect_uri (OIDC Core 3.1.2.1) ----------
+def code_exchange(browser, code: str, verifier: str) -> Any:
+    return browser.token(
+        grant_type="authorization_code", code=code, redirect_uri=browser.redirect_uri, code_verifier=verifier
+    )
+
+
+def test_a_replayed_code_revokes_the_tokens_of_its_first_exchange(browser, pkce) -> None:
+    clerk = demo_account("clerk")
+    verifier, challenge = pkce()
+    code, _ = browser.code_for(clerk.login, clerk.password, verifier, challenge)
+    first = code_exchange(browser, code, verifier)
+    assert first.status_code == 200
+    tokens = first.get_json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert browser.client.get("/userinfo", headers=bearer).status_code == 200
+
+    replay = code_exchange(browser, code, verifier)
+    assert replay.status_code == 400
+    assert replay.get_json()["error"] == "invalid_grant"
+
+    # Whoever got the first tokens (the client, or whoever stole the code) loses them.
+    assert browser.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 400
+    assert browser.client.get("/userinfo", headers=bearer).status_code == 401
+    assert browser.client.get("/accounts/me", headers=bearer).status_code == 401
+
+
+def test_a_replay_also_ends_the_refreshed_tokens_of_that_grant(browser, pkce) -> None:
+    clerk = demo_account("clerk")
+    verifier, challenge = pkce()
+    code, _ = browser.code_for(clerk.login, clerk.password, verifier, challenge)
+    tokens = code_exchange(browser, code, verifier).get_json()
+    rotated = browser.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).get_json()
+    assert code_exchange(browser, code, verifier).status_code == 400
+    assert (
+        browser.token(grant_type="refresh_token", refresh_token=rotated["refresh_token"]).status_code == 400
+    )
+    bearer = {"Authorization": f"Bearer {rotated['access_token']}"}
+    assert browser.client.get("/userinfo", headers=bearer).status_code == 401
+
+
+def test_concurrent_exchanges_of_one_code_leave_no_usable_tokens(app, browser, pkce) -> None:
+    clerk = demo_account("clerk")
+    verifier, challenge = pkce()
+    code, _ = browser.code_for(clerk.login, clerk.password, verifier, challenge)
+    barrier = threading.Barrier(3)
+    responses: list[Any] = []
+
+    def exchange_code() -> None:
+        client = app.test_client()
+        barrier.wait()
+        responses.append(
+            client.post(
+                "/token",
+                data={"grant_type": "authorization_code", "code": code,
+                      "redirect_uri": browser.redirect_uri, "code_verifier": verifier},
+                auth=(browser.client_id, browser.client_secret),
+            )
+        )  # fmt: skip
+
+    threads = [threading.Thread(target=exchange_code) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.status_code for r in responses) == [200, 400, 400]
+    [winner] = [r.get_json() for r in responses if r.status_code == 200]
+    assert browser.token(grant_type="refresh_token", refresh_token=winner["refresh_token"]).status_code == 400
+
+
+def test_an_unknown_code_revokes_nothing(browser, pkce) -> None:
+    tokens = exchange(browser, pkce)
+    verifier, _ = pkce()
+    assert code_exchange(browser, "a-code-never-issued", verifier).status_code == 400
+    assert browser.token(grant_type="refresh_token", refresh_token=tokens["refresh_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "logged-in"])
+def test_authorization_without_redirect_uri_is_refused_on_a_page(browser, logged_in) -> None:
+    if logged_in:
+        clerk = demo_account("clerk")
+        assert browser.login(clerk.login, clerk.password).status_code == 302
+    response = browser.authorize(**browser.authorize_params(redirect_uri=None))
+    # Not redirected anywhere (not even to the registered URI): the person sees the error.
+    assert response.status_code == 400
+    assert "Location" not in response.headers
+    page = response.get_data(as_text=True)
+    assert "Anmeldung nicht möglich" in page
+    assert "invalid_request" in page

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from chassis.config import ServiceSettings
 from identity.bootstrap import bootstrap
+from identity.entrypoints.app import build_app
 
 
 def test_missing_database_gives_503_not_500(tmp_path: Path) -> None:
@@ -13,10 +14,11 @@ def test_missing_database_gives_503_not_500(tmp_path: Path) -> None:
         # Nothing listens on port 1: the database is "down" from the first request on.
         "IDENTITY_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/identity",
         "BP_DATA_DIR": str(tmp_path),
+        "BP_MODE": "embedded",
         "BP_LOG_JSON": "0",
     }
     runtime = bootstrap(ServiceSettings.from_env("identity", env))
-    client = runtime.create_app().test_client()
+    client = build_app(runtime).test_client()
 
     assert client.get("/healthz").status_code == 200  # alive, just not ready
     assert client.get("/readyz").status_code == 503

@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chassis.contracts.identity import AccountActivated
+from identity.domain.commands import ActivateAccount
 from identity.domain.model import (
     ACTIVATION_ALPHABET,
     Account,
@@ -19,7 +21,7 @@ from identity.domain.model import (
     new_activation_code,
     normalise_activation_code,
 )
-from identity.service_layer.services import ACCOUNT_ACTIVATED, TimingShield, activate_account
+from identity.service_layer.handlers import TimingShield, activate_account
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 VALID_FOR = timedelta(days=30)
@@ -37,12 +39,10 @@ def pending(fake_uow, fast_hasher) -> tuple[Account, str]:
 
 def activate(fake_uow, fast_hasher, number: str, code: str, password: str = NEW_PASSWORD, now=NOW) -> Account:
     return activate_account(
+        ActivateAccount(number, code, password),
         fake_uow,
-        number,
-        code,
-        password,
-        now=now,
         hasher=fast_hasher,
+        clock=lambda: now,
         shield=TimingShield.for_hasher(fast_hasher),
     )
 
@@ -72,7 +72,7 @@ def test_activation_sets_the_password_and_emits_the_event(fake_uow, fast_hasher,
     assert account.status is AccountStatus.ACTIVE
     assert fast_hasher.verify(account.password_hash or "", NEW_PASSWORD)
     [event] = fake_uow.events
-    assert event.type == ACCOUNT_ACTIVATED
+    assert event.type == AccountActivated.TYPE
     assert event.payload["account_id"] == str(account.id)
     assert event.payload["apprentice_number"] == "20260101"
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from chassis.config import ServiceSettings
-from identity.config import DEV_WEB_CLIENT_SECRET, IdentityConfig
+import pytest
+
+from chassis.config import MissingSecret, ServiceSettings
+from identity.config import IdentityConfig
 
 
 def config_from(env: dict[str, str], tmp_path: Path) -> IdentityConfig:
-    env = {"BP_DATA_DIR": str(tmp_path)} | env
+    env = {"BP_DATA_DIR": str(tmp_path), "BP_MODE": "embedded"} | env
     return IdentityConfig.from_settings(ServiceSettings.from_env("identity", env), env)
 
 
@@ -22,7 +24,9 @@ def test_defaults(tmp_path: Path) -> None:
     assert config.password_reset_valid_for == timedelta(minutes=60)
     assert config.access_token_lifetime == 300
     assert config.web_client.client_id == "portal-web"
-    assert config.web_client.client_secret == DEV_WEB_CLIENT_SECRET
+    # The embedded mode generates the client secret once and keeps it (no secret in the code).
+    assert len(config.web_client.client_secret) >= 32
+    assert config_from({}, tmp_path).web_client.client_secret == config.web_client.client_secret
     assert config.web_client.redirect_uri == "http://127.0.0.1:8080/oidc/callback"
     assert config.web_client.post_logout_redirect_uri == "http://127.0.0.1:8080/"
 
@@ -47,3 +51,10 @@ def test_overrides(tmp_path: Path) -> None:
     assert config.web_client.client_id == "web"
     assert config.web_client.client_secret == "s3cr3t-from-the-vault"
     assert config.web_client.redirect_uri == "https://portal.example/oidc/callback"
+
+
+def test_outside_the_embedded_mode_a_missing_client_secret_stops_the_start(tmp_path: Path) -> None:
+    config = config_from({"BP_MODE": "distributed"}, tmp_path)  # the worker, which registers no client
+    with pytest.raises(MissingSecret, match=r"^BP_WEB_CLIENT_SECRET is not set"):
+        _ = config.web_client.client_secret  # the app, migrate and seed register the client
+    assert not (tmp_path / "secrets").exists()

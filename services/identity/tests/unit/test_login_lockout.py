@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from identity.domain.commands import LogIn
 from identity.domain.model import (
     Account,
     AccountLockedOut,
@@ -14,7 +15,7 @@ from identity.domain.model import (
     InvalidCredentials,
     LockoutPolicy,
 )
-from identity.service_layer.services import TimingShield, authenticate
+from identity.service_layer.handlers import TimingShield, log_in
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 POLICY = LockoutPolicy(threshold=5, duration=timedelta(hours=24))
@@ -35,12 +36,11 @@ def account(fake_uow, fast_hasher) -> Account:
 
 
 def attempt(fake_uow, fast_hasher, login: str, password: str, now: datetime = NOW) -> Account:
-    return authenticate(
+    return log_in(
+        LogIn(login, password),
         fake_uow,
-        login,
-        password,
-        now=now,
         hasher=fast_hasher,
+        clock=lambda: now,
         policy=POLICY,
         shield=TimingShield.for_hasher(fast_hasher),
     )
@@ -58,11 +58,37 @@ def test_fifth_consecutive_failure_locks_for_24_hours(fake_uow, fast_hasher, acc
     with pytest.raises(AccountLockedOut) as locked:
         attempt(fake_uow, fast_hasher, account.email, "falsch")
     assert locked.value.until == NOW + timedelta(hours=24)
-    # While locked even the right password is refused, without being checked.
+    # Every failure was committed although the login failed: one commit each.
+    assert fake_uow.commits == 5
+    assert fake_uow.accounts.get(account.id).locked_until == NOW + timedelta(hours=24)
+    # While locked even the right password is refused, without being checked,
+    # and the refused attempt writes nothing (the lock is not extended).
     with pytest.raises(AccountLockedOut):
-        attempt(fake_uow, fast_hasher, account.email, PASSWORD, NOW + timedelta(hours=23, minutes=59))
-    # Every failure was committed although the login failed.
-    assert fake_uow.committed == 6
+        attempt(
+            fake_uow,
+            NotVerifying(fast_hasher),
+            account.email,
+            PASSWORD,
+            NOW + timedelta(hours=23, minutes=59),
+        )
+    assert fake_uow.commits == 5
+    assert fake_uow.accounts.get(account.id).locked_until == NOW + timedelta(hours=24)
+
+
+class NotVerifying:
+    """A hasher that must not be asked to verify a password."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner = inner
+
+    def hash(self, secret: str) -> str:
+        return self.inner.hash(secret)
+
+    def verify(self, hashed: str, secret: str) -> bool:
+        raise AssertionError("the password was checked during the lock")
+
+    def needs_rehash(self, hashed: str) -> bool:
+        return self.inner.needs_rehash(hashed)
 
 
 def test_lock_expires_after_the_duration(fake_uow, fast_hasher, account) -> None:
@@ -130,8 +156,13 @@ def test_accounts_that_cannot_log_in_cost_a_hash_like_unknown_ones(fake_uow, fas
     CountingShield.spent = 0
     for login in (account.email, "niemand@example.org"):
         with pytest.raises(InvalidCredentials):
-            authenticate(
-                fake_uow, login, "geraten", now=NOW, hasher=fast_hasher, policy=POLICY, shield=shield
+            log_in(
+                LogIn(login, "geraten"),
+                fake_uow,
+                hasher=fast_hasher,
+                clock=lambda: NOW,
+                policy=POLICY,
+                shield=shield,
             )
     # One hash each: the pending/disabled account is as slow as an unknown login.
     assert CountingShield.spent == 2

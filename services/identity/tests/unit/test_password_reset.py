@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from chassis.contracts.identity import PasswordResetRequested
+from identity.domain.commands import LogIn, RequestPasswordReset, ResetPassword
 from identity.domain.model import (
     APPRENTICE_ROLE,
     Account,
@@ -18,14 +20,9 @@ from identity.domain.model import (
     PasswordPolicyViolation,
     password_reset_token_hash,
 )
-from identity.service_layer.services import (
-    PASSWORD_RESET_REQUESTED,
-    TimingShield,
-    authenticate,
-    check_password_reset_link,
-    request_password_reset,
-    reset_password,
-)
+from identity.domain.queries import CheckPasswordResetLink
+from identity.service_layer import handlers
+from identity.service_layer.handlers import TimingShield
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 VALID_FOR = timedelta(minutes=60)
@@ -33,8 +30,15 @@ OLD_PASSWORD = "Mein-altes-Passwort-2025"
 NEW_PASSWORD = "Mein-neues-Passwort-2026"
 
 
+LINK_PREFIX = "https://portal.example/auth/password/reset/"
+
+
 def reset_url(token: str) -> str:
     return f"https://portal.example/auth/password/reset/{token}"
+
+
+def check_password_reset_link(fake_uow, token: str, *, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    handlers.check_password_reset_link(CheckPasswordResetLink(token), fake_uow, clock=lambda: now)
 
 
 @pytest.fixture
@@ -59,23 +63,29 @@ def make_account(fake_uow, fast_hasher):
 def request(fake_uow, login: str, now: datetime = NOW) -> str | None:
     """Ask for a link; returns the token from the mail, or None when no mail goes out."""
     sent = len(fake_uow.events)
-    request_password_reset(fake_uow, login, now=now, valid_for=VALID_FOR, reset_url=reset_url)
+    handlers.request_password_reset(
+        RequestPasswordReset(login, link_prefix=LINK_PREFIX),
+        fake_uow,
+        clock=lambda: now,
+        password_reset_valid_for=VALID_FOR,
+    )
     if len(fake_uow.events) == sent:
         return None
     return fake_uow.events[-1].payload["reset_url"].rsplit("/", 1)[1]
 
 
 def reset(fake_uow, fast_hasher, token: str, password: str = NEW_PASSWORD, now: datetime = NOW) -> Account:
-    return reset_password(fake_uow, token, password, now=now, hasher=fast_hasher)
+    return handlers.reset_password(
+        ResetPassword(token, password), fake_uow, hasher=fast_hasher, clock=lambda: now
+    )
 
 
 def log_in(fake_uow, fast_hasher, login: str, password: str, now: datetime = NOW) -> Account:
-    return authenticate(
+    return handlers.log_in(
+        LogIn(login, password),
         fake_uow,
-        login,
-        password,
-        now=now,
         hasher=fast_hasher,
+        clock=lambda: now,
         policy=LockoutPolicy(),
         shield=TimingShield.for_hasher(fast_hasher),
     )
@@ -86,7 +96,7 @@ def test_request_emits_the_link_and_stores_only_its_hash(fake_uow, make_account)
     token = request(fake_uow, account.email.upper())
     assert token is not None and len(token) >= 43
     event = fake_uow.events[-1]
-    assert event.type == PASSWORD_RESET_REQUESTED
+    assert event.type == PasswordResetRequested.TYPE
     assert event.payload == {
         "account_id": str(account.id),
         "email": account.email,
@@ -106,7 +116,7 @@ def test_username_works_as_well(fake_uow, make_account) -> None:
 def test_unknown_login_sends_nothing(fake_uow, make_account) -> None:
     make_account()
     assert request(fake_uow, "niemand@example.org") is None
-    assert fake_uow.committed == 0
+    assert fake_uow.commits == 0
 
 
 @pytest.mark.parametrize("status", [AccountStatus.PENDING_ACTIVATION, AccountStatus.LOCKED])
@@ -129,6 +139,25 @@ def test_new_password_through_the_link(fake_uow, fast_hasher, make_account) -> N
     check_password_reset_link(fake_uow, token, now=NOW)
     reset(fake_uow, fast_hasher, token)
     assert log_in(fake_uow, fast_hasher, account.email, NEW_PASSWORD).id == account.id
+
+
+def test_new_password_logs_out_everywhere(fake_uow, fast_hasher, make_account) -> None:
+    account, other = make_account(), make_account()
+    token = request(fake_uow, account.email)
+    reset(fake_uow, fast_hasher, token)
+    assert fake_uow.login_sessions.ended_for == [account.id]
+    assert fake_uow.oauth.revoked_for == [str(account.id)]
+    assert other.id not in fake_uow.login_sessions.ended_for
+
+
+def test_a_void_link_logs_nobody_out(fake_uow, fast_hasher, make_account) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    with pytest.raises(PasswordPolicyViolation):
+        reset(fake_uow, fast_hasher, token, "zu-kurz")
+    with pytest.raises(InvalidPasswordReset):
+        reset(fake_uow, fast_hasher, "kein-gueltiger-token")
+    assert fake_uow.login_sessions.ended_for == [] and fake_uow.oauth.revoked_for == []
 
 
 def test_link_works_once(fake_uow, fast_hasher, make_account) -> None:

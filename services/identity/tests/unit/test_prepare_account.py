@@ -5,26 +5,40 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from chassis.contracts.identity import ApprenticeAccountPrepared
 from identity.domain.model import Account, AccountStatus
-from identity.service_layer.services import APPRENTICE_ACCOUNT_PREPARED, prepare_apprentice_account
+from identity.service_layer.handlers import contract_registered
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 VALID_FOR = timedelta(days=30)
 
 
-def prepare(fake_uow, fast_hasher, contract) -> None:
-    prepare_apprentice_account(fake_uow, contract, now=NOW, hasher=fast_hasher, valid_for=VALID_FOR)
-    fake_uow.commit()
+@pytest.fixture
+def prepare(incoming):  # type: ignore[no-untyped-def]
+    def prepare(fake_uow, fast_hasher, contract) -> None:  # type: ignore[no-untyped-def]
+        contract_registered(
+            incoming(contract),
+            fake_uow,
+            hasher=fast_hasher,
+            clock=lambda: NOW,
+            activation_valid_for=VALID_FOR,
+        )
+
+    return prepare
 
 
-def test_new_apprentice_gets_the_next_number_and_a_code(fake_uow, fast_hasher, contract_payload) -> None:
+def test_new_apprentice_gets_the_next_number_and_a_code(
+    fake_uow, fast_hasher, contract_payload, prepare
+) -> None:
     first, second = contract_payload(), contract_payload()
     prepare(fake_uow, fast_hasher, first)
     prepare(fake_uow, fast_hasher, second)
     numbers = [e.payload["apprentice_number"] for e in fake_uow.events]
     assert numbers == ["20260101", "20260102"]
     event = fake_uow.events[0]
-    assert event.type == APPRENTICE_ACCOUNT_PREPARED
+    assert event.type == ApprenticeAccountPrepared.TYPE
     assert event.payload["contract_id"] == first["contract_id"]
     assert event.payload["email"] == first["apprentice"]["email"]
     assert event.payload["activation_expires_at"] == (NOW + VALID_FOR).isoformat()
@@ -38,7 +52,7 @@ def test_new_apprentice_gets_the_next_number_and_a_code(fake_uow, fast_hasher, c
 
 
 def test_pending_account_keeps_its_number_and_gets_a_fresh_code(
-    fake_uow, fast_hasher, contract_payload
+    fake_uow, fast_hasher, contract_payload, prepare
 ) -> None:
     contract = contract_payload()
     prepare(fake_uow, fast_hasher, contract)
@@ -48,10 +62,12 @@ def test_pending_account_keeps_its_number_and_gets_a_fresh_code(
     assert first.payload["account_id"] == second.payload["account_id"]
     assert first.payload["apprentice_number"] == second.payload["apprentice_number"]
     assert first.payload["activation_code"] != second.payload["activation_code"]
-    assert len(fake_uow.accounts.by_id) == 1
+    assert len(fake_uow.accounts) == 1
 
 
-def test_active_account_gets_no_new_code_but_is_announced(fake_uow, fast_hasher, contract_payload) -> None:
+def test_active_account_gets_no_new_code_but_is_announced(
+    fake_uow, fast_hasher, contract_payload, prepare
+) -> None:
     contract = contract_payload()
     existing = Account(
         id=uuid.uuid4(),

@@ -4,7 +4,8 @@ The gateway starts it next to the portal so that mails sent in embedded mode
 can be read on the page "Postfach (Entwicklung)". API::
 
     sink = MailSink()
-    sink.start(host="127.0.0.1", port=8025, directory=None)  # None: $BP_DATA_DIR/mails
+    sink.start(host="127.0.0.1", port=8025, directory=None)  # port 0: a free one; None: $BP_DATA_DIR/mails
+    sink.port                                               # where it listens
     ...
     for mail in read_mails(sink.directory):   # newest first
         mail.subject, mail.sender, mail.recipients, mail.date, mail.text
@@ -23,7 +24,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,34 @@ class _StoreHandler:
         return "250 Message accepted for delivery"
 
 
+def _controller_class() -> type:
+    from aiosmtpd.controller import Controller
+
+    class ListeningController(Controller):
+        """aiosmtpd's threaded controller on a socket that is already listening.
+
+        The sink binds its port itself, in the caller's thread: a port in use is
+        an ``OSError`` there and then, and port 0 gets a free port with no window
+        in which another process could take it.
+        """
+
+        def __init__(self, listener: socket.socket, handler: Any, **kwargs: Any) -> None:
+            self._listener = listener
+            host, port = listener.getsockname()[:2]
+            super().__init__(handler, hostname=host, port=port, **kwargs)
+
+        def _create_server(self) -> Any:
+            return self.loop.create_server(self._factory_invoker, sock=self._listener, ssl=self.ssl_context)
+
+    return ListeningController
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (0: a free port); ``OSError`` when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
+
+
 class MailSink:
     """An aiosmtpd server in a background thread that stores every mail it receives."""
 
@@ -74,24 +103,26 @@ class MailSink:
         return self._controller is not None
 
     def start(self, host: str = "127.0.0.1", port: int = 8025, directory: str | Path | None = None) -> None:
-        """Listen on ``host:port`` (0 picks a free port, see ``self.port``) and store into ``directory``."""
-        from aiosmtpd.controller import Controller
+        """Listen on ``host:port`` (0 picks a free port, see ``self.port``) and store into ``directory``.
 
+        Raises ``OSError`` (``errno.EADDRINUSE``) at once when the port is taken.
+        """
         if self.running:
             raise RuntimeError("the mail sink is already running")
         target = Path(directory) if directory is not None else default_directory()
         target.mkdir(parents=True, exist_ok=True)
-        if port == 0:
-            with socket.socket() as probe:
-                probe.bind((host, 0))
-                port = probe.getsockname()[1]
-        controller = Controller(
-            _StoreHandler(target), hostname=host, port=port, data_size_limit=MAX_MESSAGE_BYTES
-        )
-        controller.start()
+        listener = listen(host, port)
+        try:
+            controller = _controller_class()(
+                listener, _StoreHandler(target), data_size_limit=MAX_MESSAGE_BYTES
+            )
+            controller.start()
+        except BaseException:
+            listener.close()
+            raise
         self._controller = controller
-        self.directory, self.host, self.port = target, host, port
-        log.info("mail sink listening on %s:%d, storing in %s", host, port, target)
+        self.directory, self.host, self.port = target, host, int(listener.getsockname()[1])
+        log.info("mail sink listening on %s:%d, storing in %s", host, self.port, target)
 
     def stop(self) -> None:
         if self._controller is not None:
@@ -149,17 +180,17 @@ def _text(value: object) -> str:
         return text  # already proper text (RFC 2047 words were decoded)
 
 
-def _body(part: EmailMessage | None) -> str | None:
+def _body(part: MIMEPart | None) -> str | None:
     # Mails keep SMTP's CRLF line ends on disk; pages want plain newlines.
     return part.get_content().replace("\r\n", "\n") if part is not None else None
 
 
 def _parse(path: Path) -> StoredMail:
-    message: EmailMessage = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[assignment]
+    message = email.message_from_bytes(path.read_bytes(), _class=EmailMessage, policy=email.policy.default)
     text_part = message.get_body(preferencelist=("plain",))
     html_part = message.get_body(preferencelist=("html",))
     to_header = message.get("To")
-    if to_header is not None and getattr(to_header, "addresses", ()):
+    if to_header is not None and getattr(to_header, "addresses", None):
         recipients = tuple(_text(address) for address in to_header.addresses)
     else:
         envelope = _text(message.get(ENVELOPE_HEADER, ""))

@@ -16,11 +16,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from notifications.domain.model import (
-    DocumentIssued,
+    IssuedDocument,
     MailStatus,
     Notice,
     OutgoingMail,
-    PasswordResetRequested,
+    PasswordReset,
     RecipientKind,
     idempotency_key,
     message_id_for,
@@ -64,13 +64,13 @@ def where_in_portal(kind: RecipientKind) -> str:
     return "Sie finden es unter „Profil – Dokumente“ und beim Ausbildungsverhältnis unter „Ausbildungsverhältnisse“."
 
 
-def _greeting(document: DocumentIssued) -> str:
+def _greeting(document: IssuedDocument) -> str:
     if document.recipient.kind is RecipientKind.APPRENTICE:
         return f"Guten Tag {one_line(document.recipient.name)},"
     return "Guten Tag,"
 
 
-def _intro(document: DocumentIssued) -> str:
+def _intro(document: IssuedDocument) -> str:
     recipient = document.recipient
     if recipient.kind is RecipientKind.COMPANY:
         return (
@@ -102,7 +102,7 @@ def _html_page(title: str, paragraphs: str) -> str:
 """
 
 
-def compose_document_mail(document: DocumentIssued, portal_url: str) -> MailContent:
+def compose_document_mail(document: IssuedDocument, portal_url: str) -> MailContent:
     title = one_line(document.title)
     where = where_to_find(document.recipient.kind)
     text = "\n".join(
@@ -148,7 +148,7 @@ def german_deadline(moment: datetime) -> str:
     return moment.astimezone(GERMAN_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
-def compose_password_reset_mail(reset: PasswordResetRequested) -> MailContent:
+def compose_password_reset_mail(reset: PasswordReset) -> MailContent:
     greeting = f"Guten Tag {one_line(reset.name)},"
     intro = "für Ihren Account im Bildungsportal der IHK wurde ein neues Passwort angefordert."
     validity = (
@@ -212,18 +212,18 @@ def _pending_mail(event_id: str, name: str, email: str, content: MailContent, no
     )
 
 
-def mail_for(document: DocumentIssued, portal_url: str, now: datetime) -> OutgoingMail:
+def mail_for(document: IssuedDocument, portal_url: str, now: datetime) -> OutgoingMail:
     """The pending mail for a new document."""
     content = compose_document_mail(document, portal_url)
     return _pending_mail(document.event_id, document.recipient.name, document.recipient.email, content, now)
 
 
-def password_reset_mail_for(reset: PasswordResetRequested, now: datetime) -> OutgoingMail:
+def password_reset_mail_for(reset: PasswordReset, now: datetime) -> OutgoingMail:
     """The pending mail with the reset link."""
     return _pending_mail(reset.event_id, reset.name, reset.email, compose_password_reset_mail(reset), now)
 
 
-def notice_for(document: DocumentIssued, now: datetime) -> Notice | None:
+def notice_for(document: IssuedDocument, now: datetime) -> Notice | None:
     """The in-portal notice, or None when the recipient has no number to address it by."""
     recipient = document.recipient
     if not recipient.number:

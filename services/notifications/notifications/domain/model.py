@@ -1,25 +1,24 @@
-"""The notifications domain: what a new document means for its recipient.
+"""The notifications domain: what a new document or a reset request means for a person.
 
-Plain Python only. A ``DocumentIssued`` copies an allowlist of facts out of the
-event, so nothing else a producer might send (an activation code, say) can reach
-a mail or a notice by accident.
+Plain Python only. ``IssuedDocument`` and ``PasswordReset`` copy an allowlist of
+facts out of an event's payload, so that what a mail or a notice can say is
+decided here, field by field, and not by whatever a producer adds to its contract.
+``OutgoingMail`` (the mail outbox) and ``Notice`` are mapped onto their tables by
+``notifications.adapters.orm``.
 """
 
 from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 # The right-hand side of every Message-ID we generate.
 MESSAGE_ID_DOMAIN = "bildungsportal"
 
-# Company roles that receive company documents (Eintragungsbestätigung etc.):
-# administrators and Verwalter. Ausbilder see record books only (DESIGN §4).
-COMPANY_DOCUMENT_ROLES = frozenset({"admin", "manager"})
+# What a mail's stored error may hold (the column's width).
+MAX_ERROR_LENGTH = 500
 
 
 class RecipientKind(enum.StrEnum):
@@ -48,7 +47,7 @@ class Recipient:
 
 
 @dataclass(frozen=True)
-class DocumentIssued:
+class IssuedDocument:
     """The facts of ``documents.document.issued`` a notification may use, and only those."""
 
     event_id: str
@@ -56,25 +55,9 @@ class DocumentIssued:
     title: str
     recipient: Recipient
 
-    @classmethod
-    def from_event(cls, event_id: str, data: Mapping[str, Any]) -> DocumentIssued:
-        recipient = data["recipient"]
-        return cls(
-            event_id=str(event_id),
-            document_id=str(data["document_id"]),
-            title=str(data["title"]),
-            recipient=Recipient(
-                kind=RecipientKind(recipient["kind"]),
-                name=str(recipient["name"]),
-                email=str(recipient["email"]),
-                company_number=recipient.get("company_number"),
-                apprentice_number=recipient.get("apprentice_number"),
-            ),
-        )
-
 
 @dataclass(frozen=True)
-class PasswordResetRequested:
+class PasswordReset:
     """The facts of ``identity.password_reset.requested`` the reset mail may use.
 
     ``reset_url`` carries a one-time token: it goes into the mail and nowhere
@@ -87,17 +70,6 @@ class PasswordResetRequested:
     reset_url: str = field(repr=False)  # kept out of tracebacks and debug output
     expires_at: datetime
 
-    @classmethod
-    def from_event(cls, event_id: str, data: Mapping[str, Any]) -> PasswordResetRequested:
-        """``data`` as loaded by the contract's schema (``expires_at`` is a datetime)."""
-        return cls(
-            event_id=str(event_id),
-            name=str(data["name"]),
-            email=str(data["email"]),
-            reset_url=str(data["reset_url"]),
-            expires_at=data["expires_at"],
-        )
-
 
 def idempotency_key(event_id: str) -> str:
     """One mail per event: the event id is the mail's idempotency key."""
@@ -109,9 +81,14 @@ def message_id_for(key: str) -> str:
     return f"<{key}@{MESSAGE_ID_DOMAIN}>"
 
 
-@dataclass(frozen=True)
+@dataclass
 class OutgoingMail:
-    """A row of the mail outbox: composed when the event is handled, sent later."""
+    """A mail of the mail outbox: composed when the event is handled, sent later by the sender.
+
+    Its life: pending (claimed and leased by a sender, possibly several times) ->
+    sent, or -> failed when retrying cannot help (``bp-notifications mails-retry`` puts
+    failed mails back, after fixing what made them fail).
+    """
 
     id: str
     idempotency_key: str
@@ -128,8 +105,32 @@ class OutgoingMail:
     last_error: str | None = None
     sent_at: datetime | None = None
 
-    def sent(self, at: datetime) -> OutgoingMail:
-        return replace(self, status=MailStatus.SENT, sent_at=at, last_error=None)
+    def is_due(self, now: datetime) -> bool:
+        return self.status is MailStatus.PENDING and self.next_attempt_at <= now
+
+    def claim(self, lease_until: datetime) -> None:
+        """A sender takes the mail: the attempt counts, and others leave it alone until ``lease_until``."""
+        self.attempts += 1
+        self.next_attempt_at = lease_until
+
+    def mark_sent(self, at: datetime) -> None:
+        self.status = MailStatus.SENT
+        self.sent_at = at
+        self.last_error = None
+
+    def record_failure(self, error: str, *, retry_at: datetime | None) -> None:
+        """Back to waiting until ``retry_at``, or failed for good when it is None.
+
+        Only a pending mail changes: another sender may have finished it after
+        this one's lease ran out.
+        """
+        if self.status is not MailStatus.PENDING:
+            return
+        self.last_error = error[:MAX_ERROR_LENGTH]
+        if retry_at is None:
+            self.status = MailStatus.FAILED
+        else:
+            self.next_attempt_at = retry_at
 
 
 @dataclass(frozen=True)
@@ -147,12 +148,13 @@ class RetryPolicy:
         return permanent or attempts >= self.max_attempts
 
 
-@dataclass(frozen=True)
+@dataclass
 class Notice:
     """An in-portal notice for one recipient (a company or an apprentice).
 
-    ``read_at`` is per reader: the same company notice can be read by one of its
-    administrators and still be unread for another.
+    Whether it has been read is a matter of each reader (``ReaderNotice``): the
+    same company notice can be read by one of its administrators and still be
+    unread for another.
     """
 
     id: str
@@ -164,7 +166,18 @@ class Notice:
     title: str
     message: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ReaderNotice:
+    """A notice as one reader sees it: with the time they first marked it read, if they did."""
+
+    notice: Notice
     read_at: datetime | None = None
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
 
 
 @dataclass(frozen=True)
@@ -182,14 +195,3 @@ class NoticeAudience:
         if notice.recipient_kind is RecipientKind.APPRENTICE:
             return self.apprentice_number is not None and notice.apprentice_number == self.apprentice_number
         return notice.company_number in self.company_numbers
-
-
-def audience_from_claims(
-    apprentice_number: str | None, company_roles: Mapping[str, frozenset[str]]
-) -> NoticeAudience:
-    return NoticeAudience(
-        apprentice_number=apprentice_number or None,
-        company_numbers=frozenset(
-            number for number, roles in company_roles.items() if roles & COMPANY_DOCUMENT_ROLES
-        ),
-    )

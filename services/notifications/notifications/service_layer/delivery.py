@@ -16,11 +16,12 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from prometheus_client import Counter
 
 from notifications.domain.model import OutgoingMail, RetryPolicy
+from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,23 @@ class DeliveryReport:
     failed: int = 0
 
 
+UowFactory = Callable[[], NotificationsUnitOfWork]
+
+
+def claim_due_mails(
+    uow: NotificationsUnitOfWork, *, now: datetime, lease: timedelta, batch_size: int
+) -> list[OutgoingMail]:
+    """Take due mails for this sender in one short transaction: count the attempt, lease them."""
+    with uow:
+        batch = uow.mails.due(now, batch_size)
+        for mail in batch:
+            mail.claim(lease_until=now + lease)
+        uow.commit()
+    return batch
+
+
 def deliver_due_mails(
-    uow_factory: Callable[[], Any],
+    uow_factory: UowFactory,
     transport: MailTransport,
     policy: RetryPolicy,
     *,
@@ -67,10 +83,7 @@ def deliver_due_mails(
     batch_size: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> DeliveryReport:
-    now = clock()
-    with uow_factory() as uow:
-        batch: list[OutgoingMail] = uow.mails.claim_due(now, now + lease, batch_size)
-        uow.commit()
+    batch = claim_due_mails(uow_factory(), now=clock(), lease=lease, batch_size=batch_size)
     if not batch:
         return DeliveryReport()
     sent = retrying = failed = 0
@@ -89,9 +102,7 @@ def deliver_due_mails(
                     failed += failed_for_good
                     retrying += not failed_for_good
                     continue
-                with uow_factory() as uow:
-                    uow.mails.mark_sent(mail.id, clock())
-                    uow.commit()
+                _record_sent(uow_factory, mail, clock())
                 MAILS.labels("sent").inc()
                 log.info("mail %s sent (attempt %d)", mail.message_id, mail.attempts)
                 sent += 1
@@ -105,8 +116,16 @@ def deliver_due_mails(
     return DeliveryReport(claimed=len(batch), sent=sent, retrying=retrying, failed=failed)
 
 
+def _record_sent(uow_factory: UowFactory, mail: OutgoingMail, at: datetime) -> None:
+    with uow_factory() as uow:
+        stored = uow.mails.get(mail.id)
+        if stored is not None:
+            stored.mark_sent(at)
+            uow.commit()
+
+
 def _record_failure(
-    uow_factory: Callable[[], Any],
+    uow_factory: UowFactory,
     mail: OutgoingMail,
     exc: MailDeliveryError,
     policy: RetryPolicy,
@@ -116,8 +135,10 @@ def _record_failure(
     gives_up = policy.gives_up(mail.attempts, permanent=exc.permanent)
     retry_at = None if gives_up else clock() + policy.delay_after(mail.attempts)
     with uow_factory() as uow:
-        uow.mails.record_failure(mail.id, exc.detail, retry_at=retry_at)
-        uow.commit()
+        stored = uow.mails.get(mail.id)
+        if stored is not None:
+            stored.record_failure(exc.detail, retry_at=retry_at)
+            uow.commit()
     if gives_up:
         MAILS.labels("failed").inc()
         log.error(
@@ -140,7 +161,7 @@ class MailSender:
 
     def __init__(
         self,
-        uow_factory: Callable[[], Any],
+        uow_factory: UowFactory,
         transport: MailTransport,
         policy: RetryPolicy,
         *,
@@ -148,6 +169,7 @@ class MailSender:
         poll_interval: float = 1.0,
         lease: timedelta = timedelta(minutes=5),
         batch_size: int = 20,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.uow_factory = uow_factory
         self.transport = transport
@@ -156,10 +178,16 @@ class MailSender:
         self.poll_interval = poll_interval
         self.lease = lease
         self.batch_size = batch_size
+        self.clock = clock
 
     def run_once(self) -> DeliveryReport:
         return deliver_due_mails(
-            self.uow_factory, self.transport, self.policy, lease=self.lease, batch_size=self.batch_size
+            self.uow_factory,
+            self.transport,
+            self.policy,
+            lease=self.lease,
+            batch_size=self.batch_size,
+            clock=self.clock,
         )
 
     def run(self, stop: threading.Event) -> None:

@@ -1,73 +1,185 @@
-"""Event handlers. The consumer commits their effects together with the inbox row."""
+"""notifications' use cases: every command, query and event handler, as ``handle(message, uow, *, deps)``.
+
+Each handler owns its unit of work: it opens it and commits what it changes (for
+an event, the inbox row joins that commit; when nothing changes, the message bus
+records the inbox row on its own). The bootstrap binds the dependencies a handler
+names (``clock``, ``portal_url``) with ``functools.partial``.
+
+Event handlers only queue mail (a pending row of the mail outbox); they never
+talk SMTP, so no mail leaves from a transaction that could still roll back. The
+mail sender (``service_layer.delivery``) sends it afterwards.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
-from chassis.events.consumer import Handler, IncomingEvent
+from chassis.contracts.documents import DocumentIssued
+from chassis.contracts.identity import PasswordResetRequested
+from chassis.events.incoming import IncomingEvent
+from chassis.pagination import Page
+from notifications.domain import access
+from notifications.domain.commands import MarkNoticeRead, RetryFailedMails
 from notifications.domain.messages import mail_for, notice_for, password_reset_mail_for
-from notifications.domain.model import DocumentIssued, PasswordResetRequested, idempotency_key
+from notifications.domain.model import (
+    IssuedDocument,
+    OutgoingMail,
+    PasswordReset,
+    ReaderNotice,
+    Recipient,
+    RecipientKind,
+    idempotency_key,
+)
+from notifications.domain.queries import CountUnreadNotices, ListMails, ListNotices
+from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
 
 log = logging.getLogger(__name__)
 
-DOCUMENT_ISSUED = "documents.document.issued"
-PASSWORD_RESET_REQUESTED = "identity.password_reset.requested"  # noqa: S105 - an event type
+Clock = Callable[[], datetime]
 
 
-class DocumentIssuedHandler:
-    """A new document: queue one mail (sent later by the mail sender) and store one notice.
+# -- events --------------------------------------------------------------------------------
 
-    Sending is not done here: the SMTP conversation must not sit inside a
-    transaction that could still roll back after the mail has left.
-    """
 
-    def __init__(self, portal_url: str, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.portal_url = portal_url
-        self.clock = clock
-
-    def __call__(self, event: IncomingEvent, uow: Any) -> None:
-        document = DocumentIssued.from_event(event.envelope.id, event.data)
-        now = self.clock()
-        # The inbox already drops redelivered events; these checks keep the
-        # handler idempotent on its own (e.g. an event replayed under a new inbox).
-        if uow.mails.get_by_key(idempotency_key(document.event_id)) is None:
-            uow.mails.add(mail_for(document, self.portal_url, now))
+def document_issued(
+    event: IncomingEvent[DocumentIssued], uow: NotificationsUnitOfWork, *, clock: Clock, portal_url: str
+) -> None:
+    """A new document: queue one mail to its recipient and store one in-portal notice."""
+    document = issued_document(event)
+    now = clock()
+    mail = mail_for(document, portal_url, now)
+    notice = notice_for(document, now)
+    with uow:
+        # The inbox already drops redelivered events; these checks keep the handler
+        # idempotent on its own (e.g. an event replayed under a new inbox).
+        changed = False
+        if uow.mails.get_by_key(mail.idempotency_key) is None:
+            uow.mails.add(mail)
             uow.queue_mail()
-        if uow.notices.get_by_source(document.event_id) is None:
-            notice = notice_for(document, now)
-            if notice is None:
-                log.warning(
-                    "document %s: recipient of kind %s has no number; mail only, no notice",
-                    document.document_id,
-                    document.recipient.kind,
-                )
-            else:
-                uow.notices.add(notice)
+            changed = True
+        if notice is None:
+            log.warning(
+                "document %s: recipient of kind %s has no number; mail only, no notice",
+                document.document_id,
+                document.recipient.kind,
+            )
+        elif uow.notices.get_by_source(document.event_id) is None:
+            uow.notices.add(notice)
+            changed = True
+        if changed:
+            uow.commit()
 
 
-class PasswordResetRequestedHandler:
+def password_reset_requested(
+    event: IncomingEvent[PasswordResetRequested], uow: NotificationsUnitOfWork, *, clock: Clock
+) -> None:
     """Someone asked for a new password: queue the mail with the link, and nothing else.
 
-    No in-portal notice: the person cannot log in. Never log the event's data,
-    it holds a one-time link that sets a password.
+    No in-portal notice: the person cannot log in. Never log the payload, it holds
+    a one-time link that sets a password.
     """
-
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.clock = clock
-
-    def __call__(self, event: IncomingEvent, uow: Any) -> None:
-        reset = PasswordResetRequested.from_event(event.envelope.id, event.data)
-        # Idempotent on its own, like the document mail (see DocumentIssuedHandler).
+    reset = password_reset(event)
+    with uow:
+        # Idempotent on its own, like the document mail.
         if uow.mails.get_by_key(idempotency_key(reset.event_id)) is None:
-            uow.mails.add(password_reset_mail_for(reset, self.clock()))
+            uow.mails.add(password_reset_mail_for(reset, clock()))
             uow.queue_mail()
+            uow.commit()
 
 
-def make_handlers(portal_url: str) -> dict[str, Handler]:
-    return {
-        DOCUMENT_ISSUED: DocumentIssuedHandler(portal_url),
-        PASSWORD_RESET_REQUESTED: PasswordResetRequestedHandler(),
-    }
+def issued_document(event: IncomingEvent[DocumentIssued]) -> IssuedDocument:
+    """The facts of the event a notification may use (an allowlist, field by field)."""
+    data = event.payload
+    recipient = data.recipient
+    return IssuedDocument(
+        event_id=event.envelope.id,
+        document_id=str(data.document_id),
+        title=data.title,
+        recipient=Recipient(
+            kind=RecipientKind(recipient.kind),
+            name=recipient.name,
+            email=recipient.email,
+            company_number=recipient.company_number,
+            apprentice_number=recipient.apprentice_number,
+        ),
+    )
+
+
+def password_reset(event: IncomingEvent[PasswordResetRequested]) -> PasswordReset:
+    data = event.payload
+    return PasswordReset(
+        event_id=event.envelope.id,
+        name=data.name,
+        email=data.email,
+        reset_url=data.reset_url,
+        expires_at=data.expires_at,
+    )
+
+
+# -- notices -------------------------------------------------------------------------------
+
+
+def list_notices(query: ListNotices, uow: NotificationsUnitOfWork) -> Page[ReaderNotice]:
+    audience = access.notice_audience(query.principal)
+    reader = query.principal.subject
+    with uow:
+        page = uow.notices.page_visible(audience, reader, unread_only=query.unread_only, request=query.page)
+        read = uow.notices.read_times([notice.id for notice in page.items], reader)
+    return Page(
+        items=tuple(ReaderNotice(notice, read.get(notice.id)) for notice in page.items),
+        next_cursor=page.next_cursor,
+    )
+
+
+def count_unread_notices(query: CountUnreadNotices, uow: NotificationsUnitOfWork) -> int:
+    audience = access.notice_audience(query.principal)
+    if audience.is_empty:
+        return 0
+    with uow:
+        return uow.notices.count_unread(audience, query.principal.subject)
+
+
+def mark_notice_read(cmd: MarkNoticeRead, uow: NotificationsUnitOfWork, *, clock: Clock) -> ReaderNotice:
+    """Mark one of the caller's notices read; someone else's is NotFound (its existence is private)."""
+    reader = cmd.principal.subject
+    with uow:
+        notice = access.visible_notice(cmd.principal, uow.notices.get(cmd.notice_id))
+        uow.notices.mark_read(notice.id, reader, clock())
+        # The first read time stays: read back what is stored, not what was just offered.
+        read_at = uow.notices.read_times([notice.id], reader).get(notice.id)
+        uow.commit()
+    return ReaderNotice(notice, read_at)
+
+
+# -- the mail outbox, for operators ----------------------------------------------------------
+
+
+def list_mails(query: ListMails, uow: NotificationsUnitOfWork) -> list[OutgoingMail]:
+    with uow:
+        return uow.mails.newest(query.status, query.limit)
+
+
+def retry_failed_mails(cmd: RetryFailedMails, uow: NotificationsUnitOfWork, *, clock: Clock) -> int:
+    """Every failed mail back in the queue; how many."""
+    with uow:
+        count = uow.mails.requeue_failed(clock())
+        if count:
+            uow.queue_mail()
+        uow.commit()
+    return count
+
+
+COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
+    ListNotices: list_notices,
+    CountUnreadNotices: count_unread_notices,
+    MarkNoticeRead: mark_notice_read,
+    ListMails: list_mails,
+    RetryFailedMails: retry_failed_mails,
+}
+EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
+    DocumentIssued.TYPE: document_issued,
+    PasswordResetRequested.TYPE: password_reset_requested,
+}

@@ -5,40 +5,45 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.uow import SqlAlchemyUnitOfWork
-from notifications.adapters.repository import SqlMailRepository, SqlNoticeRepository
+from notifications.adapters.mail_listener import MAIL_CHANNEL
+from notifications.adapters.repository import SqlMails, SqlNotices
 
-# PostgreSQL channel the mail sender LISTENs on, so a separate mailer process
-# hears about new mails at once instead of at its next poll.
-MAIL_CHANNEL = "notifications_mails"
+# Set in a session's ``info`` by ``queue_mail``: this transaction gives the mail sender work.
+_MAIL_QUEUED = "notifications.mail_queued"
 
 
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
-    notices: SqlNoticeRepository
-    mails: SqlMailRepository
-    # Set by bootstrap: wakes an in-process mail sender after a commit that queued mail.
-    mail_wakeup: threading.Event | None = None
+    notices: SqlNotices
+    mails: SqlMails
 
     def _open(self) -> None:
-        self.notices = SqlNoticeRepository(self.session)
-        self.mails = SqlMailRepository(self.session)
-        self._queued_mail = False
+        self.notices = SqlNotices(self.session)
+        self.mails = SqlMails(self.session)
 
     def queue_mail(self) -> None:
-        """Note that this transaction adds mail; the sender is woken once it commits."""
-        self._queued_mail = True
+        """Note that this transaction gives the mail sender work; it is woken once the commit lands."""
+        self.session.info[_MAIL_QUEUED] = True
 
     def commit(self) -> None:
-        queued = self._queued_mail
-        if queued and self.session.get_bind().dialect.name == "postgresql":
-            # NOTIFY is transactional: the sender hears it only if the mail row lands.
+        if self.session.info.get(_MAIL_QUEUED) and self.session.get_bind().dialect.name == "postgresql":
+            # NOTIFY is transactional: a sender in another process hears it only if the mail row lands.
             self.session.execute(sa.text(f"NOTIFY {MAIL_CHANNEL}"))
         super().commit()
-        self._queued_mail = False
-        if queued and self.mail_wakeup is not None:
-            self.mail_wakeup.set()
 
     def rollback(self) -> None:
         super().rollback()
-        self._queued_mail = False
+        self.session.info.pop(_MAIL_QUEUED, None)
+
+
+def wake_sender_on_commit(session_factory: sessionmaker[Session], wakeup: threading.Event) -> None:
+    """A sender in this process is woken as soon as a commit that queued mail has landed."""
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(_MAIL_QUEUED, False):
+            wakeup.set()
+
+    event.listen(session_factory, "after_commit", after_commit)

@@ -1,4 +1,4 @@
-"""``bp-notifications`` as the distributed mode runs it: migrate, and the mailer as its own process."""
+"""``bp-notifications`` as the distributed mode runs it: migrate, the mailer as a worker process, the mail tools."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from chassis.events.consumer import parse_message
 from chassis.testing.smtp import smtp_server
 from notifications.domain.model import MailStatus
 from notifications.entrypoints.cli import cli
-from notifications.service_layer.handlers import DocumentIssuedHandler
 
 CLI = "from notifications.entrypoints.cli import cli; cli()"
 
@@ -32,6 +31,11 @@ def _listening(runtime) -> bool:
         )
 
 
+def test_the_mailer_is_a_declared_worker(pg_service) -> None:
+    names = [worker.name for worker in pg_service.runtime.workers()]
+    assert names[-1] == "mailer" and {"relay", "retention", "consumer"} <= set(names)
+
+
 def test_mailer_process_is_woken_by_a_new_mail_and_stops_on_sigterm(
     pg_service, runtime_env, database_url, amqp_url, issued_envelope, smtp_port, wait_until, tmp_path
 ) -> None:
@@ -46,7 +50,7 @@ def test_mailer_process_is_woken_by_a_new_mail_and_stops_on_sigterm(
     log = tmp_path / "mailer.log"
     with smtp_server(port=smtp_port) as (_, _, received), log.open("w") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-c", CLI, "mailer"],
+            [sys.executable, "-c", CLI, "worker", "--only", "mailer"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=log_file,
@@ -54,12 +58,12 @@ def test_mailer_process_is_woken_by_a_new_mail_and_stops_on_sigterm(
         )
         try:
             assert process.stdout is not None
-            assert process.stdout.readline().strip() == "notifications: mail sender running"
+            assert process.stdout.readline().strip() == "notifications: worker running (notifications-mailer)"
             wait_until(lambda: _listening(pg_service.runtime), timeout=10)
             event = parse_message(issued_envelope(kind="company").to_json())
-            with pg_service.runtime.uow_factory() as uow:
-                DocumentIssuedHandler("https://portal.example/")(event, uow)
-                uow.commit()
+            # Handled in this process (as the consumer of a worker would): only the NOTIFY of its
+            # commit can wake the mailer in the other one.
+            assert pg_service.runtime.bus.handle_event(event) == "handled"
             [message] = received.wait_for(1, timeout=10)
             assert message["Message-ID"] == f"<{event.envelope.id}@bildungsportal>"
             wait_until(lambda: pg_service.mails()[0].status is MailStatus.SENT)

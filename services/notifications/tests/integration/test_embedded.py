@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from chassis.events.consumer import parse_message
 from notifications.adapters.mail_sink import MailSink, read_mails
 from notifications.domain.model import MailStatus
 
@@ -25,3 +26,16 @@ def test_event_to_mail_in_the_sink(
     assert mail.recipients == ("Muster Maschinenbau GmbH <ausbildung@muster.example>",)
     assert "Profil – Dokumente" in mail.text
     assert len(embedded_service.mails()) == 1
+
+
+def test_a_commit_that_queues_mail_wakes_the_sender_at_once(embedded_service, issued_envelope) -> None:
+    runtime = embedded_service.runtime
+    assert not runtime.mail_wakeup.is_set()
+    with runtime.uow_factory() as uow:
+        uow.queue_mail()  # and then no commit: nothing was queued after all
+    with runtime.uow_factory() as uow:
+        uow.commit()  # a commit without mail
+    assert not runtime.mail_wakeup.is_set()
+
+    assert runtime.bus.handle_event(parse_message(issued_envelope().to_json())) == "handled"
+    assert runtime.mail_wakeup.is_set()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
+from chassis.contracts.documents import DocumentIssued
 from chassis.events import dlq
 from chassis.testing.smtp import smtp_server
 from notifications.domain.model import MailStatus
 
-EVENT = "documents.document.issued"
+EVENT = DocumentIssued.TYPE
 
 
 def test_one_mail_for_an_event_delivered_twice(pg_service, issued_envelope, smtp_port, wait_until) -> None:
@@ -68,18 +69,18 @@ def test_poison_event_is_dead_lettered_and_sends_nothing(
     del bad["recipient"]["email"]
     poison = issued_envelope(payload=bad)
     good = issued_envelope(kind="apprentice")
-    queue = pg_service.runtime.bus.queue_name("notifications", EVENT)
+    queue = pg_service.runtime.broker.queue_name("notifications", EVENT)
     with smtp_server(port=smtp_port) as (_, _, received):
         pg_service.publish(poison)
         pg_service.publish(b"{not json", message_id="garbage")
         pg_service.publish(good)
-        wait_until(lambda: len(dlq.inspect(pg_service.runtime.bus, queue)) == 2)
+        wait_until(lambda: len(dlq.inspect(pg_service.runtime.broker, queue)) == 2)
         received.wait_for(1, timeout=20)
         time.sleep(0.5)
         messages = list(received.messages)
 
     assert [m["Message-ID"] for m in messages] == [f"<{good.id}@bildungsportal>"]
-    reasons = " ".join(letter.reason for letter in dlq.inspect(pg_service.runtime.bus, queue))
+    reasons = " ".join(letter.reason for letter in dlq.inspect(pg_service.runtime.broker, queue))
     assert "invalid payload" in reasons and "undecodable body" in reasons
     assert [m.idempotency_key for m in pg_service.mails()] == [good.id]
     with pg_service.runtime.uow_factory() as uow:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chassis.events.consumer import parse_message
-from notifications.service_layer.handlers import DocumentIssuedHandler
+from notifications.entrypoints.app import build_app
 
 COMPANY = "4711001"
 OTHER_COMPANY = "4711002"
@@ -23,7 +23,6 @@ def api(request: pytest.FixtureRequest, test_issuer, issued_envelope):
     apprentices and two companies, and a token maker."""
     runtime = request.getfixturevalue(request.param).runtime
     runtime.token_validator = test_issuer.validator()
-    handler = DocumentIssuedHandler("https://portal.example/")
     ids: dict[str, str] = {}
     recipients = {
         "apprentice": ("apprentice", {"apprentice_number": APPRENTICE}),
@@ -33,16 +32,22 @@ def api(request: pytest.FixtureRequest, test_issuer, issued_envelope):
     }
     for key, (kind, recipient) in recipients.items():
         event = parse_message(issued_envelope(kind=kind, recipient=recipient).to_json())
+        runtime.bus.handle_event(event)
         with runtime.uow_factory() as uow:
-            handler(event, uow)
-            uow.commit()
-            ids[key] = uow.notices.get_by_source(event.envelope.id).id  # type: ignore[attr-defined]
-    client = runtime.create_app().test_client()
+            ids[key] = uow.notices.get_by_source(event.envelope.id).id
+    client = build_app(runtime).test_client()
 
     def headers(**claims: Any) -> dict[str, str]:
         return test_issuer.header(claims.pop("sub", None), **claims)
 
     return client, ids, headers
+
+
+def unread_count(client: Any, auth: dict[str, str]) -> int:
+    response = client.get("/notices/unread-count", headers=auth)
+    assert response.status_code == 200
+    count: int = response.json["unread_count"]
+    return count
 
 
 PERSONAS: dict[str, dict[str, Any]] = {
@@ -74,7 +79,8 @@ def test_access_matrix(api, persona: str) -> None:
     assert listed.status_code == 200
     visible = {key for key, notice_id in ids.items() if notice_id in {n["id"] for n in listed.json["items"]}}
     assert visible == VISIBLE[persona]
-    assert listed.json["unread_count"] == len(VISIBLE[persona])
+    assert listed.json["next_cursor"] is None
+    assert unread_count(client, auth) == len(VISIBLE[persona])
     for key, notice_id in ids.items():
         response = client.post(f"/notices/{notice_id}/read", headers=auth)
         if key in VISIBLE[persona]:
@@ -95,10 +101,10 @@ def test_read_state_is_per_person_and_first_read_time_stays(api) -> None:
     assert first.status_code == again.status_code == 200
     assert again.json["read_at"] == first.json["read_at"]
 
-    assert client.get("/notices", headers=anna).json["unread_count"] == 0
+    assert unread_count(client, anna) == 0
     assert client.get("/notices?unread_only=true", headers=anna).json["items"] == []
     bernds = client.get("/notices?unread_only=true", headers=bernd).json
-    assert [n["id"] for n in bernds["items"]] == [ids["company"]] and bernds["unread_count"] == 1
+    assert [n["id"] for n in bernds["items"]] == [ids["company"]] and unread_count(client, bernd) == 1
 
 
 def test_notice_content(api) -> None:
@@ -115,6 +121,7 @@ def test_notice_content(api) -> None:
     [
         lambda c, h: c.get("/notices"),
         lambda c, h: c.get("/notices", headers={"Authorization": "Bearer not-a-jwt"}),
+        lambda c, h: c.get("/notices/unread-count"),
         lambda c, h: c.post(f"/notices/{uuid.uuid4()}/read"),
     ],
 )
@@ -132,6 +139,7 @@ def test_without_a_valid_token_is_401(api, call: Callable[..., Any]) -> None:
         ("limit=201", "limit"),
         ("limit=abc", "limit"),
         ("unread_only=vielleicht", "unread_only"),
+        ("cursor=not-one-of-ours", "cursor"),
     ],
 )
 def test_bad_query_is_a_422_naming_the_field(api, query: str, pointer: str) -> None:
@@ -153,5 +161,36 @@ def test_unknown_notice_is_404(api, path: str) -> None:
 def test_openapi_documents_the_notices_api(api) -> None:
     client, _, _ = api
     spec = client.get("/openapi.json").json
-    assert {"/notices", "/notices/{notice_id}/read"} <= set(spec["paths"])
+    assert {"/notices", "/notices/unread-count", "/notices/{notice_id}/read"} <= set(spec["paths"])
     assert spec["paths"]["/notices"]["get"]["security"] == [{"bearerAuth": []}]
+    parameters = {p["name"] for p in spec["paths"]["/notices"]["get"]["parameters"]}
+    assert parameters == {"cursor", "limit", "unread_only"}
+
+
+def test_the_list_pages_by_keyset_newest_first(api, issued_envelope) -> None:
+    client, _, headers = api
+    auth = headers(**PERSONAS["company_admin"])
+    runtime = client.application.extensions["bildungsportal.runtime"]
+    for _ in range(4):
+        runtime.bus.handle_event(parse_message(issued_envelope(kind="company").to_json()))
+    everything = client.get("/notices?limit=100", headers=auth).json["items"]
+    assert len(everything) == 5
+    assert [n["created_at"] for n in everything] == sorted(
+        (n["created_at"] for n in everything), reverse=True
+    )
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        response = client.get(f"/notices?{query}", headers=auth)
+        assert response.status_code == 200
+        body = response.json
+        seen += [n["id"] for n in body["items"]]
+        pages += 1
+        cursor = body["next_cursor"]
+        if cursor is None:
+            assert "Link" not in response.headers
+            break
+        assert 'rel="next"' in response.headers["Link"]
+    assert pages == 3
+    assert seen == [n["id"] for n in everything]  # every notice once, in the same order

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from notifications.domain.messages import mail_for
-from notifications.domain.model import DocumentIssued, MailStatus, RetryPolicy
-from notifications.service_layer.delivery import MailDeliveryError, MailSender, deliver_due_mails
+from notifications.domain.model import MailStatus, RetryPolicy
+from notifications.service_layer.delivery import (
+    MailDeliveryError,
+    MailSender,
+    claim_due_mails,
+    deliver_due_mails,
+)
+from notifications.service_layer.handlers import issued_document
 
 POLICY = RetryPolicy(max_attempts=3, base_delay=10, max_delay=25)
 LEASE = timedelta(seconds=60)
 
 
 @pytest.fixture
-def queued(fake_uow, issued_payload, clock):
+def queued(fake_uow, issued_event, clock):
     def queue(count: int = 1, at: datetime | None = None) -> list[str]:
         ids = []
         for _ in range(count):
-            document = DocumentIssued.from_event(str(uuid.uuid4()), issued_payload())
+            document = issued_document(issued_event())
             mail = mail_for(document, "https://portal.example/", at or clock.now)
             fake_uow.mails.add(mail)
             ids.append(mail.id)
@@ -32,7 +37,9 @@ def queued(fake_uow, issued_payload, clock):
 
 
 def deliver(fake_uow, transport, clock, batch_size: int = 10):
-    return deliver_due_mails(fake_uow, transport, POLICY, lease=LEASE, batch_size=batch_size, clock=clock)
+    return deliver_due_mails(
+        lambda: fake_uow, transport, POLICY, lease=LEASE, batch_size=batch_size, clock=clock
+    )
 
 
 def test_due_mails_are_sent_once_and_marked_sent(fake_uow, fake_transport, clock, queued) -> None:
@@ -112,7 +119,7 @@ def test_a_sender_that_died_mid_send_leaves_the_mail_for_after_the_lease(
 ) -> None:
     [mail_id] = queued()
     # A sender claims the mail and dies before recording anything.
-    fake_uow.mails.claim_due(clock.now, clock.now + LEASE, 10)
+    claim_due_mails(fake_uow, now=clock.now, lease=LEASE, batch_size=10)
     assert deliver(fake_uow, fake_transport, clock).claimed == 0  # hidden while leased
     clock.advance(LEASE.total_seconds())
     assert deliver(fake_uow, fake_transport, clock).sent == 1
@@ -128,7 +135,7 @@ def test_batch_size_limits_one_round(fake_uow, fake_transport, clock, queued) ->
 
 
 def _sender(fake_uow, fake_transport, wakeup: threading.Event) -> MailSender:
-    return MailSender(fake_uow, fake_transport, POLICY, wakeup=wakeup, poll_interval=60, lease=LEASE)
+    return MailSender(lambda: fake_uow, fake_transport, POLICY, wakeup=wakeup, poll_interval=60, lease=LEASE)
 
 
 def test_sender_loop_wakes_on_new_mail_and_stops_promptly(fake_uow, fake_transport, queued) -> None:

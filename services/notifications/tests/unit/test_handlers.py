@@ -1,75 +1,113 @@
-"""The event handlers against fakes: a document gives one mail and one notice, a reset one mail; once."""
+"""The use cases against fakes: a document gives one mail and one notice, a reset one mail; once."""
 
 from __future__ import annotations
 
 import uuid
 
-from chassis.events.consumer import IncomingEvent, parse_message
-from notifications.domain.model import MailStatus, PasswordResetRequested
-from notifications.service_layer.handlers import (
-    DOCUMENT_ISSUED,
-    PASSWORD_RESET_REQUESTED,
-    DocumentIssuedHandler,
-    PasswordResetRequestedHandler,
-    make_handlers,
-)
+from chassis.contracts.documents import DocumentIssued
+from chassis.contracts.identity import PasswordResetRequested
+from chassis.events.catalogue import consumed_by
+from chassis.messagebus import MessageBus, inject_dependencies
+from notifications.domain.commands import RetryFailedMails
+from notifications.domain.model import MailStatus
+from notifications.domain.queries import ListMails
+from notifications.service_layer import handlers
 
-
-def _event(issued_envelope, **overrides) -> IncomingEvent:
-    return parse_message(issued_envelope(**overrides).to_json())
+PORTAL = "https://portal.example/"
 
 
 def test_handlers_are_registered_for_the_catalogued_events() -> None:
-    assert set(make_handlers("https://portal.example/")) == {DOCUMENT_ISSUED, PASSWORD_RESET_REQUESTED}
+    assert set(handlers.EVENT_HANDLERS) == {DocumentIssued.TYPE, PasswordResetRequested.TYPE}
+    assert set(handlers.EVENT_HANDLERS) == consumed_by("notifications")
 
 
-def test_new_document_queues_one_mail_and_stores_one_notice(fake_uow, issued_envelope, clock) -> None:
-    event = _event(issued_envelope, kind="company")
-    DocumentIssuedHandler("https://portal.example/", clock)(event, fake_uow)
+def test_new_document_queues_one_mail_and_stores_one_notice(fake_uow, issued_event, clock) -> None:
+    event = issued_event(kind="company")
+    handlers.document_issued(event, fake_uow, clock=clock, portal_url=PORTAL)
 
-    [mail] = fake_uow.mails.rows.values()
+    [mail] = fake_uow.mails.all()
     assert mail.status is MailStatus.PENDING and mail.attempts == 0
     assert mail.next_attempt_at == clock.now
     assert mail.recipient_email == "ausbildung@muster.example"
     assert mail.message_id == f"<{event.envelope.id}@bildungsportal>"
     assert fake_uow.mail_queued
-    [notice] = fake_uow.notices.rows.values()
+    [notice] = fake_uow.notices.all()
     assert notice.company_number == "4711001"
-    assert notice.document_id == str(event.data["document_id"])
+    assert notice.document_id == str(event.payload.document_id)
+    assert fake_uow.commits == 1
 
 
-def test_the_same_event_twice_changes_nothing_the_second_time(fake_uow, issued_envelope, clock) -> None:
-    handler = DocumentIssuedHandler("https://portal.example/", clock)
-    event = _event(issued_envelope)
-    handler(event, fake_uow)
-    handler(event, fake_uow)
-    assert len(fake_uow.mails.rows) == 1
-    assert len(fake_uow.notices.rows) == 1
+def test_the_same_event_twice_changes_nothing_the_second_time(fake_uow, issued_event, clock) -> None:
+    event = issued_event()
+    handlers.document_issued(event, fake_uow, clock=clock, portal_url=PORTAL)
+    handlers.document_issued(event, fake_uow, clock=clock, portal_url=PORTAL)
+    assert len(fake_uow.mails) == 1
+    assert len(fake_uow.notices) == 1
+    assert fake_uow.commits == 1  # the replay found everything there and committed nothing
 
 
-def test_two_documents_give_two_mails(fake_uow, issued_envelope, clock) -> None:
-    handler = DocumentIssuedHandler("https://portal.example/", clock)
-    handler(_event(issued_envelope), fake_uow)
-    handler(_event(issued_envelope, document_id=str(uuid.uuid4())), fake_uow)
-    assert len({m.message_id for m in fake_uow.mails.rows.values()}) == 2
+def test_two_documents_give_two_mails(fake_uow, issued_event, clock) -> None:
+    handlers.document_issued(issued_event(), fake_uow, clock=clock, portal_url=PORTAL)
+    handlers.document_issued(
+        issued_event(document_id=str(uuid.uuid4())), fake_uow, clock=clock, portal_url=PORTAL
+    )
+    assert len({m.message_id for m in fake_uow.mails.all()}) == 2
 
 
-def test_reset_request_queues_one_mail_and_no_notice(fake_uow, reset_envelope, clock) -> None:
-    handler = PasswordResetRequestedHandler(clock)
-    event = parse_message(reset_envelope().to_json())
-    handler(event, fake_uow)
-    handler(event, fake_uow)  # replayed: still one mail
+def test_a_recipient_without_number_gets_the_mail_but_no_notice(fake_uow, issued_event, clock) -> None:
+    event = issued_event(kind="apprentice", recipient={"apprentice_number": None})
+    handlers.document_issued(event, fake_uow, clock=clock, portal_url=PORTAL)
+    assert len(fake_uow.mails) == 1 and len(fake_uow.notices) == 0
 
-    [mail] = fake_uow.mails.rows.values()
+
+def test_reset_request_queues_one_mail_and_no_notice(fake_uow, reset_event, clock) -> None:
+    event = reset_event()
+    handlers.password_reset_requested(event, fake_uow, clock=clock)
+    handlers.password_reset_requested(event, fake_uow, clock=clock)  # replayed: still one mail
+
+    [mail] = fake_uow.mails.all()
     assert mail.status is MailStatus.PENDING and mail.next_attempt_at == clock.now
     assert mail.recipient_email == "paula@example.org"
     assert mail.message_id == f"<{event.envelope.id}@bildungsportal>"
     assert "https://portal.example/auth/password/reset/Einmal-Token_abc123" in mail.text_body
     assert fake_uow.mail_queued
-    assert fake_uow.notices.rows == {}
+    assert fake_uow.notices.all() == []
 
 
-def test_reset_event_data_stays_out_of_the_repr(reset_envelope) -> None:
-    event = parse_message(reset_envelope().to_json())
-    reset = PasswordResetRequested.from_event(event.envelope.id, event.data)
+def test_reset_event_data_stays_out_of_the_repr(reset_event) -> None:
+    reset = handlers.password_reset(reset_event())
     assert "Einmal-Token" not in repr(reset)
+
+
+def test_the_bus_binds_each_handler_its_dependencies_and_records_the_event_once(
+    fake_uow, issued_event, reset_event, clock
+) -> None:
+    bus = MessageBus(
+        lambda: fake_uow,
+        consumer_name="notifications",
+        event_handlers=inject_dependencies(handlers.EVENT_HANDLERS, {"clock": clock, "portal_url": PORTAL}),
+    )
+    document, reset = issued_event(), reset_event()
+    assert bus.handle_event(document) == "handled"
+    assert bus.handle_event(reset) == "handled"
+    assert bus.handle_event(document) == "duplicate"
+    assert fake_uow.handled == {("notifications", document.id), ("notifications", reset.id)}
+    assert len(fake_uow.mails) == 2 and len(fake_uow.notices) == 1
+    assert {m.created_at for m in fake_uow.mails.all()} == {clock.now}
+
+
+def test_operators_list_and_requeue_failed_mails(fake_uow, issued_event, clock) -> None:
+    for _ in range(3):
+        handlers.document_issued(issued_event(), fake_uow, clock=clock, portal_url=PORTAL)
+    first, second, _ = fake_uow.mails.all()
+    first.record_failure("recipient refused (550)", retry_at=None)
+    second.record_failure("recipient refused (550)", retry_at=None)
+    fake_uow.mail_queued = False
+
+    failed = handlers.list_mails(ListMails(MailStatus.FAILED), fake_uow)
+    assert {m.id for m in failed} == {first.id, second.id}
+    clock.advance(60)
+    assert handlers.retry_failed_mails(RetryFailedMails(), fake_uow, clock=clock) == 2
+    assert (first.status, first.attempts, first.next_attempt_at) == (MailStatus.PENDING, 0, clock.now)
+    assert fake_uow.mail_queued  # the sender hears about them at once
+    assert handlers.list_mails(ListMails(MailStatus.FAILED), fake_uow) == []

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import UTC, datetime
 
 import pytest
+from marshmallow import ValidationError
 
-from chassis.events.catalogue import validate_payload
+from chassis.contracts.documents import DocumentIssued
+from chassis.events.catalogue import load_payload, validate_payload
+from chassis.events.envelope import new_envelope
+from chassis.events.incoming import IncomingEvent
 from notifications.adapters.smtp import build_message
 from notifications.domain.messages import compose_document_mail, mail_for, notice_for
-from notifications.domain.model import DocumentIssued, RecipientKind, idempotency_key, message_id_for
+from notifications.domain.model import IssuedDocument, RecipientKind, idempotency_key, message_id_for
+from notifications.service_layer.handlers import issued_document
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 PORTAL = "https://portal.example/"
 SENDER = "Bildungsportal der IHK <noreply@bildungsportal.example>"
 
 
-def _document(payload: dict, event_id: str | None = None) -> DocumentIssued:
-    return DocumentIssued.from_event(event_id or str(uuid.uuid4()), payload)
+def _document(payload: dict, event_id: str | None = None) -> IssuedDocument:
+    """What the handler takes from a received event with ``payload``."""
+    envelope = new_envelope(
+        producer="documents", event_type=DocumentIssued.TYPE, subject="d", payload=payload
+    )
+    if event_id is not None:
+        envelope = dataclasses.replace(envelope, id=event_id)
+    return issued_document(IncomingEvent(envelope, load_payload(DocumentIssued.TYPE, 1, payload)))
 
 
 def _everything(payload: dict, event_id: str | None = None) -> str:
@@ -37,17 +49,21 @@ def _everything(payload: dict, event_id: str | None = None) -> str:
 def test_secrets_in_the_data_never_reach_mail_or_notice(issued_payload, kind: str) -> None:
     payload = issued_payload(kind)
     # Whatever a producer might add next to the contract's fields ...
-    payload["activation_code"] = "AKT-7Q9Z-SECRET"
-    payload["password"] = "Geheim-Passwort-123"
-    payload["recipient"] = {
-        **payload["recipient"],
+    smuggled = {
+        **payload,
         "activation_code": "AKT-7Q9Z-SECRET",
-        "password": "pw-XYZ",
+        "password": "Geheim-Passwort-123",
+        "recipient": {**payload["recipient"], "activation_code": "AKT-7Q9Z-SECRET", "password": "pw-XYZ"},
     }
+    # ... fails the contract, so the consumer dead-letters the event and nothing is written;
+    with pytest.raises(ValidationError) as refused:
+        load_payload(DocumentIssued.TYPE, 1, smuggled)
+    assert {"activation_code", "password", "recipient"} <= set(refused.value.messages)
+    # and what a mail and a notice say is built from the allowlisted facts only.
     text = _everything(payload)
     for secret in ("AKT-7Q9Z-SECRET", "Geheim-Passwort-123", "pw-XYZ"):
         assert secret not in text
-    # ... while the facts the recipient needs are there.
+    # The facts the recipient needs are there.
     assert "Eintragungsbestätigung 2026-000123" in text
     assert PORTAL in text
 

@@ -12,16 +12,16 @@ from notifications.domain.messages import (
     german_deadline,
     password_reset_mail_for,
 )
-from notifications.domain.model import PasswordResetRequested
+from notifications.domain.model import PasswordReset
+from notifications.service_layer.handlers import password_reset
 
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 SENDER = "Bildungsportal <noreply@portal.example>"
 LINK = "https://portal.example/auth/password/reset/Einmal-Token_abc123"
 
 
-def _reset(envelope) -> PasswordResetRequested:
-    event = parse_message(envelope.to_json())
-    return PasswordResetRequested.from_event(event.envelope.id, event.data)
+def _reset(envelope) -> PasswordReset:
+    return password_reset(parse_message(envelope.to_json()))
 
 
 def test_fixture_is_a_valid_event(reset_envelope) -> None:

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from chassis.config import ServiceSettings
-from chassis.service import ServiceRuntime
 from chassis.testing.running import RunningRuntime
 from chassis.testing.tokens import TestIssuer
 from training_records.adapters import orm
-from training_records.bootstrap import bootstrap, seed_demo
+from training_records.bootstrap import TrainingRecordsRuntime, bootstrap, seed_demo
+from training_records.entrypoints.app import build_app
 
 COMPANY_A = "4711001"  # the demo company
 COMPANY_B = "4711002"
@@ -49,13 +49,14 @@ def service(
 
 
 @pytest.fixture
-def runtime(service: RunningRuntime) -> ServiceRuntime:
+def runtime(service: RunningRuntime) -> TrainingRecordsRuntime:
+    assert isinstance(service.runtime, TrainingRecordsRuntime)
     return service.runtime
 
 
 @pytest.fixture
-def client(runtime: ServiceRuntime) -> FlaskClient:
-    return runtime.create_app().test_client()
+def client(runtime: TrainingRecordsRuntime) -> FlaskClient:
+    return build_app(runtime).test_client()
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def clerk(auth: Callable[..., dict[str, str]]) -> dict[str, str]:
 
 
 @pytest.fixture
-def count_rows(runtime: ServiceRuntime) -> Callable[[], dict[str, int]]:
+def count_rows(runtime: TrainingRecordsRuntime) -> Callable[[], dict[str, int]]:
     """Rows per table of the service, to show that a refused request wrote nothing."""
 
     def count() -> dict[str, int]:

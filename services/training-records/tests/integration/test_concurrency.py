@@ -9,18 +9,19 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
-from chassis.service import ServiceRuntime
 from training_records.adapters import orm
+from training_records.bootstrap import TrainingRecordsRuntime
+from training_records.entrypoints.app import build_app
 
 PARALLEL = 8
 
 
 def test_parallel_registrations_for_one_new_company(
-    runtime: ServiceRuntime,
+    runtime: TrainingRecordsRuntime,
     clerk: dict[str, str],
     registration_body: Callable[..., dict[str, Any]],
 ) -> None:
-    app: Flask = runtime.create_app()
+    app: Flask = build_app(runtime)
     company = {"company_number": "7770001", "name": "Parallel GmbH", "email": "azubi@parallel.example"}
 
     def register(_: int) -> tuple[int, Any]:

@@ -12,15 +12,17 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
+from chassis.contracts.documents import DocumentOpened
+from chassis.contracts.identity import AccountActivated, ApprenticeAccountPrepared
 from chassis.events import dlq
 from chassis.events.envelope import Envelope, new_envelope
-from chassis.service import ServiceRuntime
 from chassis.testing.publishing import publish_envelopes
 from training_records.adapters import orm
+from training_records.bootstrap import TrainingRecordsRuntime
 
-PREPARED = "identity.apprentice_account.prepared"
-ACTIVATED = "identity.account.activated"
-OPENED = "documents.document.opened"
+PREPARED = ApprenticeAccountPrepared.TYPE
+ACTIVATED = AccountActivated.TYPE
+OPENED = DocumentOpened.TYPE
 ACTIVATION_CODE = "Z8PK-3MWQ-7TXV"
 
 pytestmark = pytest.mark.usefixtures("running_consumer")
@@ -31,16 +33,16 @@ def handled(event_type: str, outcome: str) -> float:
     return REGISTRY.get_sample_value("bp_events_handled_total", labels) or 0.0
 
 
-def publish_twice(runtime: ServiceRuntime, event_type: str, payload: dict[str, Any]) -> Envelope:
+def publish_twice(runtime: TrainingRecordsRuntime, event_type: str, payload: dict[str, Any]) -> Envelope:
     """Deliver the same event (same id) twice, as a broker may after a lost ack."""
     envelope = new_envelope(
         producer=event_type.split(".")[0], event_type=event_type, subject="x", payload=payload
     )
-    publish_envelopes(runtime.bus, envelope, times=2)
+    publish_envelopes(runtime.broker, envelope, times=2)
     return envelope
 
 
-def inbox_rows(runtime: ServiceRuntime, event_id: str) -> int:
+def inbox_rows(runtime: TrainingRecordsRuntime, event_id: str) -> int:
     with runtime.engine.connect() as connection:
         return connection.execute(
             sa.select(sa.func.count()).select_from(orm.inbox).where(orm.inbox.c.event_id == event_id)
@@ -57,7 +59,9 @@ def contract(
 
 
 @pytest.fixture
-def delivered_twice(runtime: ServiceRuntime, wait_until: Callable[..., None]) -> Callable[..., Envelope]:
+def delivered_twice(
+    runtime: TrainingRecordsRuntime, wait_until: Callable[..., None]
+) -> Callable[..., Envelope]:
     """Publish twice and wait until the consumer applied it once and dropped the duplicate."""
 
     def deliver(event_type: str, payload: dict[str, Any]) -> Envelope:
@@ -71,7 +75,7 @@ def delivered_twice(runtime: ServiceRuntime, wait_until: Callable[..., None]) ->
 
 
 def test_prepared_account_shows_number_and_state_and_the_code_is_stored_nowhere(
-    runtime: ServiceRuntime,
+    runtime: TrainingRecordsRuntime,
     client: FlaskClient,
     clerk: dict[str, str],
     contract: dict[str, Any],
@@ -148,7 +152,7 @@ def test_first_opening_of_the_confirmation_is_shown_to_the_company(
 
 
 def test_event_for_an_unknown_contract_is_dead_lettered_and_changes_nothing(
-    runtime: ServiceRuntime, wait_until: Callable[..., None], count_rows: Callable[[], dict[str, int]]
+    runtime: TrainingRecordsRuntime, wait_until: Callable[..., None], count_rows: Callable[[], dict[str, int]]
 ) -> None:
     before = count_rows()
     publish_twice(
@@ -163,6 +167,6 @@ def test_event_for_an_unknown_contract_is_dead_lettered_and_changes_nothing(
             "opened_by": str(uuid.uuid4()),
         },
     )
-    queue = runtime.bus.queue_name("training-records", OPENED)
-    wait_until(lambda: len(dlq.inspect(runtime.bus, queue)) == 2, timeout=30)
+    queue = runtime.broker.queue_name("training-records", OPENED)
+    wait_until(lambda: len(dlq.inspect(runtime.broker, queue)) == 2, timeout=30)
     assert count_rows() == before

@@ -8,16 +8,17 @@ from typing import Any
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from chassis.contracts.training import ContractRegistered
 from chassis.events.catalogue import contract_for
 from chassis.events.consumer import parse_message
-from chassis.service import ServiceRuntime
 from training_records.adapters import orm
+from training_records.bootstrap import TrainingRecordsRuntime
 
-EVENT = "training.contract.registered"
+EVENT = ContractRegistered.TYPE
 
 
 def test_registration_leaves_through_the_outbox_and_reaches_every_consumer(
-    runtime: ServiceRuntime,
+    runtime: TrainingRecordsRuntime,
     client: FlaskClient,
     clerk: dict[str, str],
     registration_body: Callable[..., dict[str, Any]],
@@ -41,22 +42,23 @@ def test_registration_leaves_through_the_outbox_and_reaches_every_consumer(
     finally:
         relay.publisher.close()
 
-    with runtime.bus.connection() as connection:
+    with runtime.broker.connection() as connection:
         channel = connection.default_channel
         for consumer in contract_for(EVENT, 1).consumers:
-            message = runtime.bus.queue(consumer, EVENT)(channel).get(no_ack=True)
+            message = runtime.broker.queue(consumer, EVENT)(channel).get(no_ack=True)
             assert message is not None, f"{consumer} got nothing"
             event = parse_message(message.body)  # validates envelope and payload against the catalogue
             assert event.envelope.subject == contract["id"]
             assert event.envelope.producer == "training-records"
-            assert str(event.data["contract_id"]) == contract["id"]
-            assert event.data["contract_number"] == contract["contract_number"]
-            assert event.data["company"]["company_number"] == "4711001"
-            assert event.data["apprentice"]["last_name"] == "Mustermann"
+            assert isinstance(event.payload, ContractRegistered)
+            assert str(event.payload.contract_id) == contract["id"]
+            assert event.payload.contract_number == contract["contract_number"]
+            assert event.payload.company.company_number == "4711001"
+            assert event.payload.apprentice.last_name == "Mustermann"
 
 
 def test_the_request_id_travels_into_the_event(
-    runtime: ServiceRuntime,
+    runtime: TrainingRecordsRuntime,
     client: FlaskClient,
     clerk: dict[str, str],
     registration_body: Callable[..., dict[str, Any]],
@@ -80,3 +82,21 @@ def test_contract_numbers_continue_after_the_seeded_demo_contract(
     assert response.status_code == 201, response.json
     assert response.json["contract_number"] == "2025-000043"  # the demo contract is 2025-000042
     assert response.json["registered_on"] == "2025-08-15"
+
+
+def test_a_retried_registration_with_its_idempotency_key_registers_once(
+    runtime: TrainingRecordsRuntime,
+    client: FlaskClient,
+    clerk: dict[str, str],
+    registration_body: Callable[..., dict[str, Any]],
+) -> None:
+    headers = {**clerk, "Idempotency-Key": "registrierung-4711-1"}
+    first = client.post("/contracts", json=registration_body(), headers=headers)
+    again = client.post("/contracts", json=registration_body(), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json == first.json
+    assert again.headers["Idempotent-Replayed"] == "true"
+    with runtime.engine.connect() as connection:
+        contracts = connection.execute(sa.select(sa.func.count()).select_from(orm.contracts)).scalar_one()
+        events = connection.execute(sa.select(sa.func.count()).select_from(orm.outbox)).scalar_one()
+    assert (contracts, events) == (2, 1)  # the demo contract and this one; announced once

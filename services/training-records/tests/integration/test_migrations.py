@@ -5,18 +5,18 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from chassis.service import ServiceRuntime
 from training_records.adapters import orm
+from training_records.bootstrap import TrainingRecordsRuntime
 
 
-def test_migrated_database_matches_the_metadata(runtime: ServiceRuntime) -> None:
+def test_migrated_database_matches_the_metadata(runtime: TrainingRecordsRuntime) -> None:
     with runtime.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, orm.metadata) == []
 
 
 def test_migrating_again_is_harmless_and_demo_seeding_is_idempotent(
-    runtime: ServiceRuntime,
+    runtime: TrainingRecordsRuntime,
 ) -> None:
     from training_records.bootstrap import seed_demo
 

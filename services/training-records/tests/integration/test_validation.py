@@ -165,10 +165,13 @@ def test_known_company_with_other_master_data(
 @pytest.mark.parametrize(
     "query, pointer",
     [
-        ("per_page=0", "#/per_page"),
-        ("per_page=1000", "#/per_page"),
-        ("page=abc", "#/page"),
+        ("limit=0", "#/limit"),
+        ("limit=1000", "#/limit"),
+        ("limit=abc", "#/limit"),
+        ("cursor=bm90LWEtY3Vyc29y", "#/cursor"),  # base64 of "not-a-cursor"
+        (f"cursor={'x' * 600}", "#/cursor"),
         ("colour=red", "#/colour"),
+        ("page=2", "#/page"),  # offset paging is gone: old arguments are refused, not ignored
     ],
 )
 def test_bad_query_arguments(client: FlaskClient, clerk: dict[str, str], query: str, pointer: str) -> None:

@@ -1,7 +1,8 @@
-"""Fakes for unit tests: in-memory repositories and a unit of work with real commit/rollback.
+"""Fakes for unit tests: the chassis' FakeUnitOfWork with this service's in-memory finders.
 
-Writes are staged and only become visible to later units of work on commit,
-so "nothing is written" can be asserted the same way as with a database.
+Events count only when committed (``uow.events``); the use cases validate
+everything before they write, so "nothing is written" is asserted on the
+repositories directly.
 """
 
 from __future__ import annotations
@@ -9,116 +10,122 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, Self
+from typing import Any
 
 import pytest
 
-from chassis.auth import Principal
-from chassis.events.catalogue import check_outgoing, validate_payload
-from chassis.events.consumer import IncomingEvent
-from chassis.events.envelope import Envelope, new_envelope
-from training_records.domain.model import Company, Occupation
+from chassis.events.catalogue import load_payload
+from chassis.events.envelope import new_envelope
+from chassis.events.incoming import IncomingEvent
+from chassis.messagebus import MessageBus, inject_dependencies
+from chassis.pagination import Page, PageRequest
+from chassis.principal import Principal
+from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
+from training_records.adapters.repository import COMPANY_ORDER, CONTRACT_ORDER, OCCUPATION_ORDER
+from training_records.domain.access import CompanyVisibility, ContractVisibility
+from training_records.domain.model import Apprentice, ApprenticeAccount, Company, Contract, Occupation
+from training_records.domain.queries import ContractFilters, ContractView
+from training_records.service_layer import handlers
 
 
-class FakeRepository:
-    def __init__(self, key: str) -> None:
-        self._key = key
-        self.committed: dict[Any, Any] = {}
-        self._staged: dict[Any, Any] = {}
+class FakeOccupations(FakeRepository[Occupation]):
+    def page_all(self, request: PageRequest) -> Page[Occupation]:
+        return self.page(lambda _: True, OCCUPATION_ORDER, request)
 
-    def get(self, key: Any) -> Any | None:
-        return self._staged.get(key, self.committed.get(key))
 
-    def add(self, entity: Any) -> None:
-        self._staged[getattr(entity, self._key)] = entity
+class FakeCompanies(FakeRepository[Company]):
+    def page_visible(self, visibility: CompanyVisibility, request: PageRequest) -> Page[Company]:
+        return self.page(
+            lambda c: visibility.everything or c.company_number in visibility.company_numbers,
+            COMPANY_ORDER,
+            request,
+        )
 
-    def all(self) -> list[Any]:
-        return list(self.committed.values())
 
-    def commit(self) -> None:
-        self.committed.update(self._staged)
-        self._staged.clear()
+class FakeContracts(FakeRepository[Contract]):
+    """Contracts, and their views joined from the other fake repositories."""
 
-    def rollback(self) -> None:
-        self._staged.clear()
+    def __init__(
+        self,
+        *,
+        companies: FakeCompanies,
+        occupations: FakeOccupations,
+        apprentices: FakeRepository[Apprentice],
+        accounts: FakeRepository[ApprenticeAccount],
+    ) -> None:
+        super().__init__(key="id")
+        self._companies = companies
+        self._occupations = occupations
+        self._apprentices = apprentices
+        self._accounts = accounts
+
+    def _apprentice(self, contract: Contract) -> Apprentice:
+        apprentice = self._apprentices.get(contract.apprentice_id)
+        assert apprentice is not None
+        return apprentice
+
+    def _view(self, contract: Contract) -> ContractView:
+        apprentice = self._apprentice(contract)
+        company = self._companies.get(contract.company_number)
+        occupation = self._occupations.get(contract.occupation_code)
+        assert company is not None and occupation is not None
+        account = self._accounts.get(apprentice.apprentice_number) if apprentice.apprentice_number else None
+        return ContractView.of(contract, company, occupation, apprentice, account)
+
+    def view(self, contract_id: uuid.UUID) -> ContractView | None:
+        contract = self.get(contract_id)
+        return self._view(contract) if contract is not None else None
+
+    def page_views(
+        self, visibility: ContractVisibility, filters: ContractFilters, request: PageRequest
+    ) -> Page[ContractView]:
+        def matches(contract: Contract) -> bool:
+            number = self._apprentice(contract).apprentice_number
+            return (
+                visibility.allows(contract.company_number, number)
+                and filters.company_number in (None, contract.company_number)
+                and filters.occupation_code in (None, contract.occupation_code)
+                and filters.apprentice_number in (None, number)
+            )
+
+        page = self.page(matches, CONTRACT_ORDER, request)
+        return Page(tuple(self._view(c) for c in page.items), page.next_cursor)
 
 
 class FakeContractNumbers:
     def __init__(self) -> None:
-        self.committed: dict[int, int] = {}
-        self._staged: dict[int, int] = {}
+        self.values: dict[int, int] = {}
 
     def next_value(self, year: int) -> int:
-        value = self._staged.get(year, self.committed.get(year, 0)) + 1
-        self._staged[year] = value
-        return value
+        self.values[year] = self.values.get(year, 0) + 1
+        return self.values[year]
 
     def ensure_at_least(self, year: int, value: int) -> None:
-        self._staged[year] = max(value, self._staged.get(year, self.committed.get(year, 0)))
-
-    def commit(self) -> None:
-        self.committed.update(self._staged)
-        self._staged.clear()
-
-    def rollback(self) -> None:
-        self._staged.clear()
+        self.values[year] = max(value, self.values.get(year, 0))
 
 
-class FakeUnitOfWork:
-    """Same surface as TrainingRecordsUnitOfWork; events are checked against the catalogue."""
-
-    def __init__(self) -> None:
-        self.occupations = FakeRepository("code")
-        self.companies = FakeRepository("company_number")
-        self.apprentices = FakeRepository("id")
-        self.accounts = FakeRepository("apprentice_number")
-        self.contracts = FakeRepository("id")
-        self.contract_numbers = FakeContractNumbers()
-        self.published: list[Envelope] = []  # what a commit put into the outbox
-        self._pending: list[Envelope] = []
-        self.commits = 0
-
-    def _parts(self) -> list[Any]:
-        return [
-            self.occupations,
-            self.companies,
-            self.apprentices,
-            self.accounts,
-            self.contracts,
-            self.contract_numbers,
-        ]
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.rollback()
-
-    def emit(self, event_type: str, subject: str, payload: dict[str, Any], version: int = 1) -> Envelope:
-        check_outgoing(event_type, version, payload)
-        envelope = new_envelope(
-            producer="training-records", event_type=event_type, subject=subject, payload=payload
-        )
-        self._pending.append(envelope)
-        return envelope
-
-    def commit(self) -> None:
-        for part in self._parts():
-            part.commit()
-        self.published.extend(self._pending)
-        self._pending = []
-        self.commits += 1
-
-    def rollback(self) -> None:
-        for part in self._parts():
-            part.rollback()
-        self._pending = []
+def fake_uow() -> FakeUnitOfWork:
+    """Same repositories as TrainingRecordsUnitOfWork, in memory."""
+    occupations = FakeOccupations(key="code")
+    companies = FakeCompanies(key="company_number")
+    apprentices: FakeRepository[Apprentice] = FakeRepository(key="id")
+    accounts: FakeRepository[ApprenticeAccount] = FakeRepository(key="apprentice_number")
+    return FakeUnitOfWork(
+        occupations=occupations,
+        companies=companies,
+        apprentices=apprentices,
+        accounts=accounts,
+        contracts=FakeContracts(
+            companies=companies, occupations=occupations, apprentices=apprentices, accounts=accounts
+        ),
+        contract_numbers=FakeContractNumbers(),
+    )
 
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
     """A fake unit of work holding the occupations and the demo company."""
-    fake = FakeUnitOfWork()
+    fake = fake_uow()
     fake.occupations.add(Occupation("25400", "Industriemechaniker/-in"))
     fake.occupations.add(Occupation("78100", "Industriekaufmann/Industriekauffrau"))
     fake.companies.add(
@@ -131,10 +138,19 @@ def uow() -> FakeUnitOfWork:
             city="Kassel",
         )
     )
-    fake.commit()
-    fake.commits = 0
-    fake.published.clear()
     return fake
+
+
+@pytest.fixture
+def bus(uow: FakeUnitOfWork, today: date) -> MessageBus[Any]:
+    """The message bus over the fake unit of work, with the bootstrap's dependency injection."""
+    deps = {"today": lambda: today}
+    return MessageBus(
+        lambda: uow,  # type: ignore[arg-type, return-value]
+        consumer_name="training-records",
+        command_handlers=inject_dependencies(handlers.COMMAND_HANDLERS, deps),
+        event_handlers=inject_dependencies(handlers.EVENT_HANDLERS, deps),
+    )
 
 
 @pytest.fixture
@@ -148,12 +164,12 @@ def principal() -> Callable[..., Principal]:
 
 
 @pytest.fixture
-def incoming() -> Callable[..., IncomingEvent]:
-    """An event as the consumer hands it to a handler: payload loaded by its catalogue schema."""
+def incoming() -> Callable[..., IncomingEvent[Any]]:
+    """An event as the consumer hands it to the bus: payload loaded and typed by its catalogue schema."""
 
-    def make(event_type: str, payload: dict[str, Any]) -> IncomingEvent:
+    def make(event_type: str, payload: dict[str, Any]) -> IncomingEvent[Any]:
         envelope = new_envelope(producer="test", event_type=event_type, subject="s", payload=payload)
-        return IncomingEvent(envelope, validate_payload(event_type, 1, payload))
+        return IncomingEvent(envelope, load_payload(event_type, 1, payload))
 
     return make
 

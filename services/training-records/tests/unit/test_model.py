@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chassis.domain import RuleViolation
 from training_records.domain.model import (
     AccountState,
     Apprentice,
@@ -14,7 +15,6 @@ from training_records.domain.model import (
     Company,
     Contract,
     RecipientKind,
-    RuleViolation,
     check_new_contract,
     format_contract_number,
     years_between,

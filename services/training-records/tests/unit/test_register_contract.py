@@ -1,4 +1,4 @@
-"""The "register contract" use case against fakes."""
+"""The "register contract" use case against fakes, through the message bus."""
 
 from __future__ import annotations
 
@@ -8,20 +8,24 @@ from typing import Any
 
 import pytest
 
-from chassis.auth import Principal
+from chassis.contracts.training import ContractRegistered
+from chassis.domain import Forbidden, RuleViolation
 from chassis.events.catalogue import validate_payload
-from training_records.domain.model import ContractState, RuleViolation
-from training_records.service_layer import services
+from chassis.messagebus import MessageBus
+from chassis.principal import Principal
+from training_records.domain.commands import ApprenticeDetails, CompanyDetails, RegisterContract
+from training_records.domain.model import ContractState
 
 
-def command(body: dict[str, Any]) -> services.RegisterContract:
+def command(body: dict[str, Any], principal: Principal) -> RegisterContract:
     """The command the API builds from a request body (dates already parsed)."""
     apprentice = dict(body["apprentice"])
     apprentice["birth_date"] = date.fromisoformat(apprentice["birth_date"])
     registered_on = body.get("registered_on")
-    return services.RegisterContract(
-        company=services.CompanyDetails(**body["company"]),
-        apprentice=services.ApprenticeDetails(**apprentice),
+    return RegisterContract(
+        principal=principal,
+        company=CompanyDetails(**body["company"]),
+        apprentice=ApprenticeDetails(**apprentice),
         occupation_code=body["occupation_code"],
         start_date=date.fromisoformat(body["start_date"]),
         end_date=date.fromisoformat(body["end_date"]),
@@ -35,19 +39,23 @@ def clerk(principal: Callable[..., Principal]) -> Principal:
 
 
 def assert_nothing_written(uow: Any) -> None:
-    assert uow.published == []
+    assert uow.events == []
     assert uow.contracts.all() == []
     assert uow.apprentices.all() == []
     assert [c.company_number for c in uow.companies.all()] == ["4711001"]
-    assert uow.contract_numbers.committed == {}
+    assert uow.contract_numbers.values == {}
 
 
 def test_registering_stores_the_contract_and_emits_exactly_one_valid_event(
-    uow: Any, clerk: Principal, today: date, registration_body: Callable[..., dict[str, Any]]
+    uow: Any,
+    bus: MessageBus[Any],
+    clerk: Principal,
+    today: date,
+    registration_body: Callable[..., dict[str, Any]],
 ) -> None:
-    result = services.register_contract(command(registration_body()), uow, actor=clerk, today=today)
+    result = bus.handle(command(registration_body(), clerk))
 
-    contract = uow.contracts.get(result.contract_id)
+    contract = uow.contracts.get(result.id)
     assert contract.state is ContractState.REGISTERED
     assert contract.registered_on == today
     assert contract.contract_number == result.contract_number == "2026-000001"
@@ -56,9 +64,9 @@ def test_registering_stores_the_contract_and_emits_exactly_one_valid_event(
     assert (apprentice.first_name, apprentice.birth_date) == ("Max", date(2009, 3, 14))
     assert apprentice.apprentice_number is None
 
-    assert len(uow.published) == 1
-    event = uow.published[0]
-    assert event.type == services.CONTRACT_REGISTERED
+    assert len(uow.events) == 1
+    event = uow.events[0]
+    assert event.type == ContractRegistered.TYPE
     assert event.subject == str(contract.id)
     loaded = validate_payload(event.type, event.version, event.payload)
     assert str(loaded["contract_id"]) == str(contract.id)
@@ -69,13 +77,11 @@ def test_registering_stores_the_contract_and_emits_exactly_one_valid_event(
 
 
 def test_numbers_run_per_year_of_registration(
-    uow: Any, clerk: Principal, today: date, registration_body: Callable[..., dict[str, Any]]
+    uow: Any, bus: MessageBus[Any], clerk: Principal, registration_body: Callable[..., dict[str, Any]]
 ) -> None:
     numbers = [
-        services.register_contract(
-            command(registration_body()), uow, actor=clerk, today=today
-        ).contract_number,
-        services.register_contract(
+        bus.handle(command(registration_body(), clerk)).contract_number,
+        bus.handle(
             command(
                 registration_body(
                     registered_on="2016-07-01",
@@ -87,82 +93,72 @@ def test_numbers_run_per_year_of_registration(
                         "birth_date": "2000-01-31",
                         "email": "jonas@example.org",
                     },
-                )
-            ),
-            uow,
-            actor=clerk,
-            today=today,
+                ),
+                clerk,
+            )
         ).contract_number,
-        services.register_contract(
-            command(registration_body()), uow, actor=clerk, today=today
-        ).contract_number,
+        bus.handle(command(registration_body(), clerk)).contract_number,
     ]
     assert numbers == ["2026-000001", "2016-000001", "2026-000002"]
 
 
 def test_unknown_company_is_created_from_the_given_data(
-    uow: Any, clerk: Principal, today: date, registration_body: Callable[..., dict[str, Any]]
+    uow: Any, bus: MessageBus[Any], clerk: Principal, registration_body: Callable[..., dict[str, Any]]
 ) -> None:
     company = {"company_number": "5000123", "name": "Neu GmbH", "email": "azubi@neu.example", "city": "Fulda"}
-    result = services.register_contract(
-        command(registration_body(company=company)), uow, actor=clerk, today=today
-    )
+    result = bus.handle(command(registration_body(company=company), clerk))
     stored = uow.companies.get("5000123")
     assert (stored.name, stored.city, stored.street) == ("Neu GmbH", "Fulda", None)
-    assert uow.contracts.get(result.contract_id).company_number == "5000123"
-    assert uow.published[0].payload["company"]["name"] == "Neu GmbH"
+    assert uow.contracts.get(result.id).company_number == "5000123"
+    assert uow.events[0].payload["company"]["name"] == "Neu GmbH"
 
 
 def test_unknown_company_without_name_and_email_is_refused(
-    uow: Any, clerk: Principal, today: date, registration_body: Callable[..., dict[str, Any]]
+    uow: Any, bus: MessageBus[Any], clerk: Principal, registration_body: Callable[..., dict[str, Any]]
 ) -> None:
     with pytest.raises(RuleViolation) as caught:
-        services.register_contract(
-            command(registration_body(company={"company_number": "5000123"})), uow, actor=clerk, today=today
-        )
+        bus.handle(command(registration_body(company={"company_number": "5000123"}), clerk))
     assert set(caught.value.errors) == {("company", "name"), ("company", "email")}
     assert_nothing_written(uow)
 
 
 def test_known_company_details_must_match_the_register(
-    uow: Any, clerk: Principal, today: date, registration_body: Callable[..., dict[str, Any]]
+    uow: Any, bus: MessageBus[Any], clerk: Principal, registration_body: Callable[..., dict[str, Any]]
 ) -> None:
     same = {
         "company_number": "4711001",
         "name": "Muster Maschinenbau GmbH",
         "email": "AUSBILDUNG@muster-maschinenbau.example",
     }
-    services.register_contract(command(registration_body(company=same)), uow, actor=clerk, today=today)
-    published = len(uow.published)
+    bus.handle(command(registration_body(company=same), clerk))
+    published = len(uow.events)
 
     other = {"company_number": "4711001", "name": "Muster AG", "city": "Fulda"}
     with pytest.raises(RuleViolation) as caught:
-        services.register_contract(command(registration_body(company=other)), uow, actor=clerk, today=today)
+        bus.handle(command(registration_body(company=other), clerk))
     assert set(caught.value.errors) == {("company", "name"), ("company", "city")}
     assert uow.companies.get("4711001").name == "Muster Maschinenbau GmbH"
-    assert len(uow.published) == published
+    assert len(uow.events) == published
 
 
 def test_unknown_occupation_and_broken_rules_are_reported_together_and_nothing_is_written(
-    uow: Any, clerk: Principal, today: date, registration_body: Callable[..., dict[str, Any]]
+    uow: Any, bus: MessageBus[Any], clerk: Principal, registration_body: Callable[..., dict[str, Any]]
 ) -> None:
     body = registration_body(occupation_code="99999", end_date="2026-08-01")
     with pytest.raises(RuleViolation) as caught:
-        services.register_contract(command(body), uow, actor=clerk, today=today)
+        bus.handle(command(body, clerk))
     assert set(caught.value.errors) == {("occupation_code",), ("end_date",)}
     assert_nothing_written(uow)
 
 
 def test_chamber_administrator_may_register(
     uow: Any,
+    bus: MessageBus[Any],
     principal: Callable[..., Principal],
-    today: date,
     registration_body: Callable[..., dict[str, Any]],
 ) -> None:
-    services.register_contract(
-        command(registration_body()), uow, actor=principal("chamber_admin"), today=today
-    )
-    assert len(uow.published) == 1
+    bus.handle(command(registration_body(), principal("chamber_admin")))
+    assert len(uow.events) == 1
 
 
 @pytest.mark.parametrize(
@@ -176,14 +172,12 @@ def test_chamber_administrator_may_register(
 )
 def test_others_may_not_register(
     uow: Any,
+    bus: MessageBus[Any],
     principal: Callable[..., Principal],
-    today: date,
     registration_body: Callable[..., dict[str, Any]],
     roles: tuple[str, ...],
     claims: dict[str, Any],
 ) -> None:
-    with pytest.raises(services.NotAllowed):
-        services.register_contract(
-            command(registration_body()), uow, actor=principal(*roles, **claims), today=today
-        )
+    with pytest.raises(Forbidden):
+        bus.handle(command(registration_body(), principal(*roles, **claims)))
     assert_nothing_written(uow)

@@ -7,13 +7,12 @@ persist its classes here, and nothing in ``domain/`` imports SQLAlchemy.
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import registry
 
+from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
 from training_records.domain.model import (
     AccountState,
@@ -24,26 +23,6 @@ from training_records.domain.model import (
     ContractState,
     Occupation,
 )
-
-
-class UtcDateTime(sa.TypeDecorator[datetime]):
-    """Aware datetimes in, aware UTC datetimes out, on PostgreSQL and SQLite alike."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime; the register stores aware times only")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        # SQLite hands back what it stored (UTC) without the zone.
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _state_enum(enum_class: type[enum.StrEnum], name: str) -> sa.Enum:
@@ -59,14 +38,7 @@ def _state_enum(enum_class: type[enum.StrEnum], name: str) -> sa.Enum:
     )
 
 
-metadata = sa.MetaData(
-    naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
+metadata = new_metadata()
 outbox, inbox = add_messaging_tables(metadata)
 
 occupations = sa.Table(
@@ -74,6 +46,8 @@ occupations = sa.Table(
     metadata,
     sa.Column("code", sa.String(20), primary_key=True),
     sa.Column("title", sa.String(200), nullable=False),
+    # The list's keyset order (OCCUPATION_ORDER in adapters.repository).
+    sa.Index("ix_occupations_listing", "title", "code"),
 )
 
 companies = sa.Table(
@@ -85,6 +59,8 @@ companies = sa.Table(
     sa.Column("street", sa.String(200), nullable=True),
     sa.Column("postal_code", sa.String(10), nullable=True),
     sa.Column("city", sa.String(100), nullable=True),
+    # The list's keyset order (COMPANY_ORDER in adapters.repository).
+    sa.Index("ix_companies_listing", "name", "company_number"),
 )
 
 apprentices = sa.Table(
@@ -104,7 +80,7 @@ apprentice_accounts = sa.Table(
     sa.Column("apprentice_number", sa.String(20), primary_key=True),
     sa.Column("account_id", sa.Uuid, nullable=False),
     sa.Column("state", _state_enum(AccountState, "account_state"), nullable=False),
-    sa.Column("activated_at", UtcDateTime, nullable=True),
+    sa.Column("activated_at", UtcDateTime(), nullable=True),
 )
 
 contracts = sa.Table(
@@ -117,7 +93,6 @@ contracts = sa.Table(
         sa.String(20),
         sa.ForeignKey("companies.company_number"),
         nullable=False,
-        index=True,
     ),
     sa.Column("apprentice_id", sa.Uuid, sa.ForeignKey("apprentices.id"), nullable=False, index=True),
     sa.Column("occupation_code", sa.String(20), sa.ForeignKey("occupations.code"), nullable=False),
@@ -126,8 +101,23 @@ contracts = sa.Table(
     sa.Column("registered_on", sa.Date, nullable=False),
     sa.Column("state", _state_enum(ContractState, "contract_state"), nullable=False),
     sa.Column("registered_by", sa.String(200), nullable=True),
-    sa.Column("confirmation_opened_by_company_at", UtcDateTime, nullable=True),
-    sa.Column("confirmation_opened_by_apprentice_at", UtcDateTime, nullable=True),
+    sa.Column("confirmation_opened_by_company_at", UtcDateTime(), nullable=True),
+    sa.Column("confirmation_opened_by_apprentice_at", UtcDateTime(), nullable=True),
+    # The list's keyset order (CONTRACT_ORDER in adapters.repository): for the chamber, within
+    # one company (also the company's foreign-key index), and within one occupation.
+    sa.Index("ix_contracts_listing", sa.desc("registered_on"), sa.desc("contract_number")),
+    sa.Index(
+        "ix_contracts_company_listing",
+        "company_number",
+        sa.desc("registered_on"),
+        sa.desc("contract_number"),
+    ),
+    sa.Index(
+        "ix_contracts_occupation_listing",
+        "occupation_code",
+        sa.desc("registered_on"),
+        sa.desc("contract_number"),
+    ),
 )
 
 # The last number handed out per registration year; UPDATE ... RETURNING serialises
@@ -139,7 +129,7 @@ contract_number_counters = sa.Table(
     sa.Column("last_value", sa.Integer, nullable=False),
 )
 
-mapper_registry = registry()
+mapper_registry = registry(metadata=metadata)
 _mapped = False
 
 

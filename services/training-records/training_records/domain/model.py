@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from chassis.domain import FieldPath, RuleViolation
 
 # Plausibility rules for a new entry in the register (documented in the README).
 MIN_AGE_AT_START = 14  # JArbSchG §7: training is open to those no longer of full-time school age
@@ -19,8 +20,6 @@ MAX_AGE_AT_START = 70  # anything older is almost certainly a typo in the birth 
 # Part-time training may stretch the longest regular duration (3.5 years) by half
 # (BBiG §7a); six years catches mistyped years without refusing real contracts.
 MAX_DURATION_YEARS = 6
-
-FieldPath = tuple[str, ...]
 
 
 class ContractState(enum.StrEnum):
@@ -40,14 +39,6 @@ class AccountState(enum.StrEnum):
 class RecipientKind(enum.StrEnum):
     COMPANY = "company"
     APPRENTICE = "apprentice"
-
-
-class RuleViolation(Exception):
-    """Input that breaks the register's rules; names each offending field."""
-
-    def __init__(self, errors: Mapping[FieldPath, str]) -> None:
-        super().__init__("; ".join(f"{'/'.join(path)}: {message}" for path, message in errors.items()))
-        self.errors = dict(errors)
 
 
 @dataclass
@@ -174,7 +165,7 @@ def check_new_contract(
     today: date,
 ) -> None:
     """The plausibility rules for a new entry; raises ``RuleViolation`` naming every broken one."""
-    errors: dict[FieldPath, str] = {}
+    errors: dict[FieldPath | str, str] = {}
     if end_date <= start_date:
         errors[("end_date",)] = "The end date must be after the start date."
     elif years_between(start_date, end_date) >= MAX_DURATION_YEARS:

@@ -1,8 +1,9 @@
-"""The HTTP API of training-records (flask-smorest blueprints).
+"""The HTTP API of training-records: views turn requests into commands and queries for the bus.
 
 Every route needs a valid access token: each blueprint authenticates before
 its arguments are parsed, so an anonymous caller learns nothing about the
-input rules either. What a caller may see is decided in ``access``.
+input rules either. What a caller may do and see is decided in ``domain.access``;
+its errors become problem+json in the chassis' app factory.
 """
 
 from __future__ import annotations
@@ -12,32 +13,38 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import current_app, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from chassis.auth import authenticate, current_principal, not_found
-from chassis.service import ServiceRuntime
+from chassis.app import current_runtime
+from chassis.auth import authenticate, current_principal
+from chassis.pagination import PageRequest
+from chassis.paging import PageQuerySchema, page_response
+from chassis.principal import Principal
+from training_records.bootstrap import TrainingRecordsRuntime
+from training_records.domain import access
+from training_records.domain.commands import ApprenticeDetails, CompanyDetails, RegisterContract
+from training_records.domain.queries import (
+    ContractFilters,
+    ContractView,
+    GetContract,
+    ListCompanies,
+    ListContracts,
+    ListOccupations,
+)
 from training_records.entrypoints import schemas
-from training_records.service_layer import services, views
-from training_records.service_layer.access import CompanyVisibility, ContractVisibility
-from training_records.service_layer.clock import chamber_today
-from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
 
-BEARER = [{"bearerAuth": []}]
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 UNAUTHENTICATED = "No valid access token (problem+json, WWW-Authenticate: Bearer)."
+NEXT_PAGE_LINK = {
+    "Link": {"description": 'rel="next": the next page, if there is one', "schema": {"type": "string"}}
+}
 
 
-def _runtime() -> ServiceRuntime:
-    runtime: ServiceRuntime = current_app.extensions["runtime"]
-    return runtime
-
-
-def _uow() -> TrainingRecordsUnitOfWork:
-    uow = _runtime().uow_factory()
-    assert isinstance(uow, TrainingRecordsUnitOfWork)
-    return uow
+def _bus_handle(message: Any) -> Any:
+    return current_runtime(TrainingRecordsRuntime).bus.handle(message)
 
 
 def _authenticated_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
@@ -51,16 +58,19 @@ def _authenticate() -> None:
     authenticate()
 
 
-def registrars_only(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Refuse non-registrars before the body is parsed (the use case checks again)."""
+def checked_before_input(rule: Callable[[Principal], None]) -> Callable[[Callable[..., Any]], Any]:
+    """Apply an access rule of ``domain.access`` before the body is parsed (the use case applies it
+    again), so that a caller who may not act learns nothing about the input rules."""
 
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_principal().has_role(*services.REGISTRAR_ROLES):
-            raise services.NotAllowed("Only chamber staff may register training contracts.")
-        return view(*args, **kwargs)
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            rule(current_principal())
+            return view(*args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 contracts = _authenticated_blueprint(
@@ -77,28 +87,18 @@ BLUEPRINTS = (contracts, companies, occupations)
 class Contracts(MethodView):
     # Unknown query arguments are refused: a mistyped filter must not silently list everything.
     @contracts.arguments(schemas.ContractQuerySchema, location="query", as_kwargs=True, unknown=RAISE)
-    @contracts.response(200, schemas.ContractPageSchema)
+    @contracts.response(200, schemas.ContractPageSchema, headers=NEXT_PAGE_LINK)
     @contracts.alt_response(401, description=UNAUTHENTICATED)
     @contracts.doc(security=BEARER)
-    def get(
-        self,
-        page: int,
-        per_page: int,
-        company_number: str | None = None,
-        occupation_code: str | None = None,
-        apprentice_number: str | None = None,
-    ) -> views.Page:
-        """List the contracts the caller may see.
+    def get(self, page: PageRequest, filters: ContractFilters) -> Any:
+        """List the contracts the caller may see, newest registration first (keyset-paged).
 
         Chamber staff see all; company administrators and Verwalter their
-        companies' contracts; apprentices their own.
+        companies' contracts; apprentices their own; anyone else an empty list.
         """
-        visibility = ContractVisibility.of(current_principal())
-        filters = views.ContractFilters(company_number, occupation_code, apprentice_number)
-        with _uow() as uow:
-            return views.list_contracts(uow.session, visibility, filters, page=page, per_page=per_page)
+        return page_response(_bus_handle(ListContracts(current_principal(), page, filters)))
 
-    @registrars_only
+    @checked_before_input(access.check_may_register)
     @contracts.arguments(schemas.RegisterContractSchema)
     @contracts.response(
         201,
@@ -108,25 +108,23 @@ class Contracts(MethodView):
     @contracts.alt_response(401, description=UNAUTHENTICATED)
     @contracts.alt_response(403, description="Only chamber clerks and administrators may register.")
     @contracts.doc(security=BEARER)
-    def post(self, data: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+    def post(self, data: dict[str, Any]) -> tuple[ContractView, int, dict[str, str]]:
         """Register a contract: state "eingetragen"; announces training.contract.registered."""
-        command = services.RegisterContract(
-            company=services.CompanyDetails(**data["company"]),
-            apprentice=services.ApprenticeDetails(**data["apprentice"]),
-            occupation_code=data["occupation_code"],
-            start_date=data["start_date"],
-            end_date=data["end_date"],
-            registered_on=data.get("registered_on"),
-        )
         principal = current_principal()
-        registered = services.register_contract(command, _uow(), actor=principal, today=chamber_today())
-        with _uow() as uow:
-            contract = views.get_contract(
-                uow.session, ContractVisibility.of(principal), registered.contract_id
+        contract = _bus_handle(
+            RegisterContract(
+                principal=principal,
+                company=CompanyDetails(**data["company"]),
+                apprentice=ApprenticeDetails(**data["apprentice"]),
+                occupation_code=data["occupation_code"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                registered_on=data.get("registered_on"),
             )
-        assert contract is not None
-        location = url_for("contracts.ContractById", contract_id=registered.contract_id)
-        return contract, 201, {"Location": location}
+        )
+        view = _bus_handle(GetContract(principal, contract.id))
+        location = url_for("contracts.ContractById", contract_id=contract.id)
+        return view, 201, {"Location": location}
 
 
 @contracts.route("/<uuid:contract_id>")
@@ -135,36 +133,29 @@ class ContractById(MethodView):
     @contracts.alt_response(401, description=UNAUTHENTICATED)
     @contracts.alt_response(404, description="Unknown, or not visible to the caller.")
     @contracts.doc(security=BEARER)
-    def get(self, contract_id: uuid.UUID) -> dict[str, Any]:
+    def get(self, contract_id: uuid.UUID) -> ContractView:
         """One contract, with the apprentice's account state and when the confirmation was opened."""
-        with _uow() as uow:
-            contract = views.get_contract(
-                uow.session, ContractVisibility.of(current_principal()), contract_id
-            )
-        if contract is None:
-            raise not_found("No such training contract.")
-        return contract
+        view: ContractView = _bus_handle(GetContract(current_principal(), contract_id))
+        return view
 
 
 @companies.route("")
 class Companies(MethodView):
-    @companies.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True, unknown=RAISE)
-    @companies.response(200, schemas.CompanyPageSchema)
+    @companies.arguments(PageQuerySchema, location="query", unknown=RAISE)
+    @companies.response(200, schemas.CompanyPageSchema, headers=NEXT_PAGE_LINK)
     @companies.alt_response(401, description=UNAUTHENTICATED)
     @companies.doc(security=BEARER)
-    def get(self, page: int, per_page: int) -> views.Page:
-        """Companies: all for chamber staff, one's own for company users."""
-        visibility = CompanyVisibility.of(current_principal())
-        with _uow() as uow:
-            return views.list_companies(uow.session, visibility, page=page, per_page=per_page)
+    def get(self, page: PageRequest) -> Any:
+        """Companies by name (keyset-paged): all for chamber staff, one's own for company users."""
+        return page_response(_bus_handle(ListCompanies(current_principal(), page)))
 
 
 @occupations.route("")
 class Occupations(MethodView):
-    @occupations.response(200, schemas.OccupationListSchema)
+    @occupations.arguments(PageQuerySchema, location="query", unknown=RAISE)
+    @occupations.response(200, schemas.OccupationPageSchema, headers=NEXT_PAGE_LINK)
     @occupations.alt_response(401, description=UNAUTHENTICATED)
     @occupations.doc(security=BEARER)
-    def get(self) -> dict[str, Any]:
-        """The recognised occupations a contract can be registered for."""
-        with _uow() as uow:
-            return {"items": views.list_occupations(uow.session)}
+    def get(self, page: PageRequest) -> Any:
+        """The recognised occupations a contract can be registered for, by title (keyset-paged)."""
+        return page_response(_bus_handle(ListOccupations(page)))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, post_load, validate
 
 from chassis.fields import Text
+from chassis.paging import PageQuerySchema, page_schema
 from training_records.domain.model import AccountState, ContractState
+from training_records.domain.queries import ContractFilters
 
 NUMBER = validate.Regexp(r"^[0-9A-Za-z][0-9A-Za-z-]*$", error="Only letters, digits and hyphens.")
 
@@ -63,23 +65,25 @@ class RegisterContractSchema(Schema):
     )
 
 
-def _page_args() -> dict[str, fields.Field]:
-    return {
-        "page": fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000)),
-        "per_page": fields.Integer(load_default=20, validate=validate.Range(min=1, max=100)),
-    }
+class ContractQuerySchema(PageQuerySchema):
+    """``cursor`` and ``limit`` of every list, and the filters of the contract list.
 
+    Loads ``{"page": PageRequest, "filters": ContractFilters}``.
+    """
 
-ContractQuerySchema = Schema.from_dict(
-    {
-        **_page_args(),
-        "company_number": Text(validate=validate.Length(max=20)),
-        "occupation_code": Text(validate=validate.Length(max=20)),
-        "apprentice_number": Text(validate=validate.Length(max=20)),
-    },
-    name="ContractQuery",
-)
-PageQuerySchema = Schema.from_dict(_page_args(), name="PageQuery")
+    company_number = Text(validate=validate.Length(max=20))
+    occupation_code = Text(validate=validate.Length(max=20))
+    apprentice_number = Text(validate=validate.Length(max=20))
+
+    # Replaces PageQuerySchema's hook of the same name: the page request and the filters.
+    @post_load
+    def _request(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        filters = ContractFilters(
+            company_number=data.pop("company_number", None),
+            occupation_code=data.pop("occupation_code", None),
+            apprentice_number=data.pop("apprentice_number", None),
+        )
+        return {"page": super()._request(data, **kwargs), "filters": filters}
 
 
 # -- output -----------------------------------------------------------------------------------
@@ -141,19 +145,6 @@ class ContractSchema(Schema):
     confirmation_opened_at = fields.Nested(ConfirmationOpenedSchema)
 
 
-class _PageSchema(Schema):
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
-class ContractPageSchema(_PageSchema):
-    items = fields.List(fields.Nested(ContractSchema))
-
-
-class CompanyPageSchema(_PageSchema):
-    items = fields.List(fields.Nested(CompanySchema))
-
-
-class OccupationListSchema(Schema):
-    items = fields.List(fields.Nested(OccupationSchema))
+ContractPageSchema = page_schema(ContractSchema)
+CompanyPageSchema = page_schema(CompanySchema)
+OccupationPageSchema = page_schema(OccupationSchema)

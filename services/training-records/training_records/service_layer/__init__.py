@@ -1,1 +1,1 @@
-"""Use cases (one unit of work each), event handlers and read views."""
+"""Use cases (commands, queries, events), one unit of work each, and the unit of work."""

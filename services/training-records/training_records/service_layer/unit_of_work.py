@@ -7,12 +7,12 @@ from training_records.adapters import repository
 
 
 class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
-    occupations: repository.OccupationRepository
-    companies: repository.CompanyRepository
-    apprentices: repository.ApprenticeRepository
-    accounts: repository.AccountRepository
-    contracts: repository.ContractRepository
-    contract_numbers: repository.ContractNumberSequence
+    occupations: repository.SqlOccupationRepository
+    companies: repository.SqlCompanyRepository
+    apprentices: repository.SqlApprenticeRepository
+    accounts: repository.SqlAccountRepository
+    contracts: repository.SqlContractRepository
+    contract_numbers: repository.SqlContractNumberSequence
 
     def _open(self) -> None:
         self.occupations = repository.SqlOccupationRepository(self.session)

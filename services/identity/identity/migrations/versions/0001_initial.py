@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from chassis.migrations import create_messaging_tables, drop_messaging_tables
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -19,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    create_messaging_tables()
+
     op.create_table(
         "accounts",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -55,14 +59,6 @@ def upgrade() -> None:
     # Azubinummern start above the demo numbers (the demo apprentice is 20260001).
     op.bulk_insert(counters, [{"name": "apprentice_number", "next_value": 20260101}])
     op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=200), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=200), nullable=False),
-        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
-    )
-    op.create_table(
         "oauth_clients",
         sa.Column("client_id", sa.String(length=100), nullable=False),
         sa.Column("secret_hash", sa.String(length=64), nullable=False),
@@ -74,32 +70,6 @@ def upgrade() -> None:
         sa.Column("token_endpoint_auth_method", sa.String(length=50), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("client_id", name=op.f("pk_oauth_clients")),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column(
-            "position",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=200), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("headers", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("position", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
-    )
-    op.create_index(
-        "ix_outbox_unsent",
-        "outbox",
-        ["position"],
-        unique=False,
-        postgresql_where=sa.text("sent_at IS NULL"),
-        sqlite_where=sa.text("sent_at IS NULL"),
     )
     op.create_table(
         "server_secrets",
@@ -160,14 +130,7 @@ def downgrade() -> None:
     op.drop_index("ix_authorization_codes_client_nonce", table_name="authorization_codes")
     op.drop_table("authorization_codes")
     op.drop_table("server_secrets")
-    op.drop_index(
-        "ix_outbox_unsent",
-        table_name="outbox",
-        postgresql_where=sa.text("sent_at IS NULL"),
-        sqlite_where=sa.text("sent_at IS NULL"),
-    )
-    op.drop_table("outbox")
     op.drop_table("oauth_clients")
-    op.drop_table("inbox")
     op.drop_table("counters")
     op.drop_table("accounts")
+    drop_messaging_tables()

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from chassis.migrations import create_messaging_tables, drop_messaging_tables
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -17,14 +19,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=200), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=200), nullable=False),
-        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
+    create_messaging_tables()
+
     op.create_table(
         "mails",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -41,7 +37,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="ck_mails_status"),
+        sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("idempotency_key"),
     )
@@ -67,40 +63,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "(recipient_kind = 'company' AND company_number IS NOT NULL AND apprentice_number IS NULL) OR (recipient_kind = 'apprentice' AND apprentice_number IS NOT NULL AND company_number IS NULL)",
-            name="ck_notices_recipient",
+            name="recipient",
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("source_event_id"),
     )
     op.create_index("ix_notices_apprentice", "notices", ["apprentice_number", "created_at"], unique=False)
     op.create_index("ix_notices_company", "notices", ["company_number", "created_at"], unique=False)
-
-    op.create_table(
-        "outbox",
-        sa.Column(
-            "position",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("event_type", sa.String(length=200), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("headers", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("position"),
-        sa.UniqueConstraint("event_id"),
-    )
-    op.create_index(
-        "ix_outbox_unsent",
-        "outbox",
-        ["position"],
-        unique=False,
-        postgresql_where=sa.text("sent_at IS NULL"),
-        sqlite_where=sa.text("sent_at IS NULL"),
-    )
 
     op.create_table(
         "notice_reads",
@@ -114,14 +83,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("notice_reads")
-    op.drop_index(
-        "ix_outbox_unsent",
-        table_name="outbox",
-        postgresql_where=sa.text("sent_at IS NULL"),
-        sqlite_where=sa.text("sent_at IS NULL"),
-    )
-
-    op.drop_table("outbox")
     op.drop_index("ix_notices_company", table_name="notices")
     op.drop_index("ix_notices_apprentice", table_name="notices")
 
@@ -134,4 +95,4 @@ def downgrade() -> None:
     )
 
     op.drop_table("mails")
-    op.drop_table("inbox")
+    drop_messaging_tables()

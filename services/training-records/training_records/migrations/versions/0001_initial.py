@@ -10,12 +10,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from chassis.migrations import create_messaging_tables, drop_messaging_tables
+
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
-
-BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
 def upgrade() -> None:
@@ -88,40 +88,12 @@ def upgrade() -> None:
         sa.Column("last_value", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("year", name="pk_contract_number_counters"),
     )
-    op.create_table(
-        "outbox",
-        sa.Column("position", BigId, autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(36), nullable=False),
-        sa.Column("event_type", sa.String(200), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("headers", sa.JSON(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.PrimaryKeyConstraint("position", name="pk_outbox"),
-        sa.UniqueConstraint("event_id", name="uq_outbox_event_id"),
-    )
-    op.create_index(
-        "ix_outbox_unsent",
-        "outbox",
-        ["position"],
-        postgresql_where=sa.text("sent_at IS NULL"),
-        sqlite_where=sa.text("sent_at IS NULL"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(200), nullable=False),
-        sa.Column("event_id", sa.String(36), nullable=False),
-        sa.Column("event_type", sa.String(200), nullable=False),
-        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name="pk_inbox"),
-    )
+    create_messaging_tables()
 
 
 def downgrade() -> None:
+    drop_messaging_tables()
     for table in (
-        "inbox",
-        "outbox",
         "contract_number_counters",
         "contracts",
         "apprentice_accounts",

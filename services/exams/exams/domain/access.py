@@ -1,0 +1,27 @@
+"""Who may see what in exams: the one place its access rules live.
+
+Chamber exam staff see every registered contract; a company's Administrators
+and Verwalter see their company's (DESIGN §4). Ausbilder see only the record
+books of their apprentices, so not the company's contracts, as in
+training-records and documents.
+"""
+
+from __future__ import annotations
+
+from chassis.domain import Forbidden
+from chassis.principal import Principal
+
+EXAM_STAFF = ("chamber_exam_organiser", "chamber_clerk", "chamber_admin")
+CONTRACT_COMPANY_ROLES = frozenset({"admin", "manager"})
+
+
+def contract_companies_visible_to(principal: Principal) -> frozenset[str] | None:
+    """The company numbers whose contracts ``principal`` sees; None means all of them."""
+    if principal.has_role(*EXAM_STAFF):
+        return None
+    companies = frozenset(
+        number for number, roles in principal.company_roles.items() if roles & CONTRACT_COMPANY_ROLES
+    )
+    if not companies:
+        raise Forbidden("Only chamber exam staff and training companies see registered contracts.")
+    return companies
