@@ -454,13 +454,14 @@ def serve(options: Mapping[str, Any]) -> int:
     signal.signal(signal.SIGINT, _stop)
     try:
         with run_distributed(**options) as portal:
+            # Serving before saying so: a SIGTERM right after the line is a stop, not an abandoned start.
+            serving.set()
             where = f"E-Mails: {portal.mail_dir}" if portal.mail_dir else "E-Mails an den SMTP-Server"
             print(
                 f"\nBildungsportal (verteilt) läuft auf {portal.base_url}/ ({where}; "
                 f"Logs: {portal.options.data_dir / 'logs'}; Strg+C beendet)\n",
                 flush=True,
             )
-            serving.set()
             # The supervisor restarts what dies; this thread only waits for Ctrl-C or SIGTERM.
             while not stop.wait(1.0):
                 pass
