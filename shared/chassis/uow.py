@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from chassis.events.catalogue import check_outgoing, dump_payload
-from chassis.events.envelope import Envelope, new_envelope
+from chassis.events.catalogue import outgoing_envelope
+from chassis.events.envelope import Envelope
 from chassis.messages import IntegrationEvent
 
 
@@ -114,18 +114,7 @@ class SqlAlchemyUnitOfWork:
     # -- events ----------------------------------------------------------------
     def emit(self, event: IntegrationEvent, *, subject: str) -> Envelope:
         """Record an integration event; it leaves only if this unit of work commits."""
-        payload = dump_payload(event)
-        check_outgoing(event.TYPE, event.VERSION, payload)
-        envelope = new_envelope(
-            producer=self.producer,
-            event_type=event.TYPE,
-            subject=subject,
-            payload=payload,
-            version=event.VERSION,
-        )
-        return self._append(envelope)
-
-    def _append(self, envelope: Envelope) -> Envelope:
+        envelope = outgoing_envelope(event, producer=self.producer, subject=subject)
         self.session.execute(
             sa.insert(self._outbox).values(
                 event_id=envelope.id,

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from marshmallow import Schema, ValidationError, fields
 
 from chassis.contracts import documents, identity, training
+from chassis.events.envelope import Envelope, new_envelope
 from chassis.messages import IntegrationEvent
 
 E = TypeVar("E", bound=IntegrationEvent)
@@ -157,6 +158,15 @@ def _dataclass_in(hint: Any) -> builtins.type[Any] | None:
             if dataclasses.is_dataclass(arg) and isinstance(arg, type):
                 return arg
     return None
+
+
+def outgoing_envelope(event: IntegrationEvent, *, producer: str, subject: str) -> Envelope:
+    """The envelope of a typed event a producer emits, its payload checked against its contract."""
+    payload = dump_payload(event)
+    check_outgoing(event.TYPE, event.VERSION, payload)
+    return new_envelope(
+        producer=producer, event_type=event.TYPE, subject=subject, payload=payload, version=event.VERSION
+    )
 
 
 def check_outgoing(event_type: str, version: int, payload: dict[str, Any]) -> None:

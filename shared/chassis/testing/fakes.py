@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, Generic, Self, TypeVar
 
-from chassis.events.catalogue import check_outgoing, dump_payload
-from chassis.events.envelope import Envelope, new_envelope
+from chassis.events.catalogue import outgoing_envelope
+from chassis.events.envelope import Envelope
 from chassis.messages import IntegrationEvent
 from chassis.pagination import KeyValue, Page, PageRequest, SortKey, paginate_in_memory
 
@@ -93,15 +93,7 @@ class FakeUnitOfWork:
         return self.commits > 0
 
     def emit(self, event: IntegrationEvent, *, subject: str) -> Envelope:
-        payload = dump_payload(event)
-        check_outgoing(event.TYPE, event.VERSION, payload)
-        envelope = new_envelope(
-            producer=self.producer,
-            event_type=event.TYPE,
-            subject=subject,
-            payload=payload,
-            version=event.VERSION,
-        )
+        envelope = outgoing_envelope(event, producer=self.producer, subject=subject)
         self._pending.append(envelope)
         return envelope
 
