@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,8 @@ from chassis import demo
 from chassis.config import ServiceSettings
 from chassis.service import ServiceRuntime, build_runtime
 from training_records import config
-from training_records.adapters import orm
+from training_records.adapters import occupation_catalogue, orm
+from training_records.domain.commands import LoadOccupationCatalogue
 from training_records.domain.model import (
     AccountState,
     Apprentice,
@@ -29,7 +30,7 @@ from training_records.domain.model import (
     Occupation,
 )
 from training_records.service_layer import handlers
-from training_records.service_layer.clock import chamber_today
+from training_records.service_layer.clock import chamber_today, utc_now
 from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -38,6 +39,17 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 @dataclass(kw_only=True)
 class TrainingRecordsRuntime(ServiceRuntime[TrainingRecordsUnitOfWork]):
     today: Callable[[], date]  # the chamber's calendar day (Europe/Berlin)
+    now: Callable[[], datetime]  # aware UTC
+
+    def migrate(self) -> None:
+        """The schema, then the shipped occupation catalogue (data belongs to the release, too)."""
+        super().migrate()
+        self.load_occupation_catalogue()
+
+    def load_occupation_catalogue(self) -> int:
+        """Add the shipped occupations the register lacks (run by ``migrate`` and ``seed-demo``)."""
+        added: int = self.bus.handle(LoadOccupationCatalogue(occupation_catalogue.load()))
+        return added
 
 
 def bootstrap(
@@ -45,9 +57,10 @@ def bootstrap(
     *,
     engine: Engine | None = None,
     today: Callable[[], date] = chamber_today,
+    now: Callable[[], datetime] = utc_now,
 ) -> TrainingRecordsRuntime:
     orm.start_mappers()
-    dependencies: dict[str, Any] = {"today": today}
+    dependencies: dict[str, Any] = {"today": today, "now": now}
     return build_runtime(
         TrainingRecordsRuntime,
         settings or config.settings(),

@@ -76,7 +76,7 @@ def test_contract_numbers_continue_after_the_seeded_demo_contract(
     body = registration_body(
         registered_on="2025-08-15",
         start_date="2025-09-01",
-        end_date="2028-08-31",
+        end_date="2029-02-28",  # 3½ years: the standard duration of Industriemechaniker/-in
     )
     response = client.post("/contracts", json=body, headers=clerk)
     assert response.status_code == 201, response.json

@@ -23,14 +23,25 @@ from chassis.principal import Principal
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from training_records.adapters.repository import COMPANY_ORDER, CONTRACT_ORDER, OCCUPATION_ORDER
 from training_records.domain.access import CompanyVisibility, ContractVisibility
-from training_records.domain.model import Apprentice, ApprenticeAccount, Company, Contract, Occupation
+from training_records.domain.model import (
+    Apprentice,
+    ApprenticeAccount,
+    Company,
+    Contract,
+    ContractChange,
+    Occupation,
+    Trainer,
+)
 from training_records.domain.queries import ContractFilters, ContractView
 from training_records.service_layer import handlers
 
 
 class FakeOccupations(FakeRepository[Occupation]):
-    def page_all(self, request: PageRequest) -> Page[Occupation]:
-        return self.page(lambda _: True, OCCUPATION_ORDER, request)
+    def page_all(self, request: PageRequest, *, include_retired: bool = False) -> Page[Occupation]:
+        return self.page(lambda o: include_retired or o.active, OCCUPATION_ORDER, request)
+
+    def all_by_code(self) -> dict[str, Occupation]:
+        return {o.code: o for o in self.page(lambda _: True, OCCUPATION_ORDER, PageRequest(limit=100)).items}
 
 
 class FakeCompanies(FakeRepository[Company]):
@@ -40,6 +51,25 @@ class FakeCompanies(FakeRepository[Company]):
             COMPANY_ORDER,
             request,
         )
+
+    def reach_of(self, company_numbers: frozenset[str]) -> dict[str, tuple[str, ...]]:
+        reach: dict[str, list[str]] = {}
+        for company in self.items.values():
+            head = self.get(company.head_office_number) if company.head_office_number else None
+            if head is not None and head.branch_reach and head.company_number in company_numbers:
+                reach.setdefault(head.company_number, []).append(company.company_number)
+        return {head: tuple(branches) for head, branches in reach.items()}
+
+    def page_branches(self, head_office_number: str, request: PageRequest) -> Page[Company]:
+        return self.page(lambda c: c.head_office_number == head_office_number, COMPANY_ORDER, request)
+
+
+class FakeTrainers(FakeRepository[Trainer]):
+    def active_by_email(self, company_number: str, email: str) -> Trainer | None:
+        for trainer in self.items.values():
+            if trainer.company_number == company_number and trainer.active and trainer.email.casefold() == email.casefold():
+                return trainer
+        return None
 
 
 class FakeContracts(FakeRepository[Contract]):
@@ -52,8 +82,10 @@ class FakeContracts(FakeRepository[Contract]):
         occupations: FakeOccupations,
         apprentices: FakeRepository[Apprentice],
         accounts: FakeRepository[ApprenticeAccount],
+        trainers: FakeTrainers,
     ) -> None:
         super().__init__(key="id")
+        self._trainers = trainers
         self._companies = companies
         self._occupations = occupations
         self._apprentices = apprentices
@@ -70,7 +102,8 @@ class FakeContracts(FakeRepository[Contract]):
         occupation = self._occupations.get(contract.occupation_code)
         assert company is not None and occupation is not None
         account = self._accounts.get(apprentice.apprentice_number) if apprentice.apprentice_number else None
-        return ContractView.of(contract, company, occupation, apprentice, account)
+        trainer = self._trainers.get(contract.trainer_id) if contract.trainer_id else None
+        return ContractView.of(contract, company, occupation, apprentice, account, trainer)
 
     def view(self, contract_id: uuid.UUID) -> ContractView | None:
         contract = self.get(contract_id)
@@ -110,13 +143,20 @@ def fake_uow() -> FakeUnitOfWork:
     companies = FakeCompanies(key="company_number")
     apprentices: FakeRepository[Apprentice] = FakeRepository(key="id")
     accounts: FakeRepository[ApprenticeAccount] = FakeRepository(key="apprentice_number")
+    trainers = FakeTrainers(key="id")
     return FakeUnitOfWork(
+        trainers=trainers,
+        contract_changes=FakeRepository[ContractChange](key="id"),
         occupations=occupations,
         companies=companies,
         apprentices=apprentices,
         accounts=accounts,
         contracts=FakeContracts(
-            companies=companies, occupations=occupations, apprentices=apprentices, accounts=accounts
+            companies=companies,
+            occupations=occupations,
+            apprentices=apprentices,
+            accounts=accounts,
+            trainers=trainers,
         ),
         contract_numbers=FakeContractNumbers(),
     )
@@ -144,7 +184,7 @@ def uow() -> FakeUnitOfWork:
 @pytest.fixture
 def bus(uow: FakeUnitOfWork, today: date) -> MessageBus[Any]:
     """The message bus over the fake unit of work, with the bootstrap's dependency injection."""
-    deps = {"today": lambda: today}
+    deps = {"today": lambda: today, "now": lambda: datetime(2026, 6, 15, 10, 0, tzinfo=UTC)}
     return MessageBus(
         lambda: uow,  # type: ignore[arg-type, return-value]
         consumer_name="training-records",

@@ -21,6 +21,7 @@ from training_records.domain.queries import (
     ApprenticeView,
     CompanyRef,
     ConfirmationReceipts,
+    ContractTermsView,
     ContractView,
     OccupationRef,
 )
@@ -121,6 +122,12 @@ def _view(company_number: str, apprentice_number: str | None) -> ContractView:
             None,
         ),
         confirmation_opened_at=ConfirmationReceipts(None, None),
+        terms=ContractTermsView(None, 4, False, 0),
+        trainer=None,
+        interrupted_since=None,
+        ended_on=None,
+        termination_reason=None,
+        head_office_number=None,
     )
 
 

@@ -110,7 +110,9 @@ def test_unknown_company_is_created_from_the_given_data(
     stored = uow.companies.get("5000123")
     assert (stored.name, stored.city, stored.street) == ("Neu GmbH", "Fulda", None)
     assert uow.contracts.get(result.id).company_number == "5000123"
-    assert uow.events[0].payload["company"]["name"] == "Neu GmbH"
+    assert uow.events_of("training.contract.registered")[0].payload["company"]["name"] == "Neu GmbH"
+    # A company new to the register is announced too, in the same commit.
+    assert uow.events_of("training.company.registered")[0].payload["name"] == "Neu GmbH"
 
 
 def test_unknown_company_without_name_and_email_is_refused(

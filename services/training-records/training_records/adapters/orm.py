@@ -18,10 +18,18 @@ from training_records.domain.model import (
     AccountState,
     Apprentice,
     ApprenticeAccount,
+    AtlasEntry,
+    ChangeKind,
     Company,
     Contract,
+    ContractChange,
     ContractState,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
     Occupation,
+    TerminationReason,
+    Trainer,
 )
 
 
@@ -46,6 +54,10 @@ occupations = sa.Table(
     metadata,
     sa.Column("code", sa.String(20), primary_key=True),
     sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("specialisms", sa.JSON, nullable=False, default=list),
+    sa.Column("duration_months", sa.Integer, nullable=True),
+    sa.Column("split_final_exam", sa.Boolean, nullable=True),
+    sa.Column("retired_on", sa.Date, nullable=True),
     # The list's keyset order (OCCUPATION_ORDER in adapters.repository).
     sa.Index("ix_occupations_listing", "title", "code"),
 )
@@ -59,8 +71,27 @@ companies = sa.Table(
     sa.Column("street", sa.String(200), nullable=True),
     sa.Column("postal_code", sa.String(10), nullable=True),
     sa.Column("city", sa.String(100), nullable=True),
+    sa.Column("head_office_number", sa.String(20), sa.ForeignKey("companies.company_number"), nullable=True),
+    sa.Column("branch_reach", sa.Boolean, nullable=False, default=False),
+    sa.Column("atlas_consent", sa.Boolean, nullable=False, default=False),
     # The list's keyset order (COMPANY_ORDER in adapters.repository).
     sa.Index("ix_companies_listing", "name", "company_number"),
+    # A head office's branches, by name (also the foreign key's index).
+    sa.Index("ix_companies_branch_listing", "head_office_number", "name", "company_number"),
+)
+
+trainers = sa.Table(
+    "trainers",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("company_number", sa.String(20), sa.ForeignKey("companies.company_number"), nullable=False),
+    sa.Column("first_name", sa.String(100), nullable=False),
+    sa.Column("last_name", sa.String(100), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("qualified", sa.Boolean, nullable=False),
+    sa.Column("removed_on", sa.Date, nullable=True),
+    # The company's "Ausbilder/-in" page (TRAINER_ORDER); also the foreign key's index.
+    sa.Index("ix_trainers_listing", "company_number", "last_name", "first_name", "id"),
 )
 
 apprentices = sa.Table(
@@ -103,6 +134,16 @@ contracts = sa.Table(
     sa.Column("registered_by", sa.String(200), nullable=True),
     sa.Column("confirmation_opened_by_company_at", UtcDateTime(), nullable=True),
     sa.Column("confirmation_opened_by_apprentice_at", UtcDateTime(), nullable=True),
+    sa.Column("specialism", sa.String(200), nullable=True),
+    sa.Column("probation_months", sa.Integer, nullable=True),
+    sa.Column("part_time", sa.Boolean, nullable=False, default=False),
+    sa.Column("shortened_by_months", sa.Integer, nullable=False, default=0),
+    sa.Column("trainer_id", sa.Uuid, sa.ForeignKey("trainers.id"), nullable=True, index=True),
+    sa.Column("interrupted_since", sa.Date, nullable=True),
+    sa.Column("ended_on", sa.Date, nullable=True),
+    sa.Column("termination_reason", _state_enum(TerminationReason, "termination_reason"), nullable=True),
+    sa.Column("source_key", sa.String(40), nullable=True, unique=True),
+    sa.Column("source_fingerprint", sa.String(64), nullable=True),
     # The list's keyset order (CONTRACT_ORDER in adapters.repository): for the chamber, within
     # one company (also the company's foreign-key index), and within one occupation.
     sa.Index("ix_contracts_listing", sa.desc("registered_on"), sa.desc("contract_number")),
@@ -118,6 +159,87 @@ contracts = sa.Table(
         sa.desc("registered_on"),
         sa.desc("contract_number"),
     ),
+    sa.Index(
+        "ix_contracts_state_listing",
+        "state",
+        sa.desc("registered_on"),
+        sa.desc("contract_number"),
+    ),
+)
+
+contract_changes = sa.Table(
+    "contract_changes",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("contract_id", sa.Uuid, sa.ForeignKey("contracts.id"), nullable=False),
+    sa.Column("kind", _state_enum(ChangeKind, "change_kind"), nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("recorded_at", UtcDateTime(), nullable=False),
+    sa.Column("recorded_by", sa.String(200), nullable=True),
+    sa.Column("details", sa.JSON, nullable=False, default=dict),
+    # A contract's history, oldest first (also the foreign key's index).
+    sa.Index("ix_contract_changes_history", "contract_id", "recorded_at", "id"),
+)
+
+atlas_entries = sa.Table(
+    "atlas_entries",
+    metadata,
+    sa.Column("company_number", sa.String(20), sa.ForeignKey("companies.company_number"), primary_key=True),
+    sa.Column("occupation_code", sa.String(20), sa.ForeignKey("occupations.code"), primary_key=True),
+    sa.Column("places", sa.Integer, nullable=False),
+    sa.Column("postal_code", sa.String(5), nullable=False),
+    sa.Column("city", sa.String(100), nullable=False),
+    sa.Column("contact_name", sa.String(200), nullable=True),
+    sa.Column("contact_email", sa.String(254), nullable=True),
+    sa.Column("contact_phone", sa.String(40), nullable=True),
+    sa.Column("website", sa.String(300), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+    # The public search (ATLAS_ORDER): by occupation, then postcode; and by city.
+    sa.Index("ix_atlas_by_postcode", "occupation_code", "postal_code", "company_number"),
+    sa.Index("ix_atlas_by_city", "occupation_code", "city", "postal_code", "company_number"),
+)
+
+import_jobs = sa.Table(
+    "import_jobs",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("filename", sa.String(255), nullable=False),
+    sa.Column("file_sha256", sa.String(64), nullable=False),
+    sa.Column("uploaded_by", sa.String(200), nullable=False),
+    sa.Column("uploaded_at", UtcDateTime(), nullable=False),
+    sa.Column("status", _state_enum(ImportStatus, "import_status"), nullable=False),
+    sa.Column("total_rows", sa.Integer, nullable=False),
+    sa.Column("done_rows", sa.Integer, nullable=False),
+    sa.Column("error_count", sa.Integer, nullable=False),
+    sa.Column("created_count", sa.Integer, nullable=False),
+    sa.Column("updated_count", sa.Integer, nullable=False),
+    sa.Column("unchanged_count", sa.Integer, nullable=False),
+    sa.Column("next_index", sa.Integer, nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=True),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("failure", sa.String(40), nullable=True),
+    sa.Column("failure_detail", sa.String(500), nullable=True),
+    # The job list, newest first (IMPORT_ORDER); the worker's queue.
+    sa.Index("ix_import_jobs_listing", sa.desc("uploaded_at"), sa.desc("id")),
+    sa.Index("ix_import_jobs_status", "status", "uploaded_at"),
+)
+
+# The uploaded bytes, apart from the job so that progress polls never load them.
+import_files = sa.Table(
+    "import_files",
+    metadata,
+    sa.Column("job_id", sa.Uuid, sa.ForeignKey("import_jobs.id"), primary_key=True),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+)
+
+import_row_errors = sa.Table(
+    "import_row_errors",
+    metadata,
+    sa.Column("job_id", sa.Uuid, sa.ForeignKey("import_jobs.id"), primary_key=True),
+    sa.Column("line", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("field", sa.String(60), primary_key=True),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("message", sa.String(500), nullable=False),
 )
 
 # The last number handed out per registration year; UPDATE ... RETURNING serialises
@@ -143,7 +265,12 @@ def start_mappers() -> None:
         (Company, companies),
         (Apprentice, apprentices),
         (ApprenticeAccount, apprentice_accounts),
+        (Trainer, trainers),
         (Contract, contracts),
+        (ContractChange, contract_changes),
+        (AtlasEntry, atlas_entries),
+        (ImportJob, import_jobs),
+        (ImportRowError, import_row_errors),
     ]
     for cls, table in mappings:
         mapper_registry.map_imperatively(cls, table)

@@ -19,8 +19,21 @@ from chassis.pagination import Page, PageRequest, SortKey
 from chassis.repository import SqlAlchemyRepository
 from training_records.adapters import orm
 from training_records.domain.access import CompanyVisibility, ContractVisibility
-from training_records.domain.model import Apprentice, ApprenticeAccount, Company, Contract, Occupation
-from training_records.domain.queries import ContractFilters, ContractView
+from training_records.domain.model import (
+    Apprentice,
+    ApprenticeAccount,
+    AtlasEntry,
+    Company,
+    Contract,
+    ContractChange,
+    ContractState,
+    ImportJob,
+    ImportRowError,
+    ImportStatus,
+    Occupation,
+    Trainer,
+)
+from training_records.domain.queries import AssignedContract, AtlasHit, ContractFilters, ContractView
 
 # Newest registration first; the register number (unique) breaks ties.
 CONTRACT_ORDER = (SortKey("registered_on", descending=True), SortKey("contract_number", descending=True))
@@ -28,6 +41,16 @@ CONTRACT_ORDER = (SortKey("registered_on", descending=True), SortKey("contract_n
 COMPANY_ORDER = (SortKey("name"), SortKey("company_number"))
 # By title; the code (unique) breaks ties.
 OCCUPATION_ORDER = (SortKey("title"), SortKey("code"))
+# A company's trainers by name; the id breaks ties.
+TRAINER_ORDER = (SortKey("last_name"), SortKey("first_name"), SortKey("id"))
+# A contract's history, oldest first.
+CHANGE_ORDER = (SortKey("recorded_at"), SortKey("id"))
+# The public atlas near a postcode; the Identnummer breaks ties.
+ATLAS_ORDER = (SortKey("postal_code"), SortKey("company_number"))
+# Imports, newest first.
+IMPORT_ORDER = (SortKey("uploaded_at", descending=True), SortKey("id", descending=True))
+# An import's report, by line.
+IMPORT_ERROR_ORDER = (SortKey("line"), SortKey("field"))
 
 _contracts = orm.contracts
 _apprentices = orm.apprentices
@@ -36,8 +59,14 @@ _apprentices = orm.apprentices
 class SqlOccupationRepository(SqlAlchemyRepository[Occupation]):
     model = Occupation
 
-    def page_all(self, request: PageRequest) -> Page[Occupation]:
-        return self.page(sa.select(Occupation), OCCUPATION_ORDER, request)
+    def page_all(self, request: PageRequest, *, include_retired: bool = False) -> Page[Occupation]:
+        stmt = sa.select(Occupation)
+        if not include_retired:
+            stmt = stmt.where(orm.occupations.c.retired_on.is_(None))
+        return self.page(stmt, OCCUPATION_ORDER, request)
+
+    def all_by_code(self) -> dict[str, Occupation]:
+        return {occupation.code: occupation for occupation in self.session.scalars(sa.select(Occupation))}
 
 
 class SqlCompanyRepository(SqlAlchemyRepository[Company]):
@@ -51,6 +80,200 @@ class SqlCompanyRepository(SqlAlchemyRepository[Company]):
         if not visibility.everything:
             stmt = stmt.where(orm.companies.c.company_number.in_(sorted(visibility.company_numbers)))
         return self.page(stmt, COMPANY_ORDER, request)
+
+    def page_branches(self, head_office_number: str, request: PageRequest) -> Page[Company]:
+        stmt = sa.select(Company).where(orm.companies.c.head_office_number == head_office_number)
+        return self.page(stmt, COMPANY_ORDER, request)
+
+    def reach_of(self, company_numbers: frozenset[str]) -> dict[str, tuple[str, ...]]:
+        """The branches of those of ``company_numbers`` that are head offices with reach."""
+        if not company_numbers:
+            return {}
+        heads = orm.companies.alias("head")
+        rows = self.session.execute(
+            sa.select(orm.companies.c.head_office_number, orm.companies.c.company_number)
+            .join(heads, heads.c.company_number == orm.companies.c.head_office_number)
+            .where(heads.c.company_number.in_(sorted(company_numbers)), heads.c.branch_reach.is_(True))
+        ).all()
+        reach: dict[str, list[str]] = {}
+        for head, branch in rows:
+            reach.setdefault(head, []).append(branch)
+        return {head: tuple(branches) for head, branches in reach.items()}
+
+    def get_many(self, company_numbers: Sequence[str]) -> dict[str, Company]:
+        if not company_numbers:
+            return {}
+        found = self.session.scalars(
+            sa.select(Company).where(orm.companies.c.company_number.in_(sorted(set(company_numbers))))
+        )
+        return {company.company_number: company for company in found}
+
+
+class SqlTrainerRepository(SqlAlchemyRepository[Trainer]):
+    model = Trainer
+
+    def page_of_company(self, company_number: str, request: PageRequest) -> Page[Trainer]:
+        stmt = sa.select(Trainer).where(
+            orm.trainers.c.company_number == company_number, orm.trainers.c.removed_on.is_(None)
+        )
+        return self.page(stmt, TRAINER_ORDER, request)
+
+    def active_by_email(self, company_number: str, email: str) -> Trainer | None:
+        return self.session.scalars(
+            sa.select(Trainer).where(
+                orm.trainers.c.company_number == company_number,
+                sa.func.lower(orm.trainers.c.email) == email.casefold(),
+                orm.trainers.c.removed_on.is_(None),
+            )
+        ).first()
+
+    def assignments(self, trainer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AssignedContract]]:
+        """The running contracts assigned to each trainer, by register number."""
+        if not trainer_ids:
+            return {}
+        rows = self.session.execute(
+            sa.select(
+                _contracts.c.trainer_id,
+                _contracts.c.id,
+                _contracts.c.contract_number,
+                _apprentices.c.first_name,
+                _apprentices.c.last_name,
+            )
+            .join(_apprentices, _apprentices.c.id == _contracts.c.apprentice_id)
+            .where(
+                _contracts.c.trainer_id.in_(list(trainer_ids)),
+                _contracts.c.state.in_([s.value for s in ContractState if s.is_running]),
+            )
+            .order_by(_contracts.c.contract_number)
+        ).all()
+        found: dict[uuid.UUID, list[AssignedContract]] = {}
+        for trainer_id, contract_id, number, first_name, last_name in rows:
+            found.setdefault(trainer_id, []).append(
+                AssignedContract(contract_id, number, f"{first_name} {last_name}")
+            )
+        return found
+
+    def running_contract_count(self, trainer_id: uuid.UUID) -> int:
+        count: int = self.session.execute(
+            sa.select(sa.func.count())
+            .select_from(_contracts)
+            .where(
+                _contracts.c.trainer_id == trainer_id,
+                _contracts.c.state.in_([s.value for s in ContractState if s.is_running]),
+            )
+        ).scalar_one()
+        return count
+
+
+class SqlContractChangeRepository(SqlAlchemyRepository[ContractChange]):
+    model = ContractChange
+
+    def history(self, contract_id: uuid.UUID, request: PageRequest) -> Page[ContractChange]:
+        stmt = sa.select(ContractChange).where(orm.contract_changes.c.contract_id == contract_id)
+        return self.page(stmt, CHANGE_ORDER, request)
+
+
+class SqlAtlasRepository(SqlAlchemyRepository[AtlasEntry]):
+    model = AtlasEntry
+
+    def of_company(self, company_number: str) -> list[AtlasEntry]:
+        return list(
+            self.session.scalars(
+                sa.select(AtlasEntry)
+                .where(orm.atlas_entries.c.company_number == company_number)
+                .order_by(orm.atlas_entries.c.occupation_code)
+            )
+        )
+
+    def search(self, occupation_code: str, place: str | None, request: PageRequest) -> Page[AtlasHit]:
+        """Entries of consenting companies for one occupation, near a postcode (prefix) or in a city."""
+        entries = orm.atlas_entries
+        conditions = [
+            entries.c.occupation_code == occupation_code,
+            orm.companies.c.atlas_consent.is_(True),
+            entries.c.places > 0,
+        ]
+        if place:
+            if place.isdigit():
+                conditions.append(entries.c.postal_code.startswith(place, autoescape=True))
+            else:
+                conditions.append(sa.func.lower(entries.c.city) == place.casefold())
+        stmt = (
+            sa.select(AtlasEntry)
+            .join(orm.companies, orm.companies.c.company_number == entries.c.company_number)
+            .where(*conditions)
+        )
+        page = self.page(stmt, ATLAS_ORDER, request)
+        companies = self.session.execute(
+            sa.select(orm.companies.c.company_number, orm.companies.c.name).where(
+                orm.companies.c.company_number.in_([entry.company_number for entry in page.items])
+            )
+        ).all()
+        names = dict(companies)
+        occupation = self.session.get(Occupation, occupation_code)
+        title = occupation.title if occupation is not None else occupation_code
+        return Page(
+            items=tuple(AtlasHit(entry, names[entry.company_number], title) for entry in page.items),
+            next_cursor=page.next_cursor,
+        )
+
+
+class SqlImportErrorRepository(SqlAlchemyRepository[ImportRowError]):
+    model = ImportRowError
+
+    def add_all(self, errors: Sequence[ImportRowError]) -> None:
+        if errors:
+            self.session.execute(
+                sa.insert(orm.import_row_errors),
+                [
+                    {
+                        "job_id": e.job_id,
+                        "line": e.line,
+                        "field": e.field,
+                        "code": e.code,
+                        "message": e.message,
+                    }
+                    for e in errors
+                ],
+            )
+
+    def page_of_job(self, job_id: uuid.UUID, request: PageRequest) -> Page[ImportRowError]:
+        stmt = sa.select(ImportRowError).where(orm.import_row_errors.c.job_id == job_id)
+        return self.page(stmt, IMPORT_ERROR_ORDER, request)
+
+
+class SqlImportJobRepository(SqlAlchemyRepository[ImportJob]):
+    model = ImportJob
+
+    def page_all(self, request: PageRequest) -> Page[ImportJob]:
+        return self.page(sa.select(ImportJob), IMPORT_ORDER, request)
+
+    def claim_next(self) -> ImportJob | None:
+        """The oldest unfinished job, locked (SKIP LOCKED: another worker takes the next one)."""
+        stmt = (
+            sa.select(ImportJob)
+            .where(orm.import_jobs.c.status.in_([ImportStatus.QUEUED.value, ImportStatus.RUNNING.value]))
+            .order_by(orm.import_jobs.c.uploaded_at)
+            .limit(1)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self.session.scalars(stmt).first()
+
+    def lock(self, job_id: uuid.UUID) -> ImportJob | None:
+        stmt = sa.select(ImportJob).where(orm.import_jobs.c.id == job_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        return self.session.scalars(stmt).first()
+
+    def add_file(self, job_id: uuid.UUID, data: bytes) -> None:
+        self.session.execute(sa.insert(orm.import_files).values(job_id=job_id, data=data))
+
+    def file(self, job_id: uuid.UUID) -> bytes:
+        data: bytes = self.session.execute(
+            sa.select(orm.import_files.c.data).where(orm.import_files.c.job_id == job_id)
+        ).scalar_one()
+        return data
 
 
 class SqlApprenticeRepository(SqlAlchemyRepository[Apprentice]):
@@ -88,6 +311,18 @@ class SqlContractRepository(SqlAlchemyRepository[Contract]):
             conditions.append(_contracts.c.occupation_code == filters.occupation_code)
         if filters.apprentice_number:
             conditions.append(_apprentices.c.apprentice_number == filters.apprentice_number)
+        if filters.name:
+            conditions.append(_name_matches(filters.name))
+        if filters.state:
+            conditions.append(_contracts.c.state == filters.state.value)
+        if filters.start_from:
+            conditions.append(_contracts.c.start_date >= filters.start_from)
+        if filters.start_until:
+            conditions.append(_contracts.c.start_date <= filters.start_until)
+        if filters.registered_from:
+            conditions.append(_contracts.c.registered_on >= filters.registered_from)
+        if filters.registered_until:
+            conditions.append(_contracts.c.registered_on <= filters.registered_until)
         stmt = (
             sa.select(Contract)
             .join(_apprentices, _apprentices.c.id == _contracts.c.apprentice_id)
@@ -102,7 +337,7 @@ class SqlContractRepository(SqlAlchemyRepository[Contract]):
         if not contract_ids:
             return []
         rows = self.session.execute(
-            sa.select(Contract, Company, Occupation, Apprentice, ApprenticeAccount)
+            sa.select(Contract, Company, Occupation, Apprentice, ApprenticeAccount, Trainer)
             .select_from(_contracts)
             .join(orm.companies, orm.companies.c.company_number == _contracts.c.company_number)
             .join(orm.occupations, orm.occupations.c.code == _contracts.c.occupation_code)
@@ -111,9 +346,26 @@ class SqlContractRepository(SqlAlchemyRepository[Contract]):
                 orm.apprentice_accounts,
                 orm.apprentice_accounts.c.apprentice_number == _apprentices.c.apprentice_number,
             )
+            .outerjoin(orm.trainers, orm.trainers.c.id == _contracts.c.trainer_id)
             .where(_contracts.c.id.in_(contract_ids))
         ).all()
         return [ContractView.of(*row) for row in rows]
+
+    def by_source_keys(self, keys: Sequence[str]) -> dict[str, Contract]:
+        if not keys:
+            return {}
+        found = self.session.scalars(sa.select(Contract).where(_contracts.c.source_key.in_(list(keys))))
+        return {contract.source_key: contract for contract in found if contract.source_key is not None}
+
+
+def _name_matches(name: str) -> sa.ColumnElement[bool]:
+    """The apprentice's last name, or "first last", begins with ``name`` (case-insensitive)."""
+    pattern = " ".join(name.split()).casefold()
+    full_name = sa.func.lower(_apprentices.c.first_name + " " + _apprentices.c.last_name)
+    return sa.or_(
+        sa.func.lower(_apprentices.c.last_name).startswith(pattern, autoescape=True),
+        full_name.startswith(pattern, autoescape=True),
+    )
 
 
 def _visible(visibility: ContractVisibility) -> sa.ColumnElement[bool]:

@@ -19,10 +19,14 @@ from training_records.domain.model import (
     AccountState,
     Apprentice,
     ApprenticeAccount,
+    AtlasEntry,
     Company,
     Contract,
     ContractState,
+    ImportJob,
     Occupation,
+    TerminationReason,
+    Trainer,
 )
 
 # -- queries ------------------------------------------------------------------------------------
@@ -35,6 +39,12 @@ class ContractFilters:
     company_number: str | None = None
     occupation_code: str | None = None
     apprentice_number: str | None = None
+    name: str | None = None  # the apprentice's last name (or "first last"), from its beginning
+    state: ContractState | None = None
+    start_from: date | None = None
+    start_until: date | None = None
+    registered_from: date | None = None
+    registered_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,45 @@ class ListOccupations(Query):
     """The recognised occupations (open to every signed-in user), by title."""
 
     page: PageRequest
+    include_retired: bool = False
+
+
+@dataclass(frozen=True)
+class GetCompany(Query):
+    principal: Principal
+    company_number: str
+
+
+@dataclass(frozen=True)
+class ListBranches(Query):
+    """The branches of a head office the caller may see, by name."""
+
+    principal: Principal
+    head_office_number: str
+    page: PageRequest
+
+
+@dataclass(frozen=True)
+class ListTrainers(Query):
+    """A company's active trainers, by name, each with the running contracts assigned to them."""
+
+    principal: Principal
+    company_number: str
+    page: PageRequest
+
+
+@dataclass(frozen=True)
+class GetTrainer(Query):
+    principal: Principal
+    trainer_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class GetContractHistory(Query):
+    """The steps of a contract's life, oldest first."""
+
+    principal: Principal
+    contract_id: uuid.UUID
 
 
 # -- answers ------------------------------------------------------------------------------------
@@ -104,6 +153,20 @@ class ConfirmationReceipts:
 
 
 @dataclass(frozen=True)
+class TrainerRef:
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class ContractTermsView:
+    specialism: str | None
+    probation_months: int | None
+    part_time: bool
+    shortened_by_months: int
+
+
+@dataclass(frozen=True)
 class ContractView:
     id: uuid.UUID
     contract_number: str
@@ -115,6 +178,13 @@ class ContractView:
     company: CompanyRef
     apprentice: ApprenticeView
     confirmation_opened_at: ConfirmationReceipts
+    terms: ContractTermsView
+    trainer: TrainerRef | None
+    interrupted_since: date | None
+    ended_on: date | None
+    termination_reason: TerminationReason | None
+    # The head office of the contract's company, if it is a branch (for head-office reach).
+    head_office_number: str | None
 
     @classmethod
     def of(
@@ -124,6 +194,7 @@ class ContractView:
         occupation: Occupation,
         apprentice: Apprentice,
         account: ApprenticeAccount | None,
+        trainer: Trainer | None = None,
     ) -> ContractView:
         return cls(
             id=contract.id,
@@ -147,4 +218,103 @@ class ContractView:
                 company=contract.confirmation_opened_by_company_at,
                 apprentice=contract.confirmation_opened_by_apprentice_at,
             ),
+            terms=ContractTermsView(
+                specialism=contract.specialism,
+                probation_months=contract.probation_months,
+                part_time=contract.part_time,
+                shortened_by_months=contract.shortened_by_months,
+            ),
+            trainer=TrainerRef(trainer.id, trainer.name) if trainer is not None else None,
+            interrupted_since=contract.interrupted_since,
+            ended_on=contract.ended_on,
+            termination_reason=contract.termination_reason,
+            head_office_number=company.head_office_number,
         )
+
+
+@dataclass(frozen=True)
+class AssignedContract:
+    id: uuid.UUID
+    contract_number: str
+    apprentice_name: str
+
+
+@dataclass(frozen=True)
+class TrainerView:
+    id: uuid.UUID
+    company_number: str
+    first_name: str
+    last_name: str
+    email: str
+    qualified: bool
+    contracts: tuple[AssignedContract, ...]
+
+
+# -- the Ausbildungsatlas ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchAtlas(Query):
+    """The public search (no login): consenting companies training in an occupation, near a place."""
+
+    occupation_code: str
+    place: str | None  # a postcode (or its beginning) or a city
+    page: PageRequest
+
+
+@dataclass(frozen=True)
+class GetAtlasProfile(Query):
+    """A company's atlas entries and consent, for its maintainers."""
+
+    principal: Principal
+    company_number: str
+
+
+@dataclass(frozen=True)
+class AtlasHit:
+    entry: AtlasEntry
+    company_name: str
+    occupation_title: str
+
+
+@dataclass(frozen=True)
+class AtlasProfile:
+    company_number: str
+    consent: bool
+    entries: tuple[AtlasEntry, ...]
+
+
+# -- the chamber's data import ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListImports(Query):
+    principal: Principal
+    page: PageRequest
+
+
+@dataclass(frozen=True)
+class GetImport(Query):
+    principal: Principal
+    job_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class ListImportErrors(Query):
+    principal: Principal
+    job_id: uuid.UUID
+    page: PageRequest
+
+
+@dataclass(frozen=True)
+class ImportProgress:
+    """An import as the UI and the API show it: rows done of the total, errors, time left."""
+
+    job: ImportJob
+    seconds_left: float | None
+
+    @property
+    def percent(self) -> int:
+        if self.job.total_rows == 0:
+            return 100 if self.job.finished else 0
+        return min(100, self.job.done_rows * 100 // self.job.total_rows)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 CHAMBER_TIMEZONE = ZoneInfo("Europe/Berlin")
@@ -10,3 +10,7 @@ CHAMBER_TIMEZONE = ZoneInfo("Europe/Berlin")
 
 def chamber_today() -> date:
     return datetime.now(CHAMBER_TIMEZONE).date()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -13,6 +13,11 @@ class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
     accounts: repository.SqlAccountRepository
     contracts: repository.SqlContractRepository
     contract_numbers: repository.SqlContractNumberSequence
+    trainers: repository.SqlTrainerRepository
+    contract_changes: repository.SqlContractChangeRepository
+    atlas: repository.SqlAtlasRepository
+    imports: repository.SqlImportJobRepository
+    import_errors: repository.SqlImportErrorRepository
 
     def _open(self) -> None:
         self.occupations = repository.SqlOccupationRepository(self.session)
@@ -21,3 +26,8 @@ class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
         self.accounts = repository.SqlAccountRepository(self.session)
         self.contracts = repository.SqlContractRepository(self.session)
         self.contract_numbers = repository.SqlContractNumberSequence(self.session)
+        self.trainers = repository.SqlTrainerRepository(self.session)
+        self.contract_changes = repository.SqlContractChangeRepository(self.session)
+        self.atlas = repository.SqlAtlasRepository(self.session)
+        self.imports = repository.SqlImportJobRepository(self.session)
+        self.import_errors = repository.SqlImportErrorRepository(self.session)
