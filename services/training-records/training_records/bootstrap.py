@@ -5,6 +5,9 @@ The bootstrap never imports the entrypoints; they import it.
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from chassis import demo
 from chassis.config import ServiceSettings
-from chassis.service import ServiceRuntime, build_runtime
+from chassis.service import ServiceRuntime, Worker, build_runtime
 from training_records import config
 from training_records.adapters import occupation_catalogue, orm
 from training_records.domain.commands import LoadOccupationCatalogue
@@ -29,8 +32,9 @@ from training_records.domain.model import (
     ContractState,
     Occupation,
 )
-from training_records.service_layer import handlers
+from training_records.service_layer import handlers, importing
 from training_records.service_layer.clock import chamber_today, utc_now
+from training_records.service_layer.importing import ImportWorker
 from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -40,6 +44,18 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 class TrainingRecordsRuntime(ServiceRuntime[TrainingRecordsUnitOfWork]):
     today: Callable[[], date]  # the chamber's calendar day (Europe/Berlin)
     now: Callable[[], datetime]  # aware UTC
+
+    import_wakeup: threading.Event  # set when a clerk uploads, so the worker starts at once
+
+    def run_imports(self, stop: threading.Event) -> None:
+        """The chamber's data import, until ``stop`` (polls too: uploads may come from other processes)."""
+        worker = ImportWorker(
+            self.bus, name=f"{socket.gethostname()}-{os.getpid()}", wakeup=self.import_wakeup
+        )
+        worker.run(stop)
+
+    def workers(self) -> list[Worker]:
+        return [*super().workers(), Worker("importer", self.run_imports)]
 
     def migrate(self) -> None:
         """The schema, then the shipped occupation catalogue (data belongs to the release, too)."""
@@ -67,10 +83,11 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=TrainingRecordsUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
+        command_handlers={**handlers.COMMAND_HANDLERS, **importing.COMMAND_HANDLERS},
         event_handlers=handlers.EVENT_HANDLERS,
         handler_dependencies=dependencies,
         engine=engine,
+        import_wakeup=threading.Event(),
         **dependencies,
     )
 

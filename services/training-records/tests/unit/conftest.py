@@ -67,7 +67,11 @@ class FakeCompanies(FakeRepository[Company]):
 class FakeTrainers(FakeRepository[Trainer]):
     def active_by_email(self, company_number: str, email: str) -> Trainer | None:
         for trainer in self.items.values():
-            if trainer.company_number == company_number and trainer.active and trainer.email.casefold() == email.casefold():
+            if (
+                trainer.company_number == company_number
+                and trainer.active
+                and trainer.email.casefold() == email.casefold()
+            ):
                 return trainer
         return None
 

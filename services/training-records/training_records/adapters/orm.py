@@ -219,6 +219,8 @@ import_jobs = sa.Table(
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Column("failure", sa.String(40), nullable=True),
     sa.Column("failure_detail", sa.String(500), nullable=True),
+    sa.Column("worker", sa.String(100), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
     # The job list, newest first (IMPORT_ORDER); the worker's queue.
     sa.Index("ix_import_jobs_listing", sa.desc("uploaded_at"), sa.desc("id")),
     sa.Index("ix_import_jobs_status", "status", "uploaded_at"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -126,6 +127,17 @@ class SqlTrainerRepository(SqlAlchemyRepository[Trainer]):
                 orm.trainers.c.removed_on.is_(None),
             )
         ).first()
+
+    def active_of_companies(self, company_numbers: Sequence[str]) -> dict[tuple[str, str], Trainer]:
+        """Active trainers of these companies, by (company, e-mail casefolded)."""
+        if not company_numbers:
+            return {}
+        found = self.session.scalars(
+            sa.select(Trainer).where(
+                orm.trainers.c.company_number.in_(list(company_numbers)), orm.trainers.c.removed_on.is_(None)
+            )
+        )
+        return {(t.company_number, t.email.casefold()): t for t in found}
 
     def assignments(self, trainer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[AssignedContract]]:
         """The running contracts assigned to each trainer, by register number."""
@@ -248,12 +260,17 @@ class SqlImportJobRepository(SqlAlchemyRepository[ImportJob]):
     def page_all(self, request: PageRequest) -> Page[ImportJob]:
         return self.page(sa.select(ImportJob), IMPORT_ORDER, request)
 
-    def claim_next(self) -> ImportJob | None:
-        """The oldest unfinished job, locked (SKIP LOCKED: another worker takes the next one)."""
+    def claim_next(self, worker: str, now: datetime) -> ImportJob | None:
+        """The oldest unfinished job no other worker holds a running lease on, row-locked
+        (SKIP LOCKED: a concurrent claim takes the next one)."""
+        jobs = orm.import_jobs
         stmt = (
             sa.select(ImportJob)
-            .where(orm.import_jobs.c.status.in_([ImportStatus.QUEUED.value, ImportStatus.RUNNING.value]))
-            .order_by(orm.import_jobs.c.uploaded_at)
+            .where(
+                jobs.c.status.in_([ImportStatus.QUEUED.value, ImportStatus.RUNNING.value]),
+                sa.or_(jobs.c.worker.is_(None), jobs.c.worker == worker, jobs.c.lease_until < now),
+            )
+            .order_by(jobs.c.uploaded_at)
             .limit(1)
         )
         if self.session.get_bind().dialect.name == "postgresql":

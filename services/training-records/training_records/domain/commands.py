@@ -5,14 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
 from chassis.messages import Command
 from chassis.principal import Principal
+from training_records.domain.import_rows import ImportRecord, RowError
 from training_records.domain.model import ChangeKind, TerminationReason
-
-if TYPE_CHECKING:
-    from training_records.domain.import_rows import ImportRecord, RowError
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import calendar
 import enum
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from chassis.domain import FieldPath, RuleViolation
 
@@ -573,7 +573,19 @@ class ImportJob:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     failure: str | None = None  # why the whole file failed (a code of ImportFileError)
-    failure_detail: str | None = None
+    failure_detail: str | None = None  # German, for the clerk
+    # The worker holding the job, until when: a crashed worker's job is taken over once its lease ends.
+    worker: str | None = None
+    lease_until: datetime | None = None
+
+    def lease(self, worker: str, now: datetime, duration: timedelta) -> bool:
+        """Take (or renew) the job for ``worker``; False while another worker's lease runs."""
+        if self.finished:
+            return False
+        if self.worker not in (None, worker) and self.lease_until is not None and self.lease_until > now:
+            return False
+        self.worker, self.lease_until = worker, now + duration
+        return True
 
     @property
     def finished(self) -> bool:

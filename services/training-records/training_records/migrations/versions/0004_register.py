@@ -149,6 +149,8 @@ def upgrade() -> None:
         sa.Column("finished_at", WHEN, nullable=True),
         sa.Column("failure", sa.String(40), nullable=True),
         sa.Column("failure_detail", sa.String(500), nullable=True),
+        sa.Column("worker", sa.String(100), nullable=True),
+        sa.Column("lease_until", WHEN, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_import_jobs"),
     )
     op.create_index(
