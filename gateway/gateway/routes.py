@@ -79,7 +79,9 @@ ROUTES: tuple[Route, ...] = (
     # is <public>/auth) and its REST API under /api/identity.
     Route("/auth", "identity", "identity", 8101),
     Route("/api/identity", "identity", "identity", 8101),
-    Route("/api/training", "training-records", "training_records", 8102),
+    # The chamber's data import uploads whole registers (up to 64 MiB); the service itself
+    # allows that size only on POST /imports and keeps 2 MiB everywhere else.
+    Route("/api/training", "training-records", "training_records", 8102, body_limit="65m"),
     Route("/api/exams", "exams", "exams", 8103),
     # Documents accepts uploads (the chamber's import, attachments); larger bodies.
     Route("/api/documents", "documents", "documents", 8104, body_limit="10m"),

@@ -16,12 +16,9 @@ nginx at the edge and a real SMTP server, on databases created fresh for this mo
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 import os
 import re
-import secrets
 import signal
 import time
 import uuid
@@ -32,14 +29,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 import sqlalchemy as sa
 
 from chassis.db import normalise_url
-from chassis.demo import DEMO_COMPANY, demo_account
+from chassis.demo import DEMO_COMPANY
+from chassis.testing.oidc_login import access_token
 from chassis.testing.smtp import CollectingHandler, smtp_server
 from gateway import processes
 from gateway.distributed import DistributedPortal, generate_secrets, run_distributed
@@ -130,59 +127,7 @@ def test_a_first_start_on_fresh_databases_with_several_workers_per_service(porta
 
 def clerk_token(base_url: str, client_secret: str) -> str:
     """A chamber clerk's access token, the way the browser UI gets one: code flow with PKCE."""
-    clerk = demo_account("clerk")
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    redirect_uri = f"{base_url}/oidc/callback"
-    with requests.Session() as http:
-
-        def follow(response: requests.Response) -> requests.Response:
-            while response.is_redirect and not response.headers["Location"].startswith(redirect_uri):
-                response = http.get(
-                    urljoin(response.url, response.headers["Location"]), allow_redirects=False
-                )
-            return response
-
-        login_page = follow(
-            http.get(
-                f"{base_url}/auth/authorize",
-                params={
-                    "response_type": "code",
-                    "client_id": "portal-web",
-                    "redirect_uri": redirect_uri,
-                    "scope": "openid profile email",
-                    "state": secrets.token_urlsafe(8),
-                    "nonce": secrets.token_urlsafe(8),
-                    "code_challenge": challenge,
-                    "code_challenge_method": "S256",
-                },
-                allow_redirects=False,
-            )
-        )
-        csrf = CSRF_FIELD.search(login_page.text)
-        assert login_page.status_code == 200 and csrf, login_page.text[:500]
-        done = follow(
-            http.post(
-                login_page.url,
-                data={"login": clerk.login, "password": clerk.password, "csrf_token": csrf.group(1)},
-                allow_redirects=False,
-            )
-        )
-        assert done.is_redirect, done.text[:500]
-        (code,) = parse_qs(urlsplit(done.headers["Location"]).query)["code"]
-        tokens = http.post(
-            f"{base_url}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            },
-            auth=("portal-web", client_secret),
-            timeout=10,
-        )
-        assert tokens.status_code == 200, tokens.text
-        return str(tokens.json()["access_token"])
+    return access_token(base_url, client_secret, "clerk")
 
 
 def wait_for(what: str, predicate: Callable[[], bool], timeout: float) -> None:

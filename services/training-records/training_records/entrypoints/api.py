@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -96,6 +96,12 @@ def _authenticate() -> None:
     authenticate()
 
 
+def _allow_large_uploads() -> None:
+    """Uploads of whole registers: a larger body than the chassis' 2 MiB, on this blueprint only
+    (and only once the caller is authenticated, as this hook runs after ``_authenticate``)."""
+    request.max_content_length = importing.MAX_UPLOAD_BYTES + 1024 * 1024
+
+
 def checked_before_input(rule: Callable[[Principal], None]) -> Callable[[Callable[..., Any]], Any]:
     """Apply an access rule of ``domain.access`` before the body is parsed (the use case applies it
     again), so that a caller who may not act learns nothing about the input rules."""
@@ -121,6 +127,7 @@ occupations = _authenticated_blueprint(
 imports = _authenticated_blueprint(
     "imports", "/imports", "The chamber's data import (Datenübermittlung): uploads, progress and reports."
 )
+imports.before_request(_allow_large_uploads)
 trainers = _authenticated_blueprint("trainers", "/trainers", "A company's trainers (Ausbilder/-innen).")
 # The public Ausbildungsatlas: no login, and nothing but what consenting companies publish.
 atlas = Blueprint(

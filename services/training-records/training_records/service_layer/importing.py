@@ -74,7 +74,7 @@ from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWor
 
 log = logging.getLogger(__name__)
 
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # a register of 100,000 contracts as CSV is about 35 MB
 MAX_ROWS = 200_000
 CHUNK_ROWS = 500
 LEASE = timedelta(minutes=2)
