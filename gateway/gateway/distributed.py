@@ -59,6 +59,7 @@ REQUIRED_SECRETS: dict[str, str] = {
     "BP_WEB_CLIENT_SECRET": "the browser UI's OIDC client secret (identity and web)",
     "WEB_SECRET_KEY": "signs the browser UI's sessions and CSRF tokens",
     "IDENTITY_SECRET_KEY": "signs identity's login session and CSRF tokens",
+    "IDENTITY_CODE_HASH_KEY": "keys the hash of apprentices' activation codes (identity)",
     "DOCUMENTS_SECRET_KEY": "seals activation codes that wait for their contract",
 }
 

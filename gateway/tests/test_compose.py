@@ -278,11 +278,20 @@ def test_only_identity_and_the_web_ui_know_the_client_secret(compose: dict[str, 
     assert holders == {"identity", "identity-migrate", "web"}
 
 
+def test_only_identity_knows_the_code_hash_key(compose: dict[str, Any]) -> None:
+    holders = {
+        name
+        for name, service in compose["services"].items()
+        if "IDENTITY_CODE_HASH_KEY" in environment(service)
+    }
+    assert holders == {"identity", "identity-migrate", "identity-worker"}
+
+
 def test_secrets_have_no_defaults(compose: dict[str, Any]) -> None:
     # A deployment that forgot a secret must fail to start, not run with one from the repo.
     text = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
     # The same secrets the distributed mode on one host refuses to start without.
-    assert set(re.findall(r"\$\{([A-Z_]*SECRET[A-Z_]*)", text)) == set(REQUIRED_SECRETS)
+    assert set(re.findall(r"\$\{([A-Z_]*(?:SECRET|_KEY)[A-Z_]*)", text)) == set(REQUIRED_SECRETS)
     for name in REQUIRED_SECRETS:
         uses = re.findall(r"\$\{" + name + r"(:?[-?])", text)
         assert uses and set(uses) == {":?"}, name
@@ -290,6 +299,9 @@ def test_secrets_have_no_defaults(compose: dict[str, Any]) -> None:
     for name in ("documents", "documents-worker", "documents-migrate"):
         assert "DOCUMENTS_SECRET_KEY" in environment(services[name])
     assert "IDENTITY_SECRET_KEY" in environment(services["identity"])
+    # Every identity process hashes or checks activation codes (migrate: the bootstrap requires it).
+    for name in ("identity", "identity-worker", "identity-migrate"):
+        assert "IDENTITY_CODE_HASH_KEY" in environment(services[name])
     assert "WEB_SECRET_KEY" in environment(services["web"])
 
 

@@ -255,6 +255,7 @@ import_module(sys.argv[1]).create_app()
     [
         ("documents.entrypoints.app", "DOCUMENTS_SECRET_KEY"),
         ("identity.entrypoints.app", "IDENTITY_SECRET_KEY"),
+        ("identity.entrypoints.app", "IDENTITY_CODE_HASH_KEY"),
         ("gateway.web.app", "WEB_SECRET_KEY"),
         ("gateway.web.app", "BP_WEB_CLIENT_SECRET"),
     ],

@@ -23,13 +23,14 @@ from chassis.demo import DEMO_ACCOUNTS
 from chassis.service import ServiceRuntime, build_runtime
 from identity import config
 from identity.adapters import orm
+from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.keys import KeyStore
 from identity.adapters.passwords import Argon2Hasher
 from identity.adapters.repository import FIRST_APPRENTICE_NUMBER
 from identity.adapters.tokens import RevocationCheckingTokenValidator
 from identity.config import IdentityConfig
 from identity.domain.commands import RegisterClient
-from identity.domain.model import Account, AccountStatus, PasswordHasher
+from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
 from identity.service_layer import handlers
 from identity.service_layer.handlers import TimingShield
@@ -48,6 +49,7 @@ class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
 
     config: IdentityConfig
     hasher: PasswordHasher
+    code_hasher: CodeHasher
     shield: TimingShield
     keys: KeyStore
 
@@ -85,10 +87,19 @@ def bootstrap(
     cost = identity_config.argon2
     # Changing the cost takes effect for stored hashes at each person's next login.
     hasher = Argon2Hasher(time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism)
-    shield = TimingShield.for_hasher(hasher)
+    # Activation codes: HMAC-SHA256 under IDENTITY_CODE_HASH_KEY (required outside the
+    # embedded mode, so every identity process refuses to start without it); codes issued
+    # before, hashed with argon2id, still verify while IDENTITY_ACCEPT_ARGON2_CODES is on.
+    code_hash = identity_config.code_hash
+    key, previous_keys = code_hash.keys()
+    code_hasher = KeyedCodeHasher(
+        key, previous_keys=previous_keys, legacy=hasher if code_hash.accept_argon2 else None
+    )
+    shield = TimingShield.for_hashers(hasher, code_hasher)
     engine = engine or make_engine(settings.database_url)
     dependencies = {
         "hasher": hasher,
+        "code_hasher": code_hasher,
         "clock": clock,
         "shield": shield,
         "policy": identity_config.lockout,
@@ -109,6 +120,7 @@ def bootstrap(
         engine=engine,
         config=identity_config,
         hasher=hasher,
+        code_hasher=code_hasher,
         shield=shield,
         keys=keys,
     )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from chassis.config import RunContext, ServiceSettings, require_secret
+from chassis.config import ConfigurationError, RunContext, ServiceSettings, env_bool, require_secret
 from identity.domain.model import LockoutPolicy
 
 SERVICE_NAME = "identity"
@@ -26,7 +26,7 @@ class WebClientConfig:
     configured_secret: str = field(repr=False)
     redirect_uri: str
     post_logout_redirect_uri: str
-    secrets: RunContext
+    secrets: RunContext = field(repr=False)  # the settings, whose repr shows every IDENTITY_* variable
     scope: str = "openid profile email"
 
     @property
@@ -37,6 +37,40 @@ class WebClientConfig:
         identity's worker runs without it.
         """
         return require_secret("BP_WEB_CLIENT_SECRET", self.configured_secret, self.secrets)
+
+
+CODE_HASH_KEY = "IDENTITY_CODE_HASH_KEY"
+CODE_HASH_PREVIOUS_KEYS = "IDENTITY_CODE_HASH_PREVIOUS_KEYS"
+# A key shorter than this would be guessable, and with it every code in a leaked database.
+MIN_CODE_HASH_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class CodeHashConfig:
+    """The keyed hash of activation codes (HMAC-SHA256, see ``identity.adapters.codes``)."""
+
+    # IDENTITY_CODE_HASH_KEY as set ("" if not): read through ``keys()``.
+    configured_key: str = field(repr=False)
+    # IDENTITY_CODE_HASH_PREVIOUS_KEYS: keys rotated out, still accepted for verifying.
+    previous_keys: tuple[str, ...] = field(repr=False)
+    # IDENTITY_ACCEPT_ARGON2_CODES: codes hashed with argon2id before the keyed hash still verify.
+    accept_argon2: bool
+    secrets: RunContext = field(repr=False)  # the settings, whose repr shows every IDENTITY_* variable
+
+    def keys(self) -> tuple[str, tuple[str, ...]]:
+        """The current key (by chassis' secrets policy: generated only in the embedded mode,
+        else required) and the previous ones; each long enough."""
+        key = require_secret(CODE_HASH_KEY, self.configured_key, self.secrets)
+        for name, value in (
+            (CODE_HASH_KEY, key),
+            *((CODE_HASH_PREVIOUS_KEYS, k) for k in self.previous_keys),
+        ):
+            if len(value) < MIN_CODE_HASH_KEY_LENGTH:
+                raise ConfigurationError(
+                    f"{name}: a key has fewer than {MIN_CODE_HASH_KEY_LENGTH} characters "
+                    "(e.g. openssl rand -hex 32)"
+                )
+        return key, self.previous_keys
 
 
 @dataclass(frozen=True)
@@ -60,6 +94,7 @@ class IdentityConfig:
     login_session_lifetime: timedelta
     signing_key_file: str | None
     web_client: WebClientConfig
+    code_hash: CodeHashConfig
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings, env: Mapping[str, str] | None = None) -> IdentityConfig:
@@ -93,6 +128,13 @@ class IdentityConfig:
                 configured_secret=env.get("BP_WEB_CLIENT_SECRET", ""),
                 redirect_uri=f"{public}/oidc/callback",
                 post_logout_redirect_uri=f"{public}/",
+                secrets=settings,
+            ),
+            code_hash=CodeHashConfig(
+                configured_key=extra.get("CODE_HASH_KEY", ""),
+                # Separated by commas or white space (generated keys contain neither).
+                previous_keys=tuple(extra.get("CODE_HASH_PREVIOUS_KEYS", "").replace(",", " ").split()),
+                accept_argon2=env_bool(extra, "ACCEPT_ARGON2_CODES", True),
                 secrets=settings,
             ),
         )

@@ -15,6 +15,7 @@ from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from chassis.testing.samples import contract_registered_payload
+from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.passwords import Argon2Hasher
 from identity.domain.model import (
     Account,
@@ -155,6 +156,15 @@ def incoming() -> Callable[[dict[str, Any]], IncomingEvent[ContractRegistered]]:
 def fast_hasher() -> Argon2Hasher:
     """Real argon2id with the lowest cost, so that unit tests stay fast."""
     return Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+UNIT_TEST_CODE_KEY = "unit-test-code-hash-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def code_hasher(fast_hasher: Argon2Hasher) -> KeyedCodeHasher:
+    """The production code hasher: keyed, and accepting codes hashed with argon2 before it."""
+    return KeyedCodeHasher(UNIT_TEST_CODE_KEY, legacy=fast_hasher)
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ accounts = sa.Table(
     sa.Column("company_roles", sa.JSON, nullable=False),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", UtcDateTime(), nullable=True),
-    # Only the argon2id hash of the one-time activation code is kept.
+    # Only a hash of the one-time activation code is kept: keyed (HMAC-SHA256), or argon2id from before.
     sa.Column("activation_code_hash", sa.String(255), nullable=True),
     sa.Column("activation_expires_at", UtcDateTime(), nullable=True),
     sa.Column("activation_used_at", UtcDateTime(), nullable=True),

@@ -1,4 +1,4 @@
-"""argon2id hashing of passwords and activation codes (argon2-cffi)."""
+"""argon2id hashing of passwords (and verifying activation codes issued before the keyed hash) (argon2-cffi)."""
 
 from __future__ import annotations
 

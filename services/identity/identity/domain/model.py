@@ -34,13 +34,26 @@ class AccountStatus(enum.StrEnum):
 
 
 class PasswordHasher(Protocol):
-    """The port for hashing secrets (argon2id in production)."""
+    """The port for hashing passwords (argon2id in production): slow on purpose."""
 
     def hash(self, secret: str) -> str: ...
 
     def verify(self, hashed: str, secret: str) -> bool: ...
 
     def needs_rehash(self, hashed: str) -> bool: ...
+
+
+class CodeHasher(Protocol):
+    """The port for hashing one-time activation codes: a keyed hash (HMAC-SHA256 in production).
+
+    The code is random and short-lived, so a slow hash buys nothing that the key does not:
+    without the key, which is kept outside the database, a stored hash cannot be checked
+    against guessed codes at all. ``verify`` compares in constant time.
+    """
+
+    def hash(self, code: str) -> str: ...
+
+    def verify(self, hashed: str, code: str) -> bool: ...
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -114,14 +127,17 @@ def new_password_reset_token() -> str:
 
 
 def password_reset_token_hash(token: str) -> str:
-    """SHA-256, not argon2: the token is long and random, and must be found by its hash."""
+    """SHA-256, neither argon2 nor keyed: the token has 256 random bits, so its hash cannot be
+    inverted by guessing (a leaked database reveals no usable link), and it must be found by
+    its hash."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 # -- the aggregate --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Activation:
-    """The account's current one-time activation code: only its argon2id hash is kept."""
+    """The account's current one-time activation code: only its keyed hash is kept
+    (codes issued before the keyed hash: their argon2id hash, still accepted)."""
 
     code_hash: str
     expires_at: datetime
@@ -130,15 +146,15 @@ class Activation:
 
 @dataclass(frozen=True)
 class NewActivationCode:
-    """A fresh code and its hash, made before any transaction opens (argon2 is slow on purpose)."""
+    """A fresh code and its keyed hash, made before any transaction opens."""
 
     code: str = field(repr=False)  # shown once, in the apprentice's letter
     code_hash: str
 
     @classmethod
-    def generate(cls, hasher: PasswordHasher) -> NewActivationCode:
+    def generate(cls, code_hasher: CodeHasher) -> NewActivationCode:
         code = new_activation_code()
-        return cls(code=code, code_hash=hasher.hash(code))
+        return cls(code=code, code_hash=code_hasher.hash(code))
 
 
 @dataclass(frozen=True)
@@ -217,9 +233,9 @@ class Account:
             self.password_hash = new_password_hash
 
     # -- activation --------------------------------------------------------------------
-    def issue_activation_code(self, now: datetime, valid_for: timedelta, hasher: PasswordHasher) -> str:
+    def issue_activation_code(self, now: datetime, valid_for: timedelta, code_hasher: CodeHasher) -> str:
         """Replace any earlier code by a fresh one; returns the plain code (shown once)."""
-        return self.accept_activation_code(NewActivationCode.generate(hasher), now, valid_for)
+        return self.accept_activation_code(NewActivationCode.generate(code_hasher), now, valid_for)
 
     def accept_activation_code(self, new: NewActivationCode, now: datetime, valid_for: timedelta) -> str:
         """Make ``new`` the account's only valid code (an earlier one stops working); returns it."""
@@ -229,15 +245,18 @@ class Account:
         return new.code
 
     def verify_activation(
-        self, code: str, new_password: str, now: datetime, hasher: PasswordHasher
+        self, code: str, new_password: str, now: datetime, code_hasher: CodeHasher
     ) -> Activation:
-        """Check the typed code (argon2, slow) and the new password; returns the code checked.
+        """Check the typed code and the new password; returns the code checked.
 
-        Runs outside any transaction; ``complete_activation`` then applies it under the
-        row lock, if the account still has that code unused.
+        Runs outside any transaction (a code hashed with argon2 before the keyed hash
+        is slow to check); ``complete_activation`` then applies it under the row lock,
+        if the account still has that code unused.
         """
         activation = self.activation
-        if activation is None or not hasher.verify(activation.code_hash, normalise_activation_code(code)):
+        if activation is None or not code_hasher.verify(
+            activation.code_hash, normalise_activation_code(code)
+        ):
             raise InvalidActivation("no matching code")
         if activation.used_at is not None or self.status is not AccountStatus.PENDING_ACTIVATION:
             raise ActivationCodeUsed("code already used")

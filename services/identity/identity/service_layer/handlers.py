@@ -1,10 +1,12 @@
 """identity's use cases: every command, query and event handler, as ``handle(message, uow, *, deps)``.
 
 Each handler owns its unit of work: it opens it and commits what it changes (for
-an event, the inbox row joins that commit). argon2 is slow on purpose, so it runs
-while no transaction is open: no row lock and no database connection is held
-while a password or code is hashed or verified. The bootstrap binds the keyword
-dependencies (hasher, clock, policies, lifetimes).
+an event, the inbox row joins that commit). argon2 (passwords) is slow on purpose, so
+it runs while no transaction is open: no row lock and no database connection is held
+while a password is hashed or verified, nor while an activation code is checked (an
+old code may still have an argon2 hash). Activation codes are hashed with a keyed hash
+(``code_hasher``, HMAC-SHA256), never with argon2. The bootstrap binds the keyword
+dependencies (hasher, code_hasher, clock, shield, policies, lifetimes).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from identity.domain.model import (
     Account,
     AccountLockedOut,
     AccountStatus,
+    CodeHasher,
     InvalidActivation,
     InvalidCredentials,
     InvalidPasswordReset,
@@ -43,6 +46,7 @@ from identity.domain.model import (
     NewActivationCode,
     PasswordHasher,
     check_password_policy,
+    normalise_activation_code,
 )
 from identity.domain.queries import (
     CheckPasswordResetLink,
@@ -59,17 +63,29 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True)
 class TimingShield:
-    """A hash to verify against when there is no account, so that unknown logins
-    take as long as wrong passwords and do not reveal who has an account."""
+    """Hashes to verify against when there is nothing to check, so that an unknown login
+    takes as long as a wrong password, and an unknown Azubinummer as long as a wrong
+    activation code: the answer's timing does not reveal who has an account.
 
-    dummy_hash: str
+    Each path spends what its wrong-secret path spends: a login one argon2 verification
+    (the password hasher), an activation one verification by the code hasher (an HMAC,
+    plus the argon2 verification the code hasher spends on every code while it accepts
+    codes hashed with argon2 before the keyed hash).
+    """
+
+    dummy_password_hash: str
+    dummy_code_hash: str
 
     @classmethod
-    def for_hasher(cls, hasher: PasswordHasher) -> TimingShield:
-        return cls(hasher.hash("no account has this password"))
+    def for_hashers(cls, hasher: PasswordHasher, code_hasher: CodeHasher) -> TimingShield:
+        # "0" is not in the codes' alphabet: no code ever matches the dummy.
+        return cls(hasher.hash("no account has this password"), code_hasher.hash("0000-0000-0000"))
 
-    def spend(self, hasher: PasswordHasher, secret: str) -> None:
-        hasher.verify(self.dummy_hash, secret)
+    def spend_on_password(self, hasher: PasswordHasher, password: str) -> None:
+        hasher.verify(self.dummy_password_hash, password)
+
+    def spend_on_code(self, code_hasher: CodeHasher, code: str) -> None:
+        code_hasher.verify(self.dummy_code_hash, normalise_activation_code(code))
 
 
 # -- login -------------------------------------------------------------------------------------
@@ -94,12 +110,12 @@ def log_in(
         account = uow.accounts.by_login(cmd.login)
     # The read transaction is over: nothing below holds a connection while hashing.
     if account is None:
-        shield.spend(hasher, cmd.password)
+        shield.spend_on_password(hasher, cmd.password)
         raise InvalidCredentials("unknown login")
     if account.status is not AccountStatus.ACTIVE or account.password_hash is None:
         # No password to verify: spend a hash anyway, so that the answer's timing
         # does not tell a pending or disabled account from an unknown one.
-        shield.spend(hasher, cmd.password)
+        shield.spend_on_password(hasher, cmd.password)
     account.refuse_login_early(now)
     verified_hash = account.password_hash
     assert verified_hash is not None
@@ -165,24 +181,26 @@ def activate_account(
     uow: IdentityUnitOfWork,
     *,
     hasher: PasswordHasher,
+    code_hasher: CodeHasher,
     clock: Clock,
     shield: TimingShield,
 ) -> Account:
     """Activate with Azubinummer + one-time code; emits ``AccountActivated``.
 
-    The code is verified and the new password hashed with no transaction open; the
-    activation is then applied under the account's row lock, only if the account
-    still has that code unused (a concurrent activation wins once).
+    The code is verified (keyed hash; argon2 for a code issued before it) and the new
+    password hashed (argon2) with no transaction open; the activation is then applied
+    under the account's row lock, only if the account still has that code unused (a
+    concurrent activation wins once).
     """
     now = clock()
     with uow:
         account = uow.accounts.by_apprentice_number(cmd.apprentice_number)
     if account is None or account.activation is None:
         # Same cost as checking a code, whether or not there is one to check.
-        shield.spend(hasher, cmd.activation_code)
+        shield.spend_on_code(code_hasher, cmd.activation_code)
     if account is None:
         raise InvalidActivation("unknown apprentice number")
-    verified = account.verify_activation(cmd.activation_code, cmd.new_password, now, hasher)
+    verified = account.verify_activation(cmd.activation_code, cmd.new_password, now, code_hasher)
     password_hash = hasher.hash(cmd.new_password)
     with uow:
         account = uow.accounts.by_apprentice_number(cmd.apprentice_number, for_update=True)
@@ -206,7 +224,7 @@ def contract_registered(
     event: IncomingEvent[ContractRegistered],
     uow: IdentityUnitOfWork,
     *,
-    hasher: PasswordHasher,
+    code_hasher: CodeHasher,
     clock: Clock,
     activation_valid_for: timedelta,
 ) -> None:
@@ -224,9 +242,9 @@ def contract_registered(
     apprentice = contract.apprentice
     email = apprentice.email.strip().lower()
     now = clock()
-    # The code's argon2 hash is made before the transaction takes its locks; an account
-    # that turns out to be active simply does not use it.
-    new_code = NewActivationCode.generate(hasher)
+    # The code's keyed hash (microseconds, no argon2) is made before the transaction takes
+    # its locks; an account that turns out to be active simply does not use it.
+    new_code = NewActivationCode.generate(code_hasher)
     code: str | None
     with uow:
         account = uow.accounts.by_email(email, for_update=True)

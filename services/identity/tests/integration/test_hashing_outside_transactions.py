@@ -1,5 +1,7 @@
 """argon2 (slow on purpose) runs while no database connection and no row lock is held:
-activation, a new password through a reset link, and preparing an apprentice's account."""
+activation (the code's check, which is argon2 for a code issued before the keyed hash, and the
+new password) and a new password through a reset link. Preparing an apprentice's account
+hashes its code with the keyed hash before its transaction, and runs no argon2 at all."""
 
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ from chassis.contracts.identity import AccountActivated
 from chassis.demo import demo_account
 from identity.adapters.orm import accounts, outbox
 from identity.domain.commands import ActivateAccount, RequestPasswordReset, ResetPassword
-from identity.domain.model import Account
+from identity.domain.model import Account, Activation
 from identity.service_layer import handlers
 
 NEW_PASSWORD = "Mein-neues-Passwort-2026"
 
 
 class WatchingHasher:
-    """The runtime's argon2id hasher; ``watch`` runs at every hash and every verification."""
+    """One of the runtime's hashers; ``watch`` runs at every hash and every verification."""
 
     def __init__(self, inner: Any, watch: Callable[[], None]) -> None:
         self.inner = inner
@@ -39,7 +41,7 @@ class WatchingHasher:
         return self.inner.verify(hashed, secret)
 
     def needs_rehash(self, hashed: str) -> bool:
-        return self.inner.needs_rehash(hashed)
+        return bool(self.inner.needs_rehash(hashed))
 
 
 @pytest.fixture
@@ -72,26 +74,31 @@ def watcher(runtime, other_engine):  # type: ignore[no-untyped-def]
                     conn.rollback()
             seen.append((runtime.engine.pool.checkedout(), row))
 
-        return WatchingHasher(runtime.hasher, watch)
+        return WatchingHasher(runtime.hasher, watch), WatchingHasher(runtime.code_hasher, watch)
 
     make.seen = seen  # type: ignore[attr-defined]
     return make
 
 
-def test_activation_verifies_and_hashes_outside_the_transaction(runtime, watcher) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", ["keyed", "argon2 (issued before the keyed hash)"])
+def test_activation_verifies_and_hashes_outside_the_transaction(runtime, watcher, kind) -> None:  # type: ignore[no-untyped-def]
     now = datetime.now(UTC)
     account = Account(id=uuid.uuid4(), email="azubi-20260700@example.org", name="Paul Probst", created_at=now)
     account.make_apprentice("20260700")
-    code = account.issue_activation_code(now, timedelta(days=30), runtime.hasher)
+    code = account.issue_activation_code(now, timedelta(days=30), runtime.code_hasher)
+    if kind != "keyed":
+        assert account.activation is not None
+        account.activation = Activation(runtime.hasher.hash(code), account.activation.expires_at)
     with runtime.uow_factory() as uow:
         uow.accounts.add(account)
         uow.commit()
 
-    hasher = watcher(str(account.id))
+    hasher, code_hasher = watcher(str(account.id))
     handlers.activate_account(
         ActivateAccount("20260700", code, NEW_PASSWORD),
         runtime.uow_factory(),
         hasher=hasher,
+        code_hasher=code_hasher,
         clock=lambda: datetime.now(UTC),
         shield=runtime.shield,
     )
@@ -117,7 +124,7 @@ def test_a_new_password_is_hashed_outside_the_transaction(runtime, watcher) -> N
         body = conn.execute(sa.select(outbox.c.body).order_by(outbox.c.position.desc())).scalars().first()
     token = json.loads(body)["payload"]["reset_url"].rsplit("/", 1)[1]
 
-    hasher = watcher(clerk.account_id)
+    hasher, _ = watcher(clerk.account_id)
     handlers.reset_password(
         ResetPassword(token, NEW_PASSWORD),
         runtime.uow_factory(),
@@ -135,12 +142,17 @@ def test_a_new_password_is_hashed_outside_the_transaction(runtime, watcher) -> N
 def test_the_activation_code_is_hashed_before_the_transaction(
     runtime, watcher, contract_payload, incoming
 ) -> None:  # type: ignore[no-untyped-def]
-    hasher = watcher(None)
+    _, code_hasher = watcher(None)
     handlers.contract_registered(
         incoming(contract_payload()),
         runtime.uow_factory(),
-        hasher=hasher,
+        code_hasher=code_hasher,
         clock=lambda: datetime.now(UTC),
         activation_valid_for=timedelta(days=30),
     )
     assert watcher.seen == [(0, "-")]
+    with runtime.engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(accounts.c.activation_code_hash).where(accounts.c.activation_code_hash.is_not(None))
+        ).scalar_one()
+    assert stored.startswith("$hmac-sha256$k=")

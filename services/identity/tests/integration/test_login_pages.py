@@ -118,7 +118,7 @@ def pending_apprentice(runtime, *, number: str, expires_in: timedelta) -> tuple[
     )
     account.make_apprentice(number)
     code = account.issue_activation_code(
-        now - timedelta(days=1), expires_in + timedelta(days=1), runtime.hasher
+        now - timedelta(days=1), expires_in + timedelta(days=1), runtime.code_hasher
     )
     with runtime.uow_factory() as uow:
         uow.accounts.add(account)
@@ -153,6 +153,21 @@ def test_activation_then_login(runtime, browser, form_post) -> None:
     assert browser.login("20260500", "Mein-neues-Passwort-2026").status_code == 302
     [event] = activated_events(runtime)
     assert str(account.id) in event
+
+
+def test_a_code_printed_before_the_keyed_hash_still_activates(runtime, browser, form_post) -> None:
+    account, code = pending_apprentice(runtime, number="20260506", expires_in=timedelta(days=29))
+    # As identity stored it before the keyed hash: the code's argon2id hash.
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            sa.update(accounts)
+            .where(accounts.c.id == str(account.id))
+            .values(activation_code_hash=runtime.hasher.hash(code))
+        )
+    assert activate(form_post, "20260506", "AAAA-BBBB-CCCC").status_code == 422
+    response = activate(form_post, "20260506", code)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert browser.login("20260506", NEW_PASSWORD).status_code == 302
 
 
 def test_activation_continues_a_pending_authorization(runtime, browser, form_post) -> None:

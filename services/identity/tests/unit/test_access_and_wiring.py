@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chassis.config import ServiceSettings
+from chassis.config import MissingSecret, ServiceSettings
 from chassis.domain import NotFound
 from chassis.messagebus import MessageBus, _inject
 from chassis.principal import Principal
@@ -64,21 +64,21 @@ def test_accounts_me_through_the_bus(fake_uow) -> None:  # type: ignore[no-untyp
 
 
 # -- the activation applied under the lock is the one that was verified -----------------------------
-def test_an_activation_whose_code_was_replaced_meanwhile_fails(fast_hasher) -> None:  # type: ignore[no-untyped-def]
+def test_an_activation_whose_code_was_replaced_meanwhile_fails(fast_hasher, code_hasher) -> None:  # type: ignore[no-untyped-def]
     pending = account()
-    code = pending.issue_activation_code(NOW, timedelta(days=30), fast_hasher)
-    verified = pending.verify_activation(code, "Mein-neues-Passwort-2026", NOW, fast_hasher)
-    pending.accept_activation_code(NewActivationCode.generate(fast_hasher), NOW, timedelta(days=30))
+    code = pending.issue_activation_code(NOW, timedelta(days=30), code_hasher)
+    verified = pending.verify_activation(code, "Mein-neues-Passwort-2026", NOW, code_hasher)
+    pending.accept_activation_code(NewActivationCode.generate(code_hasher), NOW, timedelta(days=30))
     with pytest.raises(InvalidActivation):
         pending.complete_activation(verified, fast_hasher.hash("Mein-neues-Passwort-2026"), NOW)
     assert pending.status is AccountStatus.PENDING_ACTIVATION
 
 
-def test_a_concurrent_activation_with_the_same_code_wins_once(fast_hasher) -> None:  # type: ignore[no-untyped-def]
+def test_a_concurrent_activation_with_the_same_code_wins_once(code_hasher) -> None:  # type: ignore[no-untyped-def]
     pending = account()
-    code = pending.issue_activation_code(NOW, timedelta(days=30), fast_hasher)
-    first = pending.verify_activation(code, "Mein-neues-Passwort-2026", NOW, fast_hasher)
-    second = pending.verify_activation(code, "Ein-anderes-Passwort-2026", NOW, fast_hasher)
+    code = pending.issue_activation_code(NOW, timedelta(days=30), code_hasher)
+    first = pending.verify_activation(code, "Mein-neues-Passwort-2026", NOW, code_hasher)
+    second = pending.verify_activation(code, "Ein-anderes-Passwort-2026", NOW, code_hasher)
     pending.complete_activation(first, "hash-1", NOW)
     with pytest.raises(ActivationCodeUsed):
         pending.complete_activation(second, "hash-2", NOW)
@@ -116,6 +116,14 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
     assert messages == set(runtime.bus.command_handlers)
     assert runtime.bus.subscribed_event_types == ["training.contract.registered"]
     runtime.engine.dispose()
+
+
+def test_outside_the_embedded_mode_every_identity_process_needs_the_code_hash_key(tmp_path: Path) -> None:
+    # App, worker and migrate all start through the bootstrap: none issues or checks a code unkeyed.
+    settings = ServiceSettings.from_env("identity", {"BP_DATA_DIR": str(tmp_path), "BP_MODE": "distributed"})
+    with pytest.raises(MissingSecret, match=r"^IDENTITY_CODE_HASH_KEY is not set"):
+        bootstrap(settings)
+    assert not (tmp_path / "secrets").exists()
 
 
 @pytest.mark.parametrize(
