@@ -27,10 +27,12 @@ from training_records.domain.model import (
     AccountState,
     Apprentice,
     ApprenticeAccount,
+    AtlasEntry,
     Company,
     Contract,
     ContractState,
     Occupation,
+    Trainer,
 )
 from training_records.service_layer import handlers, importing
 from training_records.service_layer.clock import chamber_today, utc_now
@@ -104,7 +106,35 @@ def seed_demo(runtime: TrainingRecordsRuntime) -> None:
                 uow.occupations.add(Occupation(code=code, title=title))
         company_number = demo.DEMO_COMPANY["company_number"]
         if uow.companies.get(company_number) is None:
-            uow.companies.add(Company(**demo.DEMO_COMPANY))
+            # The demo company publishes in the Ausbildungsatlas, so the public search shows something.
+            uow.companies.add(Company(**demo.DEMO_COMPANY, atlas_consent=True))
+        trainer_id = uuid.uuid5(contract_id, "trainer")
+        if uow.trainers.get(trainer_id) is None:
+            uow.trainers.add(
+                Trainer(
+                    id=trainer_id,
+                    company_number=company_number,
+                    first_name="Anna",
+                    last_name="Ausbilder",
+                    email="ausbilder@muster-maschinenbau.example",
+                    qualified=True,
+                )
+            )
+        for code, places in (("78100", 3), ("25400", 4)):
+            if uow.atlas.get((company_number, code)) is None:
+                uow.atlas.add(
+                    AtlasEntry(
+                        company_number=company_number,
+                        occupation_code=code,
+                        places=places,
+                        postal_code=demo.DEMO_COMPANY["postal_code"],
+                        city=demo.DEMO_COMPANY["city"],
+                        contact_name="Anna Ausbilder",
+                        contact_email=demo.DEMO_COMPANY["email"],
+                        website="https://muster-maschinenbau.example/ausbildung",
+                    )
+                )
+        uow.session.flush()
         if uow.contracts.get(contract_id) is None:
             apprentice = Apprentice(
                 # Derived from the contract id, so the demo apprentice's id is fixed too.
@@ -127,6 +157,8 @@ def seed_demo(runtime: TrainingRecordsRuntime) -> None:
                     end_date=contract_data["end_date"],
                     registered_on=contract_data["registered_on"],
                     state=ContractState.REGISTERED,
+                    probation_months=4,
+                    trainer_id=trainer_id,
                 )
             )
         if uow.accounts.get(apprentice_number) is None:
