@@ -35,6 +35,7 @@ import sqlalchemy as sa
 
 from chassis.db import normalise_url
 from chassis.testing.oidc_login import access_token
+from chassis.testing.smtp import CountingHandler, smtp_server_with
 from gateway import processes
 from gateway.distributed import generate_secrets, run_distributed
 from gateway.routes import ROUTES
@@ -89,34 +90,16 @@ def register_export(size: int, run: str) -> bytes:
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
 
 
-class CountingSmtpHandler:
-    """aiosmtpd handler that counts accepted mails per recipient domain (keeps no bodies)."""
-
-    def __init__(self) -> None:
-        self.accepted: dict[str, int] = {}
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd)
-        for recipient in envelope.rcpt_tos:
-            domain = recipient.rsplit("@", 1)[-1].lower()
-            self.accepted[domain] = self.accepted.get(domain, 0) + 1
-        return "250 Message accepted for delivery"
-
-
 def run(quick: bool = False) -> dict[str, Any]:
-    from aiosmtpd.controller import Controller
-
     default = "200,1000" if quick else "1000,10000,100000"
     sizes = [int(size) for size in os.environ.get("BENCH_IMPORT_SIZES", default).split(",")]
     postgres = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     amqp = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
     run_id = uuid.uuid4().hex[:6]
-    handler = CountingSmtpHandler()
-    smtp_port = processes.free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port)
-    controller.start()
+    handler = CountingHandler()
     results: list[dict[str, Any]] = []
     with ExitStack() as stack:
-        stack.callback(controller.stop)
+        smtp_host, smtp_port = stack.enter_context(smtp_server_with(handler))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-import-")))
         portal = stack.enter_context(
             run_distributed(
@@ -133,7 +116,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 postgres_url=postgres,
                 amqp_url=amqp,
                 database_prefix=f"bench_{run_id}_",
-                smtp=("127.0.0.1", smtp_port),
+                smtp=(smtp_host, smtp_port),
                 gunicorn_workers=2,
                 gunicorn_threads=2,
                 ready_timeout=180,
@@ -183,7 +166,7 @@ def _measure(
     base_url: str,
     token: str,
     engines: dict[str, sa.Engine],
-    smtp: CountingSmtpHandler,
+    smtp: CountingHandler,
 ) -> dict[str, Any]:
     export = register_export(size, run)
     domain = f"bench-{run}.example"

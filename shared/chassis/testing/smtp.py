@@ -29,11 +29,31 @@ class CollectingHandler:
             return list(self.messages)
 
 
+class CountingHandler:
+    """Counts accepted mails per recipient domain and keeps no bodies (benchmarks: 200,000 mails)."""
+
+    def __init__(self) -> None:
+        self.accepted: dict[str, int] = {}
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        for recipient in envelope.rcpt_tos:
+            domain = recipient.rsplit("@", 1)[-1].lower()
+            self.accepted[domain] = self.accepted.get(domain, 0) + 1
+        return "250 Message accepted for delivery"
+
+
 @contextmanager
 def smtp_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[tuple[str, int, CollectingHandler]]:
+    handler = CollectingHandler()
+    with smtp_server_with(handler, host, port) as (bound_host, bound_port):
+        yield bound_host, bound_port, handler
+
+
+@contextmanager
+def smtp_server_with(handler: Any, host: str = "127.0.0.1", port: int = 0) -> Iterator[tuple[str, int]]:
+    """A real SMTP server on ``host``:``port`` (0: a free one) handing each mail to ``handler``."""
     from aiosmtpd.controller import Controller
 
-    handler = CollectingHandler()
     if port == 0:
         import socket
 
@@ -43,6 +63,6 @@ def smtp_server(host: str = "127.0.0.1", port: int = 0) -> Iterator[tuple[str, i
     controller = Controller(handler, hostname=host, port=port)
     controller.start()
     try:
-        yield host, port, handler
+        yield host, port
     finally:
         controller.stop()
