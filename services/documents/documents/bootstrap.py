@@ -1,4 +1,4 @@
-"""Wires the documents service: its typed runtime (database, buses, PDF renderer, vault, clock).
+"""Wires the documents service: its typed runtime (database, buses, PDF renderer, vaults, clock).
 
 The bootstrap never imports the entrypoints; they import it.
 """
@@ -20,11 +20,11 @@ from chassis.service import ServiceRuntime, build_runtime
 from documents import config
 from documents.adapters import orm
 from documents.adapters.pdf import WeasyPrintRenderer
-from documents.adapters.vault import FernetVault
+from documents.adapters.vault import PENDING_ACCESS, SEALED_CONTENT, FernetVault
 from documents.domain.model import ConfirmationPolicy, ContractRecord
 from documents.service_layer import handlers
-from documents.service_layer.handlers import Issuing
-from documents.service_layer.ports import ConfirmationRenderer
+from documents.service_layer.handlers import Issuing, Reading
+from documents.service_layer.ports import DocumentRenderer
 from documents.service_layer.unit_of_work import DocumentsUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -36,30 +36,36 @@ def utcnow() -> datetime:
 
 @dataclass(kw_only=True)
 class DocumentsRuntime(ServiceRuntime[DocumentsUnitOfWork]):
-    issuing: Issuing  # cutoff policy, PDF renderer, vault for pending access data, activation URL, clock
-    clock: Callable[[], datetime]  # read receipts
+    issuing: (
+        Issuing  # cutoff policy, vaults for pending access data and sealed content, activation URL, clock
+    )
+    reading: Reading  # PDF renderer, vault for sealed content, clock (rendering, read receipts)
 
 
 def bootstrap(
     settings: ServiceSettings | None = None,
     *,
     engine: Engine | None = None,
-    renderer: ConfirmationRenderer | None = None,
+    renderer: DocumentRenderer | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> DocumentsRuntime:
-    """``renderer``: how confirmations become PDFs (default: WeasyPrint, PDF/UA-1)."""
+    """``renderer``: how sealed documents become PDFs (default: WeasyPrint, PDF/UA-1)."""
     settings = settings or config.settings()
     own = config.DocumentsSettings.from_settings(settings)
     orm.start_mappers()
+    # DOCUMENTS_SECRET_KEY: the same in every documents process (chassis' secrets policy),
+    # one key derived from it per purpose.
+    secret = settings.required_secret_key()
+    seals = FernetVault(secret, purpose=SEALED_CONTENT)
     issuing = Issuing(
         policy=ConfirmationPolicy(own.digital_confirmation_cutoff),
-        renderer=renderer or WeasyPrintRenderer(),
-        # DOCUMENTS_SECRET_KEY: the same in every documents process (chassis' secrets policy).
-        vault=FernetVault(settings.required_secret_key()),
+        vault=FernetVault(secret, purpose=PENDING_ACCESS),
+        seals=seals,
         activation_url=own.activation_url,
         clock=clock,
     )
-    dependencies: dict[str, Any] = {"issuing": issuing, "clock": clock}
+    reading = Reading(renderer=renderer or WeasyPrintRenderer(), seals=seals, clock=clock)
+    dependencies: dict[str, Any] = {"issuing": issuing, "reading": reading}
     return build_runtime(
         DocumentsRuntime,
         settings,

@@ -48,13 +48,32 @@ documents = sa.Table(
     sa.Column("recipient_email", sa.String(320), nullable=False),
     sa.Column("filename", sa.String(130), nullable=False),
     sa.Column("media_type", sa.String(100), nullable=False),
-    sa.Column("size", sa.Integer, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("content", sa.LargeBinary, nullable=False),
+    # The PDF: rendered on the first opening (or at issue, before 0004), then never again.
+    sa.Column("size", sa.Integer, nullable=True),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+    sa.Column("rendered_at", UtcDateTime(), nullable=True),
     sa.Column("issued_at", UtcDateTime(), nullable=False),
+    # The sealed content (domain.DocumentContent, encrypted): what the PDF shows, fixed at issue.
+    sa.Column("template", sa.String(50), nullable=True),
+    sa.Column("template_version", sa.Integer, nullable=True),
+    sa.Column("sealed_data", sa.LargeBinary, nullable=True),
+    sa.Column("sealed_sha256", sa.String(64), nullable=True),
     sa.Column("first_opened_at", UtcDateTime(), nullable=True),
     sa.Column("first_opened_by", sa.String(64), nullable=True),
     sa.CheckConstraint("recipient_kind IN ('company', 'apprentice')", name="recipient_kind"),
+    # The PDF's columns are all there or none is; a document is rendered or sealed (or both).
+    sa.CheckConstraint(
+        "(content IS NULL) = (rendered_at IS NULL) AND (content IS NULL) = (sha256 IS NULL) "
+        "AND (content IS NULL) = (size IS NULL)",
+        name="rendering",
+    ),
+    sa.CheckConstraint(
+        "(sealed_data IS NULL) = (sealed_sha256 IS NULL) AND (sealed_data IS NULL) = (template IS NULL) "
+        "AND (sealed_data IS NULL) = (template_version IS NULL) "
+        "AND (content IS NOT NULL OR sealed_data IS NOT NULL)",
+        name="sealed",
+    ),
     # One confirmation per contract and recipient, whatever is delivered twice or at once:
     # documents are stored with INSERT ... ON CONFLICT DO NOTHING on this key.
     sa.UniqueConstraint("contract_id", "kind", "recipient_kind", name="uq_documents_contract_kind_recipient"),
@@ -65,6 +84,13 @@ documents = sa.Table(
     sa.Index("ix_documents_company_listing", "company_number", "recipient_kind", "issued_at", "id"),
     sa.Index("ix_documents_apprentice_listing", "apprentice_number", "recipient_kind", "issued_at", "id"),
     sa.Index("ix_documents_contract_listing", "contract_id", "issued_at", "id"),
+    # Documents still to be rendered, in id order (bp-documents render-pending).
+    sa.Index(
+        "ix_documents_unrendered",
+        "id",
+        postgresql_where=sa.text("rendered_at IS NULL"),
+        sqlite_where=sa.text("rendered_at IS NULL"),
+    ),
 )
 
 # Access data that arrived before its contract; the code only sealed (see PendingAccess).
@@ -99,9 +125,14 @@ def start_mappers() -> None:
     if _started:
         return
     mapper_registry.map_imperatively(ContractRecord, contracts)
-    # The PDF bytes load only when asked for: listings never pull them.
+    # The PDF bytes and the sealed content load only when asked for: listings never pull them.
     mapper_registry.map_imperatively(
-        Document, documents, properties={"content": deferred(documents.c.content)}
+        Document,
+        documents,
+        properties={
+            "content": deferred(documents.c.content, group="payload"),
+            "sealed_data": deferred(documents.c.sealed_data, group="payload"),
+        },
     )
     mapper_registry.map_imperatively(PendingAccess, pending_access)
     _started = True

@@ -1,14 +1,20 @@
-"""PDF rendering: Jinja2 HTML templates turned into tagged, accessible PDF/UA-1 with WeasyPrint."""
+"""PDF rendering: versioned Jinja2 HTML templates turned into tagged, accessible PDF/UA-1 with WeasyPrint.
+
+A document's sealed content names its template and template version; the renderer keeps
+every version that sealed documents may still name (``TEMPLATES``), so a document opened
+for the first time long after it was issued renders as it was issued.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from documents.domain.model import COMPANY, Confirmation
+from documents.domain.model import REGISTRATION_CONFIRMATION, DocumentContent
 
 # WeasyPrint narrates every rendering step at INFO; our logs keep only its warnings.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -16,14 +22,36 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 # Dates and times on documents are what a reader in Germany expects.
 LOCAL_TIME = ZoneInfo("Europe/Berlin")
 
+# (template, version) -> file in adapters/templates. Never change a listed file's output:
+# add a new version (and raise the domain's *_VERSION) instead.
+TEMPLATES: dict[tuple[str, int], str] = {
+    (REGISTRATION_CONFIRMATION, 1): "registration_confirmation.v1.html",
+}
 
-def de_date(value: date | datetime) -> str:
+# The same content renders to the same bytes. WeasyPrint subsets the embedded fonts with
+# HarfBuzz (libharfbuzz-subset0, which the Dockerfile and scripts/ install): deterministic.
+# Without that library it falls back to fontTools, which stamps every subset with the time it
+# was made (the font's 'head' table) unless SOURCE_DATE_EPOCH (the reproducible-builds
+# convention) names one: this fixed value (2026-01-01T00:00:00Z; any fixed value would do).
+FONT_TIMESTAMP = "1767225600"
+
+
+class UnknownTemplate(LookupError):
+    """Sealed content names a template (or version) this renderer does not have."""
+
+
+def de_date(value: date | datetime | str) -> str:
+    """``03.08.2026``; a point in time (ISO text with a time, or a datetime) as its date in Germany."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
     if isinstance(value, datetime):
         value = value.astimezone(LOCAL_TIME).date()
     return value.strftime("%d.%m.%Y")
 
 
-def de_datetime(value: datetime) -> str:
+def de_datetime(value: datetime | str) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.astimezone(LOCAL_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
@@ -41,33 +69,30 @@ def template_environment() -> Environment:
 
 
 class WeasyPrintRenderer:
-    """Renders documents as PDF/UA-1: tagged structure, language ``de`` and a title in the metadata."""
+    """Renders documents as PDF/UA-1: tagged structure, language ``de`` and a title in the metadata.
+
+    The same content renders to the same bytes (with the same WeasyPrint, fonts and template).
+    """
 
     pdf_variant = "pdf/ua-1"
 
     def __init__(self) -> None:
         self._env = template_environment()
+        # Set once, while the process starts (before any worker thread): see FONT_TIMESTAMP.
+        os.environ.setdefault("SOURCE_DATE_EPOCH", FONT_TIMESTAMP)
 
-    def html_for(self, confirmation: Confirmation) -> str:
-        heading = "Eintragungsbestätigung"
-        heading += (
-            " für den Ausbildungsbetrieb" if confirmation.recipient_kind == COMPANY else " für Auszubildende"
-        )
-        return self._env.get_template("registration_confirmation.html").render(
-            title=confirmation.title,
-            heading=heading,
-            contract=confirmation.contract,
-            recipient_kind=confirmation.recipient_kind,
-            issued_at=confirmation.issued_at,
-            access=confirmation.access,
-            activation_url=confirmation.activation_url,
-        )
+    def html_for(self, content: DocumentContent) -> str:
+        name = TEMPLATES.get((content.template, content.template_version))
+        if name is None:
+            raise UnknownTemplate(f"no template {content.template!r} version {content.template_version}")
+        return self._env.get_template(name).render(**content.fields)
 
-    def registration_confirmation(self, confirmation: Confirmation) -> bytes:
-        # Imported here: WeasyPrint loads pango at import, which only the PDF path needs.
+    def render(self, content: DocumentContent) -> bytes:
+        html = self.html_for(content)
+        # Imported here: WeasyPrint loads pango at import, which only the rendering path needs
+        # (issuing seals documents and never imports it).
         from weasyprint import HTML
 
-        html = self.html_for(confirmation)
         pdf = HTML(string=html).write_pdf(pdf_variant=self.pdf_variant)
         assert pdf is not None
         return pdf

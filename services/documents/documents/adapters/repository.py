@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, undefer_group
 
 from chassis.pagination import Page, PageRequest, SortKey
 from chassis.repository import SqlAlchemyRepository
@@ -21,6 +21,7 @@ from documents.domain.model import (
     DocumentFilter,
     Opening,
     PendingAccess,
+    Rendering,
     Scope,
 )
 
@@ -49,8 +50,38 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
     model = Document
 
     def get(self, key: Any, *, with_content: bool = False) -> Document | None:
-        options = [undefer(Document.content)] if with_content else []  # type: ignore[arg-type]
-        return self.session.get(Document, key, options=options)
+        """The document; ``with_content``: with its PDF bytes and sealed content loaded too."""
+        options = [undefer_group("payload")] if with_content else []
+        return self.session.get(Document, key, options=options, populate_existing=with_content)
+
+    def store_rendering(self, rendering: Rendering) -> bool:
+        """Store the document's PDF unless one is stored already; True if this call stored it.
+
+        A conditional UPDATE (compare-and-set on ``content IS NULL``): of two first openings
+        storing their renderings at once, the second waits for the first's row lock, then
+        finds the PDF there and changes nothing. Both then answer the stored bytes.
+        """
+        table = orm.documents
+        result = self.session.execute(
+            sa.update(table)
+            .where(table.c.id == rendering.document_id, table.c.content.is_(None))
+            .values(
+                content=rendering.content,
+                size=rendering.size,
+                sha256=rendering.sha256,
+                rendered_at=rendering.rendered_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    def unrendered(self, *, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        """Ids of documents not rendered yet, in id order, after ``after`` (ix_documents_unrendered)."""
+        table = orm.documents
+        stmt = sa.select(table.c.id).where(table.c.rendered_at.is_(None))
+        if after is not None:
+            stmt = stmt.where(table.c.id > after)
+        return list(self.session.scalars(stmt.order_by(table.c.id).limit(limit)))
 
     def issued_for(self, contract_id: uuid.UUID, kind: str) -> frozenset[str]:
         """The recipient kinds that have a document of ``kind`` for the contract."""

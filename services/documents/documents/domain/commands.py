@@ -15,3 +15,13 @@ class OpenDocument(Command):
 
     principal: Principal
     document_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class RenderDocument(Command):
+    """Render a document's PDF ahead of its first opening (operators: ``bp-documents render-pending``).
+
+    No principal: it shows the document to nobody and records no read receipt.
+    """
+
+    document_id: uuid.UUID

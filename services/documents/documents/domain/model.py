@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
+import secrets
 import uuid
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 RecipientKind = Literal["company", "apprentice"]
 COMPANY: RecipientKind = "company"
@@ -22,6 +24,10 @@ RECIPIENT_KINDS: tuple[RecipientKind, ...] = (COMPANY, APPRENTICE)
 
 REGISTRATION_CONFIRMATION = "registration_confirmation"
 REGISTRATION_CONFIRMATION_TITLE = "Eintragungsbestätigung"
+# The version of the registration confirmation's template (and of its fields) new documents
+# are sealed with. A change to what the PDF shows is a new version; the renderer keeps every
+# version that sealed documents still name, so a document renders as it was issued.
+REGISTRATION_CONFIRMATION_VERSION = 1
 PDF = "application/pdf"
 
 
@@ -112,7 +118,14 @@ class ConfirmationPolicy:
 
 @dataclass
 class Document:
-    """A PDF document owned by one recipient (a company or an apprentice)."""
+    """A PDF document owned by one recipient (a company or an apprentice).
+
+    Issued *sealed*: ``sealed_data`` holds its content (``DocumentContent``, encrypted by
+    the service layer) and ``sealed_sha256`` that content's digest, fixed at issue. The PDF
+    is rendered from it on the first opening; from then on ``content`` holds the bytes
+    every later opening answers (``sha256``, ``size`` and ``rendered_at`` with them).
+    Documents issued before sealing existed were rendered at issue and have no seal.
+    """
 
     id: uuid.UUID
     kind: str
@@ -125,10 +138,15 @@ class Document:
     recipient_email: str
     filename: str
     media_type: str
-    size: int
-    sha256: str
     issued_at: datetime
-    content: bytes = field(repr=False, default=b"")
+    template: str | None = None
+    template_version: int | None = None
+    sealed_data: bytes | None = field(repr=False, default=None)
+    sealed_sha256: str | None = None
+    content: bytes | None = field(repr=False, default=None)
+    size: int | None = None
+    sha256: str | None = None
+    rendered_at: datetime | None = None
     first_opened_at: datetime | None = None
     first_opened_by: str | None = None
 
@@ -136,9 +154,16 @@ class Document:
     def opened(self) -> bool:
         return self.first_opened_at is not None
 
+    @property
+    def rendered(self) -> bool:
+        return self.content is not None
+
     @classmethod
-    def issue(cls, confirmation: Confirmation, pdf: bytes) -> Document:
-        """The stored document of a rendered confirmation, addressed to its recipient."""
+    def issue(cls, confirmation: Confirmation, content: DocumentContent, sealed_data: bytes) -> Document:
+        """The stored document of a confirmation, addressed to its recipient: sealed, not yet rendered.
+
+        ``sealed_data`` is ``content.canonical()`` as the service layer sealed it.
+        """
         contract = confirmation.contract
         is_company = confirmation.recipient_kind == COMPANY
         return cls(
@@ -153,11 +178,29 @@ class Document:
             recipient_email=contract.company_email if is_company else contract.apprentice_email,
             filename=confirmation.filename,
             media_type=PDF,
-            size=len(pdf),
-            sha256=hashlib.sha256(pdf).hexdigest(),
             issued_at=confirmation.issued_at,
-            content=pdf,
+            template=content.template,
+            template_version=content.template_version,
+            sealed_data=sealed_data,
+            sealed_sha256=content.sha256,
         )
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """The PDF of a document as rendered once and stored: every later opening answers these bytes."""
+
+    document_id: uuid.UUID
+    content: bytes = field(repr=False)
+    rendered_at: datetime
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -239,6 +282,115 @@ class Confirmation:
     def filename(self) -> str:
         side = "Betrieb" if self.recipient_kind == COMPANY else "Auszubildende"
         return safe_filename(REGISTRATION_CONFIRMATION_TITLE, self.contract.contract_number, side)
+
+    def fields(self) -> dict[str, Any]:
+        """What the PDF shows, as JSON values (version ``REGISTRATION_CONFIRMATION_VERSION``).
+
+        Exactly the template's inputs: no e-mail addresses, no ids the PDF does not print.
+        """
+        contract = self.contract
+        access = None
+        if self.access is not None:
+            expires_at = self.access.expires_at
+            access = {
+                "apprentice_number": self.access.apprentice_number,
+                "activation_code": self.access.activation_code,
+                "expires_at": expires_at.isoformat() if expires_at is not None else None,
+            }
+        return {
+            "title": self.title,
+            "recipient_kind": self.recipient_kind,
+            "issued_at": self.issued_at.isoformat(),
+            "contract": {
+                "contract_number": contract.contract_number,
+                "registered_on": contract.registered_on.isoformat(),
+                "company_name": contract.company_name,
+                "company_number": contract.company_number,
+                "apprentice_name": contract.apprentice_name,
+                "apprentice_birth_date": contract.apprentice_birth_date.isoformat(),
+                "occupation_title": contract.occupation_title,
+                "occupation_code": contract.occupation_code,
+                "start_date": contract.start_date.isoformat(),
+                "end_date": contract.end_date.isoformat(),
+            },
+            "access": access,
+            "activation_url": self.activation_url,
+        }
+
+    def document_content(self, salt: str | None = None) -> DocumentContent:
+        """The immutable content of this confirmation's document, to be sealed at issue."""
+        return DocumentContent(
+            template=REGISTRATION_CONFIRMATION,
+            template_version=REGISTRATION_CONFIRMATION_VERSION,
+            fields=self.fields(),
+            salt=salt if salt is not None else DocumentContent.new_salt(),
+        )
+
+
+class UnreadableSeal(Exception):
+    """Sealed data cannot be opened (the secret changed or the data was altered)."""
+
+
+class BrokenSeal(Exception):
+    """Opened sealed content does not match its digest, or is not a document's content at all."""
+
+
+@dataclass(frozen=True)
+class DocumentContent:
+    """What a document shows, fixed when it is issued: template, template version and fields.
+
+    ``canonical()`` is its one byte-exact JSON form (sorted keys, no insignificant white
+    space, UTF-8), ``sha256`` the digest of that form. ``salt`` (random per document) is part
+    of it, so the stored digest commits to the content without revealing it: without it,
+    the digest of an apprentice's confirmation could be used to guess its activation code
+    offline, trying one code after the other.
+    """
+
+    template: str
+    template_version: int
+    fields: Mapping[str, Any] = field(repr=False)
+    salt: str = field(repr=False)
+
+    @staticmethod
+    def new_salt() -> str:
+        return secrets.token_hex(16)
+
+    def canonical(self) -> str:
+        return json.dumps(
+            {
+                "template": self.template,
+                "template_version": self.template_version,
+                "salt": self.salt,
+                "fields": self.fields,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+            allow_nan=False,
+        )
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.canonical().encode("utf-8")).hexdigest()
+
+    @classmethod
+    def from_canonical(cls, text: str, *, sha256: str) -> DocumentContent:
+        """The content ``text`` is the canonical form of, if its digest is ``sha256``."""
+        if hashlib.sha256(text.encode("utf-8")).hexdigest() != sha256:
+            raise BrokenSeal("the sealed content does not match its digest")
+        try:
+            data = json.loads(text)
+            content = cls(
+                template=data["template"],
+                template_version=data["template_version"],
+                fields=data["fields"],
+                salt=data["salt"],
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BrokenSeal("the sealed content is not a document's content") from exc
+        if content.canonical() != text:
+            raise BrokenSeal("the sealed content is not in canonical form")
+        return content
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,11 @@ class ListContractDocuments(Query):
     principal: Principal
     contract_id: uuid.UUID
     page: PageRequest
+
+
+@dataclass(frozen=True)
+class ListUnrendered(Query):
+    """Ids of documents whose PDF is not rendered yet, in id order, after ``after`` (operators only)."""
+
+    after: uuid.UUID | None = None
+    limit: int = 100

@@ -7,6 +7,7 @@ caller's answer 404 (``chassis.domain.NotFound``): whether they exist is private
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -18,9 +19,10 @@ from chassis.auth import current_principal, invalid_token
 from chassis.pagination import PageRequest
 from chassis.paging import PageQuerySchema, page_response, page_schema
 from chassis.principal import Principal
+from chassis.problems import ServiceUnavailable
 from documents.bootstrap import DocumentsRuntime
 from documents.domain.commands import OpenDocument
-from documents.domain.model import Document, DocumentFilter
+from documents.domain.model import Document, DocumentFilter, UnreadableSeal
 from documents.domain.queries import GetDocument, ListContractDocuments, ListDocuments
 from documents.entrypoints.schemas import (
     ContentQuerySchema,
@@ -28,6 +30,8 @@ from documents.entrypoints.schemas import (
     DocumentQuerySchema,
     DocumentSchema,
 )
+
+log = logging.getLogger(__name__)
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -87,16 +91,36 @@ def get_document(document_id: uuid.UUID) -> Document:
 @documents.route("/<uuid:document_id>/content")
 @documents.doc(security=BEARER)
 @documents.arguments(ContentQuerySchema, location="query", as_kwargs=True)
-@documents.response(200, content_type="application/pdf", description="The PDF (PDF/UA-1).")
+@documents.response(
+    200,
+    content_type="application/pdf",
+    description="The PDF (PDF/UA-1), the same bytes at every opening; its ETag is their SHA-256.",
+)
 @documents.alt_response(401, description="No valid access token.")
 @documents.alt_response(404, description="No such document, or not the caller's.")
+@documents.alt_response(503, description="The document cannot be rendered right now (retry later).")
 def document_content(document_id: uuid.UUID, disposition: str) -> Response:
-    """The PDF. The recipient side's first opening is recorded as the read receipt."""
-    document: Document = _bus_handle(OpenDocument(_principal(), document_id))
+    """The PDF. The recipient side's first opening is recorded as the read receipt.
+
+    A document is rendered on its first opening (by anyone allowed to open it); every
+    opening answers the bytes stored then.
+    """
+    try:
+        document: Document = _bus_handle(OpenDocument(_principal(), document_id))
+    except UnreadableSeal:
+        # DOCUMENTS_SECRET_KEY is not the one the document was sealed with: an operator must restore it.
+        log.error(
+            "document %s cannot be rendered: its sealed content does not open with the secret", document_id
+        )
+        raise ServiceUnavailable(
+            "The document cannot be rendered right now. Please retry later.", 60
+        ) from None
+    assert document.content is not None and document.sha256 is not None
     response = Response(bytes(document.content), mimetype="application/pdf")
     # The filename is ASCII-only by construction (domain.safe_filename).
     response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
     response.headers["Cache-Control"] = "no-store, private"
+    response.set_etag(document.sha256)
     return response
 
 

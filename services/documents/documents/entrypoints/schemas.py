@@ -69,5 +69,15 @@ class DocumentDetailSchema(DocumentSchema):
     apprentice_number = fields.String(dump_only=True, allow_none=True)
     filename = fields.String(dump_only=True)
     media_type = fields.String(dump_only=True)
-    size = fields.Integer(dump_only=True, metadata={"description": "bytes"})
-    sha256 = fields.String(dump_only=True)
+    size = fields.Integer(
+        dump_only=True,
+        allow_none=True,
+        metadata={"description": "bytes of the PDF; null until it is rendered on the first opening"},
+    )
+    sha256 = fields.String(
+        dump_only=True,
+        allow_none=True,
+        metadata={
+            "description": "SHA-256 of the PDF (its ETag); null until it is rendered on the first opening"
+        },
+    )

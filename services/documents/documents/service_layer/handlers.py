@@ -1,22 +1,24 @@
-"""documents' use cases: issuing (event handlers), reading and opening (queries and a command).
+"""documents' use cases: issuing (event handlers), reading and opening (queries and commands).
 
-Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work. Issuing
-renders its PDFs with no transaction open (WeasyPrint takes about a second per PDF):
+Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work.
 
-1. read what is known of the contract in one short unit of work (nothing written,
-   nothing locked);
-2. render the confirmations that are due, outside any transaction;
-3. in a second unit of work, take the contract's turn (``uow.take_turn``), read again,
-   store what the event brings and the documents, emit ``DocumentIssued`` and commit;
-   the inbox row joins that commit. If the data changed while rendering (the other
-   event of the contract was handled meanwhile), nothing is stored: render what is
-   now due and try again. Documents are stored with an atomic insert-if-absent, so a
-   concurrent or repeated delivery never makes a second one.
+Issuing renders nothing: in one short unit of work it takes the contract's turn
+(``uow.take_turn``), reads what is known, stores what the event brings and *seals* the
+confirmations now due: their content (``DocumentContent``: template, template version,
+fields), encrypted with the service's secret, with its SHA-256 digest. Documents are stored
+with an atomic insert-if-absent, so a concurrent or repeated delivery never makes a second
+one; ``DocumentIssued`` leaves with the same commit, and so does the inbox row.
+
+The PDF is rendered on a document's first opening (or by ``bp-documents render-pending``):
+read the document, render it from its sealed content with no transaction open and nothing
+locked (WeasyPrint: a tenth of a second or more), then store it with a compare-and-set.
+Whoever stored first wins; every opening answers the stored bytes, byte for byte the same.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,31 +28,34 @@ from typing import Any
 from chassis.contracts.documents import DocumentIssued, DocumentOpened, Recipient
 from chassis.contracts.identity import ApprenticeAccountPrepared
 from chassis.contracts.training import ContractRegistered
+from chassis.domain import NotFound
 from chassis.events.incoming import IncomingEvent
 from chassis.pagination import Page
+from chassis.principal import Principal
 from documents.domain import access
-from documents.domain.commands import OpenDocument
+from documents.domain.commands import OpenDocument, RenderDocument
 from documents.domain.model import (
     REGISTRATION_CONFIRMATION,
     AccessData,
+    BrokenSeal,
     Confirmation,
     ConfirmationPolicy,
     ContractFacts,
     ContractRecord,
     Document,
+    DocumentContent,
     Opening,
     PendingAccess,
+    Rendering,
 )
-from documents.domain.queries import GetDocument, ListContractDocuments, ListDocuments
-from documents.service_layer.ports import ConfirmationRenderer, CredentialVault
+from documents.domain.queries import GetDocument, ListContractDocuments, ListDocuments, ListUnrendered
+from documents.service_layer.ports import DocumentRenderer, Vault
 from documents.service_layer.unit_of_work import DocumentsUnitOfWork
 
 log = logging.getLogger(__name__)
 
 # How long access data without a code waits for its contract before it is purged.
 PENDING_WITHOUT_CODE = timedelta(days=30)
-# Rounds of "render, then store" before giving up on a contract whose data keeps changing.
-MAX_RENDER_ROUNDS = 3
 
 
 @dataclass(frozen=True)
@@ -58,14 +63,19 @@ class Issuing:
     """What issuing needs besides the unit of work (a typed field of DocumentsRuntime)."""
 
     policy: ConfirmationPolicy
-    renderer: ConfirmationRenderer
-    vault: CredentialVault
+    vault: Vault  # access data waiting for its contract
+    seals: Vault  # documents' sealed content
     activation_url: str
     clock: Callable[[], datetime]
 
 
-class DataChangedWhileRendering(RuntimeError):
-    """The contract's data changed in every round; the consumer retries the event later."""
+@dataclass(frozen=True)
+class Reading:
+    """What opening and rendering documents need besides the unit of work."""
+
+    renderer: DocumentRenderer
+    seals: Vault  # the same key as Issuing.seals
+    clock: Callable[[], datetime]
 
 
 # -- issuing (event handlers) ---------------------------------------------------------------
@@ -159,36 +169,24 @@ Store = Callable[[DocumentsUnitOfWork, ContractFacts], None]
 def _issue(
     uow: DocumentsUnitOfWork, contract_id: uuid.UUID, issuing: Issuing, due: Due, store: Store
 ) -> None:
-    """Read, render with no transaction open, then store what the event brings and the documents."""
+    """In the contract's turn: store what the event brings and seal the confirmations now due."""
     at = issuing.clock()
     with uow:
+        uow.take_turn(contract_id, at)
         facts = _facts(uow, contract_id)
-    rendered: list[tuple[Confirmation, bytes]] = []
-    for _ in range(MAX_RENDER_ROUNDS):
-        for confirmation in due(facts, at):
-            if _pdf_of(rendered, confirmation) is None:
-                rendered.append((confirmation, issuing.renderer.registration_confirmation(confirmation)))
-        with uow:
-            uow.take_turn(contract_id, at)
-            facts = _facts(uow, contract_id)
-            confirmations = due(facts, at)
-            pdfs = _pdfs_for(confirmations, rendered)
-            if pdfs is None:
-                # The contract's other event was handled while we rendered: leave (rolling
-                # back, which ends the turn) and render what is due now.
-                log.info("data of contract %s changed while rendering; rendering again", contract_id)
-                continue
-            documents = [Document.issue(c, pdf) for c, pdf in zip(confirmations, pdfs, strict=True)]
-            store(uow, facts)
-            for document in documents:
-                if uow.documents.add_if_absent(document):
-                    uow.emit(issued_event(document), subject=str(document.id))
-                    log.info(
-                        "issued %s %s for contract %s", document.recipient_kind, document.kind, contract_id
-                    )
-            uow.commit()
-            return
-    raise DataChangedWhileRendering(f"the data of contract {contract_id} kept changing while rendering")
+        documents = [sealed_document(confirmation, issuing.seals) for confirmation in due(facts, at)]
+        store(uow, facts)
+        for document in documents:
+            if uow.documents.add_if_absent(document):
+                uow.emit(issued_event(document), subject=str(document.id))
+                log.info("issued %s %s for contract %s", document.recipient_kind, document.kind, contract_id)
+        uow.commit()
+
+
+def sealed_document(confirmation: Confirmation, seals: Vault) -> Document:
+    """The confirmation's document, its content sealed (encrypted, with its digest): rendered later."""
+    content = confirmation.document_content()
+    return Document.issue(confirmation, content, seals.seal(content.canonical()))
 
 
 def _facts(uow: DocumentsUnitOfWork, contract_id: uuid.UUID) -> ContractFacts:
@@ -197,24 +195,6 @@ def _facts(uow: DocumentsUnitOfWork, contract_id: uuid.UUID) -> ContractFacts:
         pending=uow.pending_access.get(contract_id),
         issued=uow.documents.issued_for(contract_id, REGISTRATION_CONFIRMATION),
     )
-
-
-def _pdf_of(rendered: list[tuple[Confirmation, bytes]], confirmation: Confirmation) -> bytes | None:
-    """The PDF rendered for exactly this confirmation (same data, same recipient), if any."""
-    return next((pdf for done, pdf in rendered if done == confirmation), None)
-
-
-def _pdfs_for(
-    confirmations: list[Confirmation], rendered: list[tuple[Confirmation, bytes]]
-) -> list[bytes] | None:
-    """The PDFs of ``confirmations`` in order, or None if one of them has not been rendered."""
-    pdfs = []
-    for confirmation in confirmations:
-        pdf = _pdf_of(rendered, confirmation)
-        if pdf is None:
-            return None
-        pdfs.append(pdf)
-    return pdfs
 
 
 def contract_record(data: ContractRegistered) -> ContractRecord:
@@ -267,15 +247,85 @@ def get_document(query: GetDocument, uow: DocumentsUnitOfWork) -> Document:
         return access.readable(query.principal, uow.documents.get(query.document_id))
 
 
-def open_document(cmd: OpenDocument, uow: DocumentsUnitOfWork, *, clock: Callable[[], datetime]) -> Document:
-    """The document with its content; the recipient side's first opening is the read receipt."""
+def open_document(cmd: OpenDocument, uow: DocumentsUnitOfWork, *, reading: Reading) -> Document:
+    """The document with its PDF; the recipient side's first opening is the read receipt.
+
+    A document not rendered yet is rendered now, with no transaction open, and stored
+    unless a concurrent opening stored its rendering first: this opening then answers
+    that one, so every opening of a document answers the same bytes.
+    """
+    at = reading.clock()
     with uow:
         document = access.readable(cmd.principal, uow.documents.get(cmd.document_id, with_content=True))
-        opening = access.first_opening(document, cmd.principal, clock())
-        if opening is not None and uow.documents.record_first_opening(opening):
-            uow.emit(opened_event(document, opening), subject=str(document.id))
-            uow.commit()
-        return document
+        if document.rendered:
+            if _record_opening(uow, document, cmd.principal, at):
+                uow.commit()
+            return document
+    rendering = render(document, reading)
+    with uow:
+        uow.documents.store_rendering(rendering)
+        stored = uow.documents.get(cmd.document_id, with_content=True)
+        assert stored is not None and stored.rendered, "a stored document keeps its PDF"
+        _record_opening(uow, stored, cmd.principal, at)
+        uow.commit()
+        return stored
+
+
+def _record_opening(uow: DocumentsUnitOfWork, document: Document, principal: Principal, at: datetime) -> bool:
+    """Record the read receipt (and emit DocumentOpened) if this opening is the recipient's first."""
+    opening = access.first_opening(document, principal, at)
+    if opening is None or not uow.documents.record_first_opening(opening):
+        return False
+    uow.emit(opened_event(document, opening), subject=str(document.id))
+    return True
+
+
+def render(document: Document, reading: Reading) -> Rendering:
+    """The document's PDF, rendered from its sealed content (slow: call it with no transaction open).
+
+    Raises ``UnreadableSeal`` when the service's secret is not the one the content was
+    sealed with, ``BrokenSeal`` when the opened content is not what was sealed.
+    """
+    if document.sealed_data is None or document.sealed_sha256 is None:
+        raise BrokenSeal(f"document {document.id} has neither a PDF nor sealed content")
+    content = DocumentContent.from_canonical(
+        reading.seals.open(document.sealed_data), sha256=document.sealed_sha256
+    )
+    if (content.template, content.template_version) != (document.template, document.template_version):
+        raise BrokenSeal(f"the sealed content of document {document.id} names another template")
+    started = time.perf_counter()
+    pdf = reading.renderer.render(content)
+    log.info(
+        "rendered document %s (%s v%s) in %.3f s",
+        document.id,
+        content.template,
+        content.template_version,
+        time.perf_counter() - started,
+    )
+    return Rendering(document.id, pdf, reading.clock())
+
+
+def render_document(cmd: RenderDocument, uow: DocumentsUnitOfWork, *, reading: Reading) -> bool:
+    """Render and store a document ahead of its first opening; True if this call stored its PDF.
+
+    No read receipt: nobody opened it.
+    """
+    with uow:
+        document = uow.documents.get(cmd.document_id, with_content=True)
+        if document is None:
+            raise NotFound("No such document.")
+        if document.rendered:
+            return False
+    rendering = render(document, reading)
+    with uow:
+        stored = uow.documents.store_rendering(rendering)
+        uow.commit()
+    return stored
+
+
+def list_unrendered(query: ListUnrendered, uow: DocumentsUnitOfWork) -> list[uuid.UUID]:
+    with uow:
+        return uow.documents.unrendered(after=query.after, limit=query.limit)
 
 
 def opened_event(document: Document, opening: Opening) -> DocumentOpened:
@@ -301,6 +351,8 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     GetDocument: get_document,
     OpenDocument: open_document,
     ListContractDocuments: list_contract_documents,
+    RenderDocument: render_document,
+    ListUnrendered: list_unrendered,
 }
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
     ContractRegistered.TYPE: contract_registered,

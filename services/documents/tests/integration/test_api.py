@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -12,7 +14,8 @@ from chassis.events.catalogue import load_payload, validate_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
 from documents.adapters import orm
-from documents.bootstrap import seed_demo
+from documents.bootstrap import bootstrap, seed_demo
+from documents.entrypoints.app import build_app
 
 CONTRACT = "training.contract.registered"
 PREPARED = "identity.apprentice_account.prepared"
@@ -285,3 +288,45 @@ def test_contract_documents_page_too(client, issued, as_) -> None:
         issued["apprentice"],
     }
     assert second["next_cursor"] is None
+
+
+def test_the_pdf_is_rendered_on_the_first_opening_and_the_same_bytes_answer_every_opening(
+    client, service, issued, as_
+) -> None:
+    doc = issued["apprentice"]
+    before = client.get(f"/documents/{doc}", headers=as_("apprentice")).json
+    assert before["sha256"] is None and before["size"] is None  # not rendered yet
+
+    answers = [
+        client.get(f"/documents/{doc}/content", headers=as_(who))
+        for who in ("chamber", "apprentice", "apprentice")
+    ]
+    assert {response.status_code for response in answers} == {200}
+    assert answers[0].data == answers[1].data == answers[2].data
+    after = client.get(f"/documents/{doc}", headers=as_("apprentice")).json
+    assert after["sha256"] == hashlib.sha256(answers[0].data).hexdigest()
+    assert after["size"] == len(answers[0].data)
+    assert {response.headers["ETag"] for response in answers} == {f'"{after["sha256"]}"'}
+    (row,) = service.rows(orm.documents, orm.documents.c.id == uuid.UUID(doc))
+    assert row.content == answers[0].data
+
+
+def test_a_document_sealed_with_another_secret_answers_503_and_stays_unrendered(
+    service, service_settings, issued, as_, test_issuer
+) -> None:
+    other = bootstrap(dataclasses.replace(service_settings, secret_key="another-secret"))
+    other.token_validator = test_issuer.validator()
+    try:
+        client = build_app(other).test_client()
+        response = client.get(f"/documents/{issued['apprentice']}/content", headers=as_("apprentice"))
+        assert response.status_code == 503
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["Retry-After"] == "60"
+        assert (
+            client.get(f"/documents/{issued['apprentice']}", headers=as_("apprentice")).json["opened"]
+            is False
+        )
+    finally:
+        other.engine.dispose()
+    (row,) = service.rows(orm.documents, orm.documents.c.id == uuid.UUID(issued["apprentice"]))
+    assert row.content is None and row.first_opened_at is None

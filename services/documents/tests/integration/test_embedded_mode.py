@@ -63,6 +63,8 @@ def test_issue_and_open_on_sqlite_and_the_memory_bus(
         assert item["issued_at"].endswith("+00:00")
         content = client.get(f"/documents/{item['id']}/content", headers=headers)
         assert content.status_code == 200 and content.data.startswith(b"%PDF-")
+        again = client.get(f"/documents/{item['id']}/content", headers=headers)
+        assert again.status_code == 200 and again.data == content.data  # rendered once, stored on SQLite
         meta = client.get(f"/documents/{item['id']}", headers=headers).json
         assert meta["first_opened_at"].endswith("+00:00")
         assert client.get("/documents?unread=true", headers=headers).json["items"] == []

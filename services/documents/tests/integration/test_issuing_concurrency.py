@@ -1,7 +1,11 @@
-"""Issuing on PostgreSQL under concurrency: nothing is held while a PDF renders, nothing is issued twice.
+"""Issuing and first openings on PostgreSQL under concurrency.
 
-The handlers run through the real message bus and unit of work; the renderer is a probe
-that, while "rendering", looks at the database from a connection of its own.
+Issuing: concurrent deliveries never issue a document twice, and both events of a contract
+at once still issue both confirmations. First openings: the PDF renders with no transaction
+open and nothing locked, and two first openings at once end with one stored rendering that
+both answer. The handlers run through the real message bus and unit of work; the renderer
+is a probe that numbers its renderings (so each differs) and can look at the database from a
+connection of its own while "rendering".
 """
 
 from __future__ import annotations
@@ -19,27 +23,37 @@ from chassis.db import make_engine
 from chassis.events.catalogue import load_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
+from chassis.principal import Principal
 from documents.adapters import orm
 from documents.bootstrap import DocumentsRuntime, bootstrap
-from documents.domain.model import Confirmation
+from documents.domain.commands import OpenDocument
+from documents.domain.model import DocumentContent
 
 CONTRACT = "training.contract.registered"
 PREPARED = "identity.apprentice_account.prepared"
 ISSUED = "documents.document.issued"
+OPENED = "documents.document.opened"
+
+APPRENTICE = Principal(
+    subject=str(uuid.uuid4()), roles=frozenset({"apprentice"}), apprentice_number="20269876"
+)
 
 
 class ProbeRenderer:
-    """Renders a stand-in PDF; first runs ``during`` (if set) with the confirmation being rendered."""
+    """Renders a numbered stand-in PDF; first runs ``during`` (if set) with the content being rendered."""
 
     def __init__(self) -> None:
-        self.rendered: list[Confirmation] = []
-        self.during: Callable[[Confirmation], None] | None = None
+        self.rendered: list[DocumentContent] = []
+        self.during: Callable[[DocumentContent], None] | None = None
+        self._lock = threading.Lock()
 
-    def registration_confirmation(self, confirmation: Confirmation) -> bytes:
-        self.rendered.append(confirmation)
+    def render(self, content: DocumentContent) -> bytes:
+        with self._lock:
+            self.rendered.append(content)
+            number = len(self.rendered)
         if self.during is not None:
-            self.during(confirmation)
-        return f"%PDF-probe {confirmation.recipient_kind}".encode()
+            self.during(content)
+        return f"%PDF-probe #{number} {content.fields['recipient_kind']}".encode()
 
 
 @pytest.fixture
@@ -73,6 +87,16 @@ def count(runtime: DocumentsRuntime, table: sa.Table, *where: Any) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
 
 
+def apprentice_document(runtime: DocumentsRuntime, contract_id: str) -> uuid.UUID:
+    with runtime.engine.connect() as conn:
+        return conn.execute(
+            sa.select(orm.documents.c.id).where(
+                orm.documents.c.contract_id == uuid.UUID(contract_id),
+                orm.documents.c.recipient_kind == "apprentice",
+            )
+        ).scalar_one()
+
+
 def in_threads(*targets: Callable[[], object]) -> None:
     """Run the targets at once; re-raise the first exception any of them raised."""
     errors: list[BaseException] = []
@@ -88,19 +112,30 @@ def in_threads(*targets: Callable[[], object]) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a delivery hung"
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
     if errors:
         raise errors[0]
 
 
-def test_no_transaction_and_no_lock_is_held_while_rendering(
+def test_issuing_renders_nothing(runtime, probe, contract_payload, prepared_payload) -> None:
+    contract = contract_payload()
+    assert deliver(runtime, CONTRACT, contract) == "handled"
+    assert deliver(runtime, PREPARED, prepared_payload(contract["contract_id"])) == "handled"
+    assert probe.rendered == []
+    assert count(runtime, orm.documents, orm.documents.c.sealed_data.is_not(None)) == 2
+    assert count(runtime, orm.documents, orm.documents.c.rendered_at.is_(None)) == 2
+
+
+def test_no_transaction_and_no_lock_is_held_while_rendering_on_the_first_opening(
     runtime, probe, observer, contract_payload, prepared_payload
 ) -> None:
     contract = contract_payload()
-    contract_id = uuid.UUID(contract["contract_id"])
+    deliver(runtime, CONTRACT, contract)
+    deliver(runtime, PREPARED, prepared_payload(contract["contract_id"]))
+    document_id = apprentice_document(runtime, contract["contract_id"])
     seen: list[dict[str, Any]] = []
 
-    def look(confirmation: Confirmation) -> None:
+    def look(content: DocumentContent) -> None:
         with observer.connect() as conn:
             others = "pid <> pg_backend_pid() AND datname = current_database()"
             open_transactions = conn.execute(
@@ -111,71 +146,66 @@ def test_no_transaction_and_no_lock_is_held_while_rendering(
                     f"SELECT count(*) FROM pg_locks WHERE pid IN (SELECT pid FROM pg_stat_activity WHERE {others})"
                 )
             ).scalar_one()
-            # The contract's turn is free: taking it does not wait.
+            # The document's row is free: locking it does not wait.
             conn.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
-            conn.execute(
-                sa.text(
-                    "INSERT INTO contract_turns (contract_id, taken_at) VALUES (:id, now()) "
-                    "ON CONFLICT (contract_id) DO UPDATE SET taken_at = excluded.taken_at"
-                ),
-                {"id": contract_id},
-            )
+            conn.execute(sa.text("SELECT id FROM documents WHERE id = :id FOR UPDATE"), {"id": document_id})
             conn.rollback()
-        seen.append({"kind": confirmation.recipient_kind, "transactions": open_transactions, "locks": locks})
+        seen.append(
+            {"kind": content.fields["recipient_kind"], "transactions": open_transactions, "locks": locks}
+        )
 
     probe.during = look
-    assert deliver(runtime, PREPARED, prepared_payload(contract["contract_id"])) == "handled"
-    assert deliver(runtime, CONTRACT, contract) == "handled"
+    opened = runtime.bus.handle(OpenDocument(APPRENTICE, document_id))
 
-    assert seen == [
-        {"kind": "company", "transactions": 0, "locks": 0},
-        {"kind": "apprentice", "transactions": 0, "locks": 0},
-    ]
-    assert count(runtime, orm.documents) == 2
+    assert seen == [{"kind": "apprentice", "transactions": 0, "locks": 0}]
+    assert opened.content == b"%PDF-probe #1 apprentice" and opened.first_opened_by == APPRENTICE.subject
 
 
-def test_concurrent_deliveries_of_one_contract_create_one_document(runtime, probe, contract_payload) -> None:
-    contract = contract_payload()
-    # Both deliveries render at the same time (neither waits for the other while rendering),
-    # then both store: one stores the confirmation, the other finds it there.
-    both_rendering = threading.Barrier(2, timeout=20)
-    probe.during = lambda _confirmation: both_rendering.wait()
-
-    outcomes: list[str] = []
-    in_threads(
-        lambda: outcomes.append(deliver(runtime, CONTRACT, contract)),
-        lambda: outcomes.append(deliver(runtime, CONTRACT, contract)),  # same fact, another event id
-    )
-
-    assert outcomes == ["handled", "handled"]
-    assert len(probe.rendered) == 2
-    assert count(runtime, orm.documents) == 1
-    assert count(runtime, orm.outbox, orm.outbox.c.event_type == ISSUED) == 1
-    assert count(runtime, orm.contracts) == 1
-    assert count(runtime, orm.inbox) == 2
-
-
-def test_access_data_handled_while_the_contract_renders_still_gets_its_confirmation(
+def test_two_first_openings_at_once_store_one_rendering_and_answer_its_bytes(
     runtime, probe, contract_payload, prepared_payload
 ) -> None:
     contract = contract_payload()
-    prepared = prepared_payload(contract["contract_id"])
-    access_handled = threading.Event()
+    deliver(runtime, CONTRACT, contract)
+    deliver(runtime, PREPARED, prepared_payload(contract["contract_id"]))
+    document_id = apprentice_document(runtime, contract["contract_id"])
+    # Both openings render at the same time (neither waits for the other while rendering),
+    # each to different bytes (#1, #2); then both store: one stores, the other finds its PDF.
+    both_rendering = threading.Barrier(2, timeout=20)
+    probe.during = lambda _content: both_rendering.wait()
 
-    def deliver_access_meanwhile(confirmation: Confirmation) -> None:
-        if confirmation.recipient_kind == "company" and not access_handled.is_set():
-            # Another worker handles the access data now; the contract is not stored yet.
-            in_threads(lambda: deliver(runtime, PREPARED, prepared))
-            access_handled.set()
+    answers: list[bytes] = []
+    in_threads(
+        lambda: answers.append(runtime.bus.handle(OpenDocument(APPRENTICE, document_id)).content),
+        lambda: answers.append(runtime.bus.handle(OpenDocument(APPRENTICE, document_id)).content),
+    )
 
-    probe.during = deliver_access_meanwhile
-    assert deliver(runtime, CONTRACT, contract) == "handled"
+    assert len(probe.rendered) == 2
+    with runtime.engine.connect() as conn:
+        (stored,) = conn.execute(sa.select(orm.documents).where(orm.documents.c.id == document_id))
+    assert stored.content in (b"%PDF-probe #1 apprentice", b"%PDF-probe #2 apprentice")
+    assert answers == [stored.content, stored.content]
+    assert stored.first_opened_by == APPRENTICE.subject
+    assert count(runtime, orm.outbox, orm.outbox.c.event_type == OPENED) == 1
 
-    assert access_handled.is_set()
-    assert [c.recipient_kind for c in probe.rendered] == ["company", "apprentice"]
-    assert count(runtime, orm.documents) == 2
-    assert count(runtime, orm.pending_access) == 0
-    assert count(runtime, orm.outbox, orm.outbox.c.event_type == ISSUED) == 2
+    probe.during = None
+    assert runtime.bus.handle(OpenDocument(APPRENTICE, document_id)).content == stored.content
+    assert len(probe.rendered) == 2  # later openings render nothing
+
+
+def test_concurrent_deliveries_of_one_contract_create_one_document(runtime, contract_payload) -> None:
+    contract = contract_payload()
+    outcomes: list[str] = []
+    for _ in range(5):
+        in_threads(
+            lambda: outcomes.append(deliver(runtime, CONTRACT, contract)),
+            lambda: outcomes.append(deliver(runtime, CONTRACT, contract)),  # same fact, another event id
+        )
+    assert outcomes == ["handled"] * 10
+
+    assert count(runtime, orm.documents) == 1
+    assert count(runtime, orm.outbox, orm.outbox.c.event_type == ISSUED) == 1
+    assert count(runtime, orm.contracts) == 1
+    assert count(runtime, orm.inbox) == 10
 
 
 @pytest.mark.parametrize("order", ["contract-first", "access-first"])

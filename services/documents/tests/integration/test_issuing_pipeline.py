@@ -1,8 +1,9 @@
 """Both events through the real consumer (RabbitMQ → inbox → PostgreSQL), in either order.
 
-Checks the issued PDFs with a real PDF parser, the documents.document.issued
-events in the outbox, idempotency under redelivery, the cutoff, and that the
-activation code lives nowhere but in the apprentice's PDF.
+Checks the sealed documents, the documents.document.issued events in the outbox, the PDFs
+rendered on the first opening through the API (with a real PDF parser) and answered byte
+for byte the same afterwards, idempotency under redelivery, the cutoff, and that the
+activation code is stored nowhere in plain text but in the apprentice's PDF once opened.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pypdf import PdfReader
 
 from chassis.events.catalogue import validate_payload
 from documents.adapters import orm
+from documents.adapters.vault import SEALED_CONTENT, FernetVault
+from documents.domain.model import DocumentContent
 
 CONTRACT = "training.contract.registered"
 PREPARED = "identity.apprentice_account.prepared"
@@ -35,6 +38,17 @@ def documents_of(service, contract_id: str) -> dict[str, sa.Row]:
     return {row.recipient_kind: row for row in rows}
 
 
+def assert_code_stored_only_in(running, code: str, allowed: set[tuple[str, str, str]]) -> None:
+    """``code`` is in no column of any row but (table, column, recipient_kind) in ``allowed``."""
+    for table in orm.metadata.sorted_tables:
+        for row in running.rows(table):
+            for column, value in row._mapping.items():
+                if (table.name, column, getattr(row, "recipient_kind", "")) in allowed:
+                    continue
+                haystack = value if isinstance(value, bytes) else str(value).encode()
+                assert code.encode() not in haystack, f"{table.name}.{column}"
+
+
 def pdf_text(content: bytes) -> str:
     reader = PdfReader(io.BytesIO(content))
     return "\n".join(page.extract_text() for page in reader.pages)
@@ -42,7 +56,7 @@ def pdf_text(content: bytes) -> str:
 
 @pytest.mark.parametrize("order", ["contract-first", "access-first"])
 def test_both_events_issue_two_accessible_pdfs(
-    running, wait, contract_payload, prepared_payload, order, caplog
+    running, client, test_issuer, wait, contract_payload, prepared_payload, order, caplog
 ) -> None:
     caplog.set_level(logging.DEBUG)
     contract = contract_payload()
@@ -64,6 +78,18 @@ def test_both_events_issue_two_accessible_pdfs(
     assert company.title == "Eintragungsbestätigung 2026-000123"
     assert company.first_opened_at is None and apprentice.first_opened_at is None
 
+    # Issued sealed, rendered later: no PDF yet; the content sealed with the service's secret.
+    seals = FernetVault("integration-test-secret", purpose=SEALED_CONTENT)
+    for row in (company, apprentice):
+        assert row.content is None and row.sha256 is None and row.size is None and row.rendered_at is None
+        assert (row.template, row.template_version) == ("registration_confirmation", 1)
+        content = DocumentContent.from_canonical(seals.open(row.sealed_data), sha256=row.sealed_sha256)
+        assert content.fields["recipient_kind"] == row.recipient_kind
+        assert content.fields["title"] == row.title
+    code = prepared["activation_code"]
+    # Until the PDF is rendered the code is nowhere in plain text (sealed_data is encrypted).
+    assert_code_stored_only_in(running, code, allowed=set())
+
     # The outbox holds one valid documents.document.issued per document.
     events = issued_events(running)
     assert len(events) == 2
@@ -80,12 +106,27 @@ def test_both_events_issue_two_accessible_pdfs(
     assert by_kind["apprentice"]["recipient"]["email"] == "jonas@azubi.example"
     assert str(by_kind["apprentice"]["contract_id"]) == contract["contract_id"]
 
-    # Real PDFs with the register data; only the apprentice's has the access data.
-    code = prepared["activation_code"]
+    # The recipients open them: rendered now, stored, and the same bytes at every opening.
+    headers = {
+        "company": test_issuer.header(company_roles={"4711001": ["admin"]}),
+        "apprentice": test_issuer.header(roles=["apprentice"], apprentice_number="20269876"),
+    }
+    pdfs = {}
     for row in (company, apprentice):
-        assert row.content.startswith(b"%PDF-")
-        assert row.sha256 == hashlib.sha256(row.content).hexdigest() and row.size == len(row.content)
-        text = pdf_text(row.content)
+        first = client.get(f"/documents/{row.id}/content", headers=headers[row.recipient_kind])
+        again = client.get(f"/documents/{row.id}/content", headers=headers[row.recipient_kind])
+        assert first.status_code == again.status_code == 200
+        assert first.data == again.data
+        (stored,) = running.rows(orm.documents, orm.documents.c.id == row.id)
+        assert stored.content == first.data and stored.rendered_at is not None
+        assert stored.sha256 == hashlib.sha256(first.data).hexdigest() and stored.size == len(first.data)
+        assert first.headers["ETag"] == again.headers["ETag"] == f'"{stored.sha256}"'
+        pdfs[row.recipient_kind] = first.data
+
+    # Real PDFs with the register data; only the apprentice's has the access data.
+    for kind, pdf in pdfs.items():
+        assert pdf.startswith(b"%PDF-")
+        text = pdf_text(pdf)
         for expected in (
             "Eintragungsbestätigung",
             "2026-000123",
@@ -98,16 +139,16 @@ def test_both_events_issue_two_accessible_pdfs(
             "01.09.2026",
             "31.08.2029",
         ):
-            assert expected in text, expected
-    apprentice_text = pdf_text(apprentice.content)
+            assert expected in text, (kind, expected)
+    apprentice_text = pdf_text(pdfs["apprentice"])
     assert "Ihre Zugangsdaten zum Bildungsportal" in apprentice_text
     assert "20269876" in apprentice_text and code in apprentice_text
     assert "https://portal.example/auth/activate" in apprentice_text
-    assert code not in pdf_text(company.content)
+    assert code not in pdf_text(pdfs["company"])
 
     # Tagged PDF/UA: marked structure, German, a title.
     for row in (company, apprentice):
-        reader = PdfReader(io.BytesIO(row.content))
+        reader = PdfReader(io.BytesIO(pdfs[row.recipient_kind]))
         root = reader.trailer["/Root"]
         assert root["/MarkInfo"]["/Marked"].value is True
         assert root["/Lang"] == "de"
@@ -116,13 +157,7 @@ def test_both_events_issue_two_accessible_pdfs(
 
     # The activation code is nowhere else: no other column, no event, no log line.
     assert running.count(orm.pending_access) == 0
-    for table in orm.metadata.sorted_tables:
-        for row in running.rows(table):
-            for column, value in row._mapping.items():
-                if table is orm.documents and column == "content" and row.recipient_kind == "apprentice":
-                    continue
-                haystack = value if isinstance(value, bytes) else str(value).encode()
-                assert code.encode() not in haystack, f"{table.name}.{column}"
+    assert_code_stored_only_in(running, code, allowed={("documents", "content", "apprentice")})
     assert code not in caplog.text
 
 

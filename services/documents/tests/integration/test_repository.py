@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from documents.domain.model import Document, Opening, PendingAccess
+from documents.domain.model import Document, Opening, PendingAccess, Rendering
 
 
 def document(contract_id: uuid.UUID, recipient_kind: str = "company") -> Document:
@@ -25,10 +25,11 @@ def document(contract_id: uuid.UUID, recipient_kind: str = "company") -> Documen
         recipient_email="ausbildung@muster-maschinenbau.example",
         filename="x.pdf",
         media_type="application/pdf",
-        size=4,
-        sha256="0" * 64,
         issued_at=datetime.now(UTC),
-        content=b"%PDF",
+        template="registration_confirmation",
+        template_version=1,
+        sealed_data=b"sealed",
+        sealed_sha256="0" * 64,
     )
 
 
@@ -113,3 +114,48 @@ def test_a_contracts_second_turn_waits_for_the_first_and_then_sees_what_it_store
     thread.join(timeout=10)
     (pending,) = seen
     assert isinstance(pending, PendingAccess) and pending.apprentice_number == "20269876"
+
+
+def test_a_rendering_is_stored_once_even_when_two_first_openings_race(service) -> None:
+    doc = document(uuid.uuid4())
+    with service.runtime.uow_factory() as uow:
+        uow.documents.add(doc)
+        uow.commit()
+    at = datetime.now(UTC)
+    second_done = threading.Event()
+    stored: list[bool] = []
+    with service.runtime.uow_factory() as first:
+        assert first.documents.store_rendering(Rendering(doc.id, b"%PDF first", at)) is True
+
+        def second() -> None:
+            with service.runtime.uow_factory() as uow:
+                stored.append(uow.documents.store_rendering(Rendering(doc.id, b"%PDF second", at)))
+                uow.commit()
+            second_done.set()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        # The second compare-and-set waits for the first's row lock ...
+        assert not second_done.wait(0.5)
+        first.commit()
+    thread.join(timeout=10)
+    # ... then finds the PDF stored: it changes nothing.
+    assert stored == [False]
+    with service.runtime.uow_factory() as uow:
+        rendered = uow.documents.get(doc.id, with_content=True)
+        assert rendered.content == b"%PDF first" and rendered.size == 10 and rendered.rendered_at == at
+        assert uow.documents.unrendered(after=None, limit=10) == []
+
+
+def test_the_database_refuses_a_document_without_pdf_and_seal_or_half_a_pdf(service) -> None:
+    for broken in (
+        {"sealed_data": None, "sealed_sha256": None, "template": None, "template_version": None},
+        {"content": b"%PDF", "size": 4, "sha256": None, "rendered_at": None},
+    ):
+        doc = document(uuid.uuid4())
+        for name, value in broken.items():
+            setattr(doc, name, value)
+        with service.runtime.uow_factory() as uow:
+            uow.documents.add(doc)
+            with pytest.raises(IntegrityError):
+                uow.commit()

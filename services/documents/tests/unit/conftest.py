@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -18,17 +19,19 @@ from chassis.pagination import Page, PageRequest
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from documents.adapters.repository import CONTRACT_DOCUMENT_ORDER, DOCUMENT_ORDER
 from documents.domain.model import (
-    Confirmation,
     ConfirmationPolicy,
     ContractRecord,
     Document,
+    DocumentContent,
     DocumentFilter,
     Opening,
     PendingAccess,
+    Rendering,
     Scope,
+    UnreadableSeal,
 )
 from documents.service_layer import handlers
-from documents.service_layer.handlers import Issuing
+from documents.service_layer.handlers import Issuing, Reading
 
 
 class FakeContracts(FakeRepository[ContractRecord]):
@@ -47,6 +50,18 @@ class FakeDocuments(FakeRepository[Document]):
         return frozenset(
             d.recipient_kind for d in self.find(lambda d: (d.contract_id, d.kind) == (contract_id, kind))
         )
+
+    def store_rendering(self, rendering: Rendering) -> bool:
+        document = self.items[rendering.document_id]
+        if document.content is not None:
+            return False
+        document.content, document.size = rendering.content, rendering.size
+        document.sha256, document.rendered_at = rendering.sha256, rendering.rendered_at
+        return True
+
+    def unrendered(self, *, after: uuid.UUID | None, limit: int) -> list[uuid.UUID]:
+        ids = sorted(d.id for d in self.items.values() if d.rendered_at is None)
+        return [i for i in ids if after is None or i > after][:limit]
 
     def add_if_absent(self, document: Document) -> bool:
         # The unique key (contract, kind, recipient) of the real table.
@@ -150,26 +165,27 @@ class DocumentsFakeUnitOfWork(FakeUnitOfWork):
 class FakeRenderer:
     """Records what it was asked to render, and whether a unit of work was open meanwhile.
 
-    ``while_rendering`` (if set) runs during a rendering, e.g. to handle the contract's
-    other event at that moment.
+    Every rendering answers different bytes (it is numbered), so a test can tell whose
+    rendering an opening answered. ``while_rendering`` (if set) runs once during a
+    rendering, e.g. to open the same document from elsewhere at that moment.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.rendered: list[Confirmation] = []
+        self.rendered: list[DocumentContent] = []
         self.units_open_while_rendering: list[int] = []
-        self.while_rendering: Callable[[Confirmation], None] | None = None
+        self.while_rendering: Callable[[DocumentContent], None] | None = None
 
-    def registration_confirmation(self, confirmation: Confirmation) -> bytes:
-        self.rendered.append(confirmation)
+    def render(self, content: DocumentContent) -> bytes:
+        self.rendered.append(content)
+        number = len(self.rendered)
         self.units_open_while_rendering.append(self.db.open_units)
         if self.while_rendering is not None:
             hook, self.while_rendering = self.while_rendering, None
-            hook(confirmation)
-        code = confirmation.access.activation_code if confirmation.access else "-"
-        return (
-            f"%PDF-fake {confirmation.recipient_kind} {confirmation.contract.contract_number} {code}".encode()
-        )
+            hook(content)
+        fields = content.fields
+        code = (fields["access"] or {}).get("activation_code") or "-"
+        return f"%PDF-fake #{number} {fields['recipient_kind']} {fields['contract']['contract_number']} {code}".encode()
 
 
 class FakeVault:
@@ -179,7 +195,8 @@ class FakeVault:
         return b"sealed:" + plain[::-1].encode()
 
     def open(self, sealed: bytes) -> str:
-        assert sealed.startswith(b"sealed:")
+        if not sealed.startswith(b"sealed:"):
+            raise UnreadableSeal("not sealed by this vault")
         return sealed[len(b"sealed:") :].decode()[::-1]
 
 
@@ -202,18 +219,22 @@ class World:
     def issuing(self) -> Issuing:
         return Issuing(
             policy=ConfirmationPolicy(self.cutoff),
-            renderer=self.renderer,
             vault=FakeVault(),
+            seals=FakeVault(),
             activation_url="https://portal.example/auth/activate",
             clock=lambda: self.now,
         )
+
+    @property
+    def reading(self) -> Reading:
+        return Reading(renderer=self.renderer, seals=FakeVault(), clock=lambda: self.now)
 
     def uow(self) -> DocumentsFakeUnitOfWork:
         return DocumentsFakeUnitOfWork(self.db)
 
     @property
     def bus(self) -> MessageBus[Any]:
-        dependencies = {"issuing": self.issuing, "clock": lambda: self.now}
+        dependencies = {"issuing": self.issuing, "reading": self.reading}
         return MessageBus(
             self.uow,  # type: ignore[arg-type]
             consumer_name="documents",
@@ -233,6 +254,13 @@ class World:
 
     def later(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+    def sealed_content(self, document: Document) -> DocumentContent:
+        """What ``document`` was sealed with, opened as the service opens it."""
+        assert document.sealed_data is not None and document.sealed_sha256 is not None
+        return DocumentContent.from_canonical(
+            FakeVault().open(document.sealed_data), sha256=document.sealed_sha256
+        )
 
 
 @pytest.fixture
@@ -255,10 +283,12 @@ def make_document() -> Callable[..., Document]:
             "recipient_email": "jonas@azubi.example",
             "filename": "x.pdf",
             "media_type": "application/pdf",
-            "size": 3,
-            "sha256": "0" * 64,
             "issued_at": NOW,
+            # Rendered when it was issued, as documents were before they were sealed.
             "content": b"pdf",
+            "size": 3,
+            "sha256": hashlib.sha256(b"pdf").hexdigest(),
+            "rendered_at": NOW,
         }
         values.update(overrides)
         return Document(**values)

@@ -1,7 +1,12 @@
-"""Configuration, filenames, the vault, secrets in repr, and the confirmation's HTML."""
+"""Configuration, filenames, the vaults, secrets in repr, sealed content, the confirmation's HTML and PDF."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import os
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -10,10 +15,25 @@ from pathlib import Path
 import pytest
 
 from chassis.config import MissingSecret, ServiceSettings
-from documents.adapters.pdf import WeasyPrintRenderer, de_datetime
-from documents.adapters.vault import FernetVault, UnreadableSeal
+from documents.adapters.pdf import (
+    TEMPLATES,
+    UnknownTemplate,
+    WeasyPrintRenderer,
+    de_date,
+    de_datetime,
+)
+from documents.adapters.vault import PENDING_ACCESS, SEALED_CONTENT, FernetVault, UnreadableSeal
 from documents.config import DEFAULT_CUTOFF, DocumentsSettings
-from documents.domain.model import AccessData, Confirmation, ContractRecord, safe_filename
+from documents.domain.model import (
+    REGISTRATION_CONFIRMATION,
+    REGISTRATION_CONFIRMATION_VERSION,
+    AccessData,
+    BrokenSeal,
+    Confirmation,
+    ContractRecord,
+    DocumentContent,
+    safe_filename,
+)
 
 
 @pytest.fixture
@@ -67,6 +87,18 @@ def test_vault_round_trip_and_tampering() -> None:
         vault.open(sealed[:-3] + b"AAA")
 
 
+def test_each_purpose_has_its_own_key() -> None:
+    pending, contents = (
+        FernetVault("s3cret", purpose=PENDING_ACCESS),
+        FernetVault("s3cret", purpose=SEALED_CONTENT),
+    )
+    assert FernetVault("s3cret").open(pending.seal("x")) == "x"  # pending access: the key it always had
+    with pytest.raises(UnreadableSeal):
+        contents.open(pending.seal("ABC-123"))
+    with pytest.raises(UnreadableSeal):
+        pending.open(contents.seal("ABC-123"))
+
+
 def test_vault_key_is_configured_generated_only_when_embedded_or_refused(
     settings: Callable[..., ServiceSettings], tmp_path: Path
 ) -> None:
@@ -106,13 +138,71 @@ def contract() -> ContractRecord:
     )
 
 
+def apprentice_confirmation() -> Confirmation:
+    issued = datetime(2026, 8, 3, 7, 0, tzinfo=UTC)
+    return Confirmation(contract(), "apprentice", issued, access(), "https://portal.example/auth/activate")
+
+
+def test_sealed_content_is_canonical_json_with_its_digest() -> None:
+    content = apprentice_confirmation().document_content(salt="00" * 16)
+    text = content.canonical()
+    assert json.loads(text) == {
+        "template": REGISTRATION_CONFIRMATION,
+        "template_version": REGISTRATION_CONFIRMATION_VERSION,
+        "salt": "00" * 16,
+        "fields": content.fields,
+    }
+    # One form only: sorted keys, no white space, UTF-8 rather than escapes.
+    assert text == json.dumps(json.loads(text), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert text.startswith('{"fields":{"access":{"activation_code":"SECRET-CODE-42",')
+    assert "Jüngling" in text and "\\u" not in text
+    assert content.sha256 == hashlib.sha256(text.encode()).hexdigest()
+    # Only what the PDF shows: no e-mail addresses, no contract id.
+    assert "@" not in text and str(apprentice_confirmation().contract.contract_id) not in text
+    assert content.fields["issued_at"] == "2026-08-03T07:00:00+00:00"
+    assert content.fields["access"]["expires_at"] == "2026-08-17T12:00:00+00:00"
+    # The code is a secret: not in repr.
+    assert "SECRET-CODE-42" not in repr(content)
+
+
+def test_sealed_content_opens_only_as_sealed() -> None:
+    content = apprentice_confirmation().document_content()
+    text = content.canonical()
+    assert DocumentContent.from_canonical(text, sha256=content.sha256) == content
+    altered = text.replace("SECRET-CODE-42", "SECRET-CODE-43")
+    with pytest.raises(BrokenSeal, match="digest"):
+        DocumentContent.from_canonical(altered, sha256=content.sha256)
+    spaced = json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
+    with pytest.raises(BrokenSeal, match="canonical"):
+        DocumentContent.from_canonical(spaced, sha256=hashlib.sha256(spaced.encode()).hexdigest())
+    with pytest.raises(BrokenSeal, match="not a document"):
+        DocumentContent.from_canonical("[1]", sha256=hashlib.sha256(b"[1]").hexdigest())
+
+
+def test_the_salt_hides_what_the_digest_commits_to() -> None:
+    confirmation = apprentice_confirmation()
+    first, second = confirmation.document_content(), confirmation.document_content()
+    assert first.fields == second.fields and first.salt != second.salt
+    assert first.sha256 != second.sha256
+    assert len(first.salt) == 32
+
+
+def test_every_version_the_domain_seals_has_a_template() -> None:
+    assert (REGISTRATION_CONFIRMATION, REGISTRATION_CONFIRMATION_VERSION) in TEMPLATES
+    content = apprentice_confirmation().document_content()
+    with pytest.raises(UnknownTemplate):
+        WeasyPrintRenderer().html_for(dataclasses.replace(content, template_version=999))
+
+
 def test_html_holds_register_data_and_access_data_only_for_the_apprentice() -> None:
     renderer = WeasyPrintRenderer()
     issued = datetime(2026, 8, 3, 7, 0, tzinfo=UTC)
     record = contract()
-    company_html = renderer.html_for(Confirmation(record, "company", issued))
+    company_html = renderer.html_for(Confirmation(record, "company", issued).document_content())
     apprentice_html = renderer.html_for(
-        Confirmation(record, "apprentice", issued, access(), "https://portal.example/auth/activate")
+        Confirmation(
+            record, "apprentice", issued, access(), "https://portal.example/auth/activate"
+        ).document_content()
     )
     for html in (company_html, apprentice_html):
         assert '<html lang="de">' in html
@@ -125,12 +215,17 @@ def test_html_holds_register_data_and_access_data_only_for_the_apprentice() -> N
     assert "https://portal.example/auth/activate" in apprentice_html
     assert "17.08.2026, 14:00 Uhr" in apprentice_html  # Berlin summer time
     assert "SECRET-CODE-42" not in company_html and "Zugangsdaten zum Bildungsportal</h2>" not in company_html
+    assert "<h1>Eintragungsbestätigung für den Ausbildungsbetrieb</h1>" in company_html
+    assert "<h1>Eintragungsbestätigung für Auszubildende</h1>" in apprentice_html
+    assert company_html.startswith("<!DOCTYPE html>")
 
 
 def test_html_for_an_already_active_account_names_no_code() -> None:
     without_code = AccessData(uuid.uuid4(), "20269876", None, None)
     html = WeasyPrintRenderer().html_for(
-        Confirmation(contract(), "apprentice", datetime(2026, 8, 3, 7, 0, tzinfo=UTC), without_code, None)
+        Confirmation(
+            contract(), "apprentice", datetime(2026, 8, 3, 7, 0, tzinfo=UTC), without_code, None
+        ).document_content()
     )
     assert "bereits einen Account" in html and "20269876" in html
     assert "Aktivierungscode" not in html and "/auth/activate" not in html
@@ -138,3 +233,17 @@ def test_html_for_an_already_active_account_names_no_code() -> None:
 
 def test_german_date_time_in_berlin_time() -> None:
     assert de_datetime(datetime(2026, 1, 15, 23, 30, tzinfo=UTC)) == "16.01.2026, 00:30 Uhr"
+    assert de_datetime("2026-01-15T23:30:00+00:00") == "16.01.2026, 00:30 Uhr"
+    assert de_date("2026-01-15T23:30:00+00:00") == "16.01.2026"  # a point in time: its day in Germany
+    assert de_date("2009-03-14") == de_date(date(2009, 3, 14)) == "14.03.2009"
+
+
+def test_the_same_content_renders_to_the_same_bytes() -> None:
+    renderer = WeasyPrintRenderer()
+    # Pinned for fontTools' font subsets (WeasyPrint's fallback without HarfBuzz's subsetter).
+    assert "SOURCE_DATE_EPOCH" in os.environ
+    content = apprentice_confirmation().document_content()
+    first = renderer.render(content)
+    time.sleep(1.1)  # the font subsets' timestamp has a resolution of one second
+    again = renderer.render(DocumentContent.from_canonical(content.canonical(), sha256=content.sha256))
+    assert first.startswith(b"%PDF-") and first == again

@@ -1,4 +1,8 @@
-"""Issuing rules: which confirmations are issued, when, and only once, in either event order."""
+"""Issuing rules: which confirmations are issued, when, and only once, in either event order.
+
+Issuing seals each document's content and renders nothing (that happens on the first
+opening: see test_opening.py).
+"""
 
 from __future__ import annotations
 
@@ -32,8 +36,27 @@ def test_contract_alone_issues_the_company_confirmation(world, contract_payload)
     assert document.company_number == "4711001" and document.apprentice_number is None
     assert document.title == "Eintragungsbestätigung 2026-000123"
     assert document.issued_at == world.now and document.first_opened_at is None
-    (rendered,) = world.renderer.rendered
-    assert rendered.access is None and rendered.activation_url is None
+    assert not document.rendered and document.content is None and document.sha256 is None
+    assert world.renderer.rendered == []
+    content = world.sealed_content(document)
+    assert (content.template, content.template_version) == ("registration_confirmation", 1)
+    assert (document.template, document.template_version) == ("registration_confirmation", 1)
+    assert document.sealed_sha256 == content.sha256
+    assert content.fields["access"] is None and content.fields["activation_url"] is None
+    assert content.fields["recipient_kind"] == "company"
+    assert content.fields["issued_at"] == world.now.isoformat()
+    assert content.fields["contract"] == {
+        "contract_number": "2026-000123",
+        "registered_on": "2026-08-03",
+        "company_name": "Muster Maschinenbau GmbH",
+        "company_number": "4711001",
+        "apprentice_name": "Jonas Jüngling",
+        "apprentice_birth_date": "2009-03-14",
+        "occupation_title": "Industriekaufmann/Industriekauffrau",
+        "occupation_code": "78100",
+        "start_date": "2026-09-01",
+        "end_date": "2029-08-31",
+    }
     (event,) = world.db.events_of(ISSUED)
     assert event.payload["recipient"] == {
         "kind": "company",
@@ -56,10 +79,15 @@ def test_access_data_after_the_contract_issues_the_apprentice_confirmation(
     assert kinds(world) == {"company", "apprentice"}
     apprentice_doc = find(world, contract["contract_id"], "apprentice")
     assert apprentice_doc.apprentice_number == "20269876"
-    assert prepared["activation_code"].encode() in apprentice_doc.content
-    rendered = world.renderer.rendered[-1]
-    assert rendered.access.activation_code == prepared["activation_code"]
-    assert rendered.activation_url == "https://portal.example/auth/activate"
+    # The code is sealed (only ever stored encrypted), not in plain text.
+    assert prepared["activation_code"].encode() not in apprentice_doc.sealed_data
+    fields = world.sealed_content(apprentice_doc).fields
+    assert fields["access"] == {
+        "apprentice_number": "20269876",
+        "activation_code": prepared["activation_code"],
+        "expires_at": prepared["activation_expires_at"],
+    }
+    assert fields["activation_url"] == "https://portal.example/auth/activate"
     recipient = world.db.events_of(ISSUED)[-1].payload["recipient"]
     assert recipient["name"] == "Jonas Jüngling" and recipient["email"] == "jonas@azubi.example"
     assert recipient["apprentice_number"] == "20269876"
@@ -78,7 +106,11 @@ def test_access_data_before_the_contract_waits_sealed(world, contract_payload, p
 
     world.deliver(CONTRACT, contract)
     assert kinds(world) == {"company", "apprentice"}
-    assert world.renderer.rendered[-1].access.activation_code == prepared["activation_code"]
+    apprentice_doc = find(world, contract["contract_id"], "apprentice")
+    assert (
+        world.sealed_content(apprentice_doc).fields["access"]["activation_code"]
+        == prepared["activation_code"]
+    )
     assert world.db.pending_access.items == {}
 
 
@@ -95,9 +127,9 @@ def test_an_already_active_account_gets_its_confirmation_without_access_data(
         world.deliver(event_type, payloads[event_type])
 
     assert kinds(world) == {"company", "apprentice"}
-    rendered = next(r for r in world.renderer.rendered if r.recipient_kind == "apprentice")
-    assert rendered.access.apprentice_number == "20269876"
-    assert rendered.access.activation_code is None and rendered.activation_url is None
+    fields = world.sealed_content(find(world, contract["contract_id"], "apprentice")).fields
+    assert fields["access"] == {"apprentice_number": "20269876", "activation_code": None, "expires_at": None}
+    assert fields["activation_url"] is None
     assert world.db.pending_access.items == {}
 
 
@@ -176,54 +208,23 @@ def test_expired_pending_access_is_purged(world, contract_payload, prepared_payl
     assert set(world.db.pending_access.items) == {uuid.UUID(fresh_contract["contract_id"])}
 
 
-def test_no_unit_of_work_is_open_while_rendering(world, contract_payload, prepared_payload) -> None:
-    contract = contract_payload()
-    world.deliver(PREPARED, prepared_payload(contract["contract_id"]))
-    world.deliver(CONTRACT, contract)
-    other = contract_payload()
-    world.deliver(CONTRACT, other)
-    world.deliver(PREPARED, prepared_payload(other["contract_id"]))
-
-    assert len(world.renderer.rendered) == 4
-    assert world.renderer.units_open_while_rendering == [0, 0, 0, 0]
-    assert world.db.open_units == 0
-
-
-def test_access_data_arriving_while_the_company_pdf_renders_still_gets_its_confirmation(
+def test_issuing_renders_nothing_and_seals_each_document_with_its_own_salt(
     world, contract_payload, prepared_payload
 ) -> None:
-    contract = contract_payload()
-    prepared = prepared_payload(contract["contract_id"])
-    # The access data is handled while the contract's handler renders (it waits sealed:
-    # the contract is not stored yet). Storing, the contract's handler finds it, renders
-    # the apprentice's confirmation too, and stores both.
-    world.renderer.while_rendering = lambda _confirmation: world.deliver(PREPARED, prepared)
-    world.deliver(CONTRACT, contract)
+    for _ in range(2):
+        contract = contract_payload()
+        world.deliver(PREPARED, prepared_payload(contract["contract_id"]))
+        world.deliver(CONTRACT, contract)
 
-    assert kinds(world) == {"company", "apprentice"}
-    assert [r.recipient_kind for r in world.renderer.rendered] == ["company", "apprentice"]
-    assert world.renderer.rendered[-1].access.activation_code == prepared["activation_code"]
-    assert world.db.pending_access.items == {}
-    assert len(world.db.events_of(ISSUED)) == 2
-    assert len(world.db.handled) == 2
-
-
-def test_a_duplicate_delivered_while_the_first_renders_issues_nothing_twice(world, contract_payload) -> None:
-    contract = contract_payload()
-    # The same fact under another event id (the inbox cannot tell), handled completely
-    # while the first delivery renders the same confirmation.
-    world.renderer.while_rendering = lambda _confirmation: world.deliver(CONTRACT, contract)
-    world.deliver(CONTRACT, contract)
-
-    assert len(world.renderer.rendered) == 2  # both rendered it ...
-    assert len(world.db.documents) == 1  # ... one stored it
-    (event,) = world.db.events_of(ISSUED)
-    assert event.payload["document_id"] == str(next(iter(world.db.documents.items)))
-    assert len(world.db.handled) == 2  # and both events count as handled
+    assert world.renderer.rendered == []
+    documents = world.db.documents.all()
+    assert len(documents) == 4 and not any(d.rendered for d in documents)
+    contents = [world.sealed_content(d) for d in documents]
+    assert len({c.salt for c in contents}) == len({d.sealed_sha256 for d in documents}) == 4
 
 
 def test_the_same_event_twice_is_recognised_by_the_inbox(world, contract_payload) -> None:
     contract = contract_payload()
     assert world.deliver(CONTRACT, contract, event_id="e-1") == "handled"
     assert world.deliver(CONTRACT, contract, event_id="e-1") == "duplicate"
-    assert len(world.renderer.rendered) == 1 and len(world.db.documents) == 1
+    assert len(world.db.documents) == 1 and len(world.db.events_of(ISSUED)) == 1
