@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import json
 import sys
 import types
@@ -219,15 +220,32 @@ def contract_for(event_type: str, version: int) -> EventContract:
         raise UnknownEvent(f"{event_type} v{version} is not in the event catalogue") from None
 
 
+@functools.cache
+def _schema(event_type: str, version: int) -> Schema:
+    """One schema instance per contract: building marshmallow schemas costs more than using them,
+    and a bulk import emits tens of thousands of events (instances are reused read-only)."""
+    return contract_for(event_type, version).schema()
+
+
+_HINTS: dict[builtins.type[Any], dict[str, Any]] = {}
+
+
+def _type_hints(cls: builtins.type[Any]) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
 def validate_payload(event_type: str, version: int, payload: dict[str, Any]) -> dict[str, Any]:
     """Load a payload with its contract; raises ``ValidationError`` or ``UnknownEvent``."""
-    return contract_for(event_type, version).schema().load(payload)
+    loaded: dict[str, Any] = _schema(event_type, version).load(payload)
+    return loaded
 
 
 def load_payload(event_type: str, version: int, payload: dict[str, Any]) -> IntegrationEvent:
     """The typed payload of an incoming event; raises ``ValidationError`` or ``UnknownEvent``."""
     contract = contract_for(event_type, version)
-    return _build(contract.payload_class, contract.schema().load(payload))
+    return _build(contract.payload_class, _schema(event_type, version).load(payload))
 
 
 def dump_payload(event: IntegrationEvent) -> dict[str, Any]:
@@ -235,13 +253,13 @@ def dump_payload(event: IntegrationEvent) -> dict[str, Any]:
     contract = contract_for(event.TYPE, event.VERSION)
     if not isinstance(event, contract.payload_class):
         raise TypeError(f"{type(event).__name__} is not the payload of {event.TYPE} v{event.VERSION}")
-    dumped: dict[str, Any] = contract.schema().dump(event)
+    dumped: dict[str, Any] = _schema(event.TYPE, event.VERSION).dump(event)
     return dumped
 
 
 def _build(cls: builtins.type[Any], data: Any) -> Any:
     """A (nested) frozen dataclass from the dict a contract schema loaded."""
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     values = {}
     for f in dataclasses.fields(cls):
         value = data.get(f.name)
@@ -271,7 +289,7 @@ def outgoing_envelope(event: IntegrationEvent, *, producer: str, subject: str) -
 
 
 def check_outgoing(event_type: str, version: int, payload: dict[str, Any]) -> None:
-    errors = contract_for(event_type, version).schema().validate(payload)
+    errors = _schema(event_type, version).validate(payload)
     if errors:
         raise ValidationError(errors)
 

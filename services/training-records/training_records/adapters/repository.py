@@ -283,8 +283,11 @@ class SqlImportJobRepository(SqlAlchemyRepository[ImportJob]):
             stmt = stmt.with_for_update()
         return self.session.scalars(stmt).first()
 
-    def add_file(self, job_id: uuid.UUID, data: bytes) -> None:
-        self.session.execute(sa.insert(orm.import_files).values(job_id=job_id, data=data))
+    def add_with_file(self, job: ImportJob, data: bytes) -> None:
+        """The job and its uploaded bytes (kept apart, so progress polls never load them)."""
+        self.session.add(job)
+        self.session.flush()
+        self.session.execute(sa.insert(orm.import_files).values(job_id=job.id, data=data))
 
     def file(self, job_id: uuid.UUID) -> bytes:
         data: bytes = self.session.execute(
@@ -305,10 +308,15 @@ class SqlContractRepository(SqlAlchemyRepository[Contract]):
     model = Contract
 
     def add(self, contract: Contract) -> None:
-        # The mappers declare no relationships, so SQLAlchemy cannot order inserts by
-        # foreign key; writing the pending company and apprentice first keeps them ahead.
+        self.add_all([contract])
+
+    def add_all(self, contracts: Sequence[Contract]) -> None:
+        # The mappers declare no relationships, so SQLAlchemy cannot order inserts by foreign
+        # key: the pending companies, trainers and apprentices are written first, then the
+        # contracts (so that their history, added next, finds them).
         self.session.flush()
-        self.session.add(contract)
+        self.session.add_all(contracts)
+        self.session.flush()
 
     def view(self, contract_id: uuid.UUID) -> ContractView | None:
         """The contract as the register shows it, whoever may see it (access is the caller's)."""
@@ -417,15 +425,19 @@ class SqlContractNumberSequence:
         )
 
     def next_value(self, year: int) -> int:
+        return self.next_values(year, 1)[0]
+
+    def next_values(self, year: int, count: int) -> range:
+        """``count`` consecutive numbers for ``year`` in one statement (the import's chunks)."""
         self._insert_ignoring_conflict(year, 0)
         table = orm.contract_number_counters
-        value: int = self.session.execute(
+        last: int = self.session.execute(
             sa.update(table)
             .where(table.c.year == year)
-            .values(last_value=table.c.last_value + 1)
+            .values(last_value=table.c.last_value + count)
             .returning(table.c.last_value)
         ).scalar_one()
-        return value
+        return range(last - count + 1, last + 1)
 
     def ensure_at_least(self, year: int, value: int) -> None:
         """Make sure numbers handed out later for ``year`` come after ``value`` (seeding, imports)."""

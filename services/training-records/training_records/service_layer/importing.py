@@ -131,9 +131,7 @@ def upload_import(
         uploaded_at=now(),
     )
     with uow:
-        uow.imports.add(job)
-        uow.session.flush()
-        uow.imports.add_file(job.id, cmd.data)
+        uow.imports.add_with_file(job, cmd.data)
         uow.commit()
     log.info("import %s queued: %s (%d bytes) by %s", job.id, name, len(cmd.data), cmd.principal.subject)
     return job
@@ -232,6 +230,14 @@ def apply_import_chunk(
     return True
 
 
+@dataclass(frozen=True)
+class _NewContract:
+    contract: Contract
+    company: Company
+    apprentice: Apprentice
+    occupation: Occupation
+
+
 class _Chunk:
     """The rows of one chunk against the register, with what they need loaded up front."""
 
@@ -245,6 +251,7 @@ class _Chunk:
     ) -> None:
         self.uow, self.job, self.rows, self.today, self.at = uow, job, rows, today, at
         self.errors: list[ImportRowError] = []
+        self.new: list[_NewContract] = []
         self.error_rows = self.created = self.updated = self.unchanged = 0
         records = [row.record for row in rows if row.record is not None]
         numbers = {r.company.company_number for r in records} | {
@@ -256,6 +263,8 @@ class _Chunk:
         self.trainers = uow.trainers.active_of_companies(sorted({r.company.company_number for r in records}))
 
     def apply(self) -> None:
+        """Check and apply each row; new contracts are written together at the end (one number
+        range per year, one flush), so a chunk costs a handful of round trips, not one per row."""
         for row in self.rows:
             if row.record is None:
                 self._reject(
@@ -267,6 +276,7 @@ class _Chunk:
                 self._reject(problems)
                 continue
             self._apply(row.record)
+        self._register_new()
 
     def _reject(self, errors: list[ImportRowError]) -> None:
         self.errors.extend(errors)
@@ -427,7 +437,6 @@ class _Chunk:
         trainer: Trainer | None,
         row_fingerprint: str,
     ) -> None:
-        uow = self.uow
         registered_on = record.registered_on or self.today
         apprentice = Apprentice(
             id=uuid.uuid4(),
@@ -436,11 +445,10 @@ class _Chunk:
             birth_date=record.apprentice.birth_date,
             email=record.apprentice.email,
         )
-        uow.apprentices.add(apprentice)
-        sequence = uow.contract_numbers.next_value(registered_on.year)
+        self.uow.apprentices.add(apprentice)
         contract = Contract(
             id=uuid.uuid4(),
-            contract_number=format_contract_number(registered_on.year, sequence),
+            contract_number="",  # numbered in _register_new, per year in one range
             company_number=company.company_number,
             apprentice_id=apprentice.id,
             occupation_code=occupation.code,
@@ -457,20 +465,37 @@ class _Chunk:
             source_key=record.source_contract_number,
             source_fingerprint=row_fingerprint,
         )
-        uow.contracts.add(contract)
         self.contracts[record.source_contract_number] = contract
+        self.new.append(_NewContract(contract, company, apprentice, occupation))
+
+    def _register_new(self) -> None:
+        uow = self.uow
+        by_year: dict[int, list[_NewContract]] = {}
+        for new in self.new:
+            by_year.setdefault(new.contract.registered_on.year, []).append(new)
+        for year, entries in sorted(by_year.items()):
+            for new, sequence in zip(
+                entries, uow.contract_numbers.next_values(year, len(entries)), strict=True
+            ):
+                new.contract.contract_number = format_contract_number(year, sequence)
+        uow.contracts.add_all([new.contract for new in self.new])
         details: dict[str, str | None] = {"import": str(self.job.id)}
-        record_change(
-            uow,
-            contract,
-            ChangeKind.REGISTERED,
-            registered_on,
-            details,
-            by=self.job.uploaded_by,
-            at=self.at,
-            announce=False,
-        )
-        uow.emit(contract_registered(contract, company, apprentice, occupation), subject=str(contract.id))
+        for new in self.new:
+            contract = new.contract
+            record_change(
+                uow,
+                contract,
+                ChangeKind.REGISTERED,
+                contract.registered_on,
+                dict(details),
+                by=self.job.uploaded_by,
+                at=self.at,
+                announce=False,
+            )
+            uow.emit(
+                contract_registered(contract, new.company, new.apprentice, new.occupation),
+                subject=str(contract.id),
+            )
 
     def _correct(
         self, contract: Contract, record: ImportRecord, trainer: Trainer | None, row_fingerprint: str
