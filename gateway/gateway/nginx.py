@@ -28,6 +28,7 @@ from gateway.routes import (
     LIMITED_PATHS,
     RATE_LIMITS,
     ROUTES,
+    UPLOAD_PATHS,
     RateClass,
     Route,
     security_headers,
@@ -156,9 +157,10 @@ def _location(
     *,
     relaxed_for_docs: bool = False,
     rate_class: RateClass = RateClass.STANDARD,
+    body_limit: str | None = None,
 ) -> None:
     w.open(f"location {match}")
-    w.line(f"client_max_body_size {route.body_limit};")
+    w.line(f"client_max_body_size {body_limit or route.body_limit};")
     if rate_class is not RateClass.STANDARD:
         limit = RATE_LIMITS[rate_class]
         w.line(f"limit_req zone={limit.zone} burst={limit.burst} nodelay;")
@@ -281,6 +283,9 @@ def render(options: NginxOptions) -> str:
     for limited in LIMITED_PATHS:
         for route, public_path in limited.public_paths():
             _location(w, public_path, route, limited.path, rate_class=limited.rate_class)
+    for upload in UPLOAD_PATHS:
+        for route, public_path in upload.public_paths():
+            _location(w, f"= {public_path}", route, upload.path, body_limit=upload.body_limit)
     internal = "|".join(re.escape(path.lstrip("/")) for path in INTERNAL_PATHS)
     prefixes = "|".join(re.escape(route.prefix.lstrip("/")) for route in ROUTES if route.strips_prefix)
     w.open(f'location ~ "^/({prefixes})/({internal})$"')

@@ -79,9 +79,7 @@ ROUTES: tuple[Route, ...] = (
     # is <public>/auth) and its REST API under /api/identity.
     Route("/auth", "identity", "identity", 8101),
     Route("/api/identity", "identity", "identity", 8101),
-    # The chamber's data import uploads whole registers (up to 64 MiB); the service itself
-    # allows that size only on POST /imports and keeps 2 MiB everywhere else.
-    Route("/api/training", "training-records", "training_records", 8102, body_limit="65m"),
+    Route("/api/training", "training-records", "training_records", 8102),
     Route("/api/exams", "exams", "exams", 8103),
     # Documents accepts uploads (the chamber's import, attachments); larger bodies.
     Route("/api/documents", "documents", "documents", 8104, body_limit="10m"),
@@ -96,6 +94,26 @@ LIMITED_PATHS: tuple[LimitedPath, ...] = (
     LimitedPath("identity", "/activate"),
     LimitedPath("identity", "/password"),
 )
+
+
+@dataclass(frozen=True)
+class UploadPath:
+    """A path of a service that takes larger bodies than its route (exact match, every prefix)."""
+
+    service: str
+    path: str
+    body_limit: str
+
+    def public_paths(self) -> list[tuple[Route, str]]:
+        return [
+            (route, route.prefix + self.path)
+            for route in ROUTES
+            if route.service == self.service and route.strips_prefix
+        ]
+
+
+# The chamber's data import takes whole registers (the service allows 64 MiB on this path only).
+UPLOAD_PATHS: tuple[UploadPath, ...] = (UploadPath("training-records", "/imports", "65m"),)
 
 # Operational endpoints are for operators and probes on the services' own ports,
 # not for the public: the edge answers 404 for them under every prefix.

@@ -146,6 +146,12 @@ def test_body_over_the_route_limit_is_refused_with_413(edge: Edge) -> None:
     accepted = edge.post("/api/documents/uploads", data=three_mib)
     assert accepted.status_code == 200
     assert accepted.json()["body_length"] == len(three_mib)
+    # The chamber's data import takes whole registers, on its upload path only, with its prefix.
+    upload = edge.post("/api/training/imports?x=1", data=three_mib)
+    assert upload.status_code == 200
+    assert (upload.json()["path"], upload.json()["body_length"]) == ("/imports", len(three_mib))
+    assert upload.json()["headers"].get("x-forwarded-prefix") == "/api/training"
+    assert edge.post("/api/training/imports/x", data=three_mib).status_code == 413
 
 
 def test_unreachable_service_answers_502_problem(edge: Edge) -> None:
