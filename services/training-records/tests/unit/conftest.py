@@ -21,7 +21,13 @@ from chassis.messagebus import MessageBus, inject_dependencies
 from chassis.pagination import Page, PageRequest
 from chassis.principal import Principal
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
-from training_records.adapters.repository import COMPANY_ORDER, CONTRACT_ORDER, OCCUPATION_ORDER
+from training_records.adapters.repository import (
+    CHANGE_ORDER,
+    COMPANY_ORDER,
+    CONTRACT_ORDER,
+    OCCUPATION_ORDER,
+    TRAINER_ORDER,
+)
 from training_records.domain.access import CompanyVisibility, ContractVisibility
 from training_records.domain.model import (
     Apprentice,
@@ -32,7 +38,7 @@ from training_records.domain.model import (
     Occupation,
     Trainer,
 )
-from training_records.domain.queries import ContractFilters, ContractView
+from training_records.domain.queries import AssignedContract, ContractFilters, ContractView
 from training_records.service_layer import handlers
 
 
@@ -41,7 +47,8 @@ class FakeOccupations(FakeRepository[Occupation]):
         return self.page(lambda o: include_retired or o.active, OCCUPATION_ORDER, request)
 
     def all_by_code(self) -> dict[str, Occupation]:
-        return {o.code: o for o in self.page(lambda _: True, OCCUPATION_ORDER, PageRequest(limit=100)).items}
+        # Every entry, retired ones too (as SqlOccupationRepository.all_by_code).
+        return {o.code: o for o in self.items.values()}
 
 
 class FakeCompanies(FakeRepository[Company]):
@@ -65,6 +72,38 @@ class FakeCompanies(FakeRepository[Company]):
 
 
 class FakeTrainers(FakeRepository[Trainer]):
+    """Trainers; the contract finders look at the contracts and apprentices bound by ``fake_uow``."""
+
+    contracts: FakeRepository[Contract]
+    apprentices: FakeRepository[Apprentice]
+
+    def page_of_company(self, company_number: str, request: PageRequest) -> Page[Trainer]:
+        return self.page(lambda t: t.company_number == company_number and t.active, TRAINER_ORDER, request)
+
+    def _running(self, trainer_id: uuid.UUID) -> list[Contract]:
+        return sorted(
+            (c for c in self.contracts.items.values() if c.trainer_id == trainer_id and c.state.is_running),
+            key=lambda c: c.contract_number,
+        )
+
+    def running_contract_count(self, trainer_id: uuid.UUID) -> int:
+        return len(self._running(trainer_id))
+
+    def assignments(self, trainer_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[AssignedContract]]:
+        found: dict[uuid.UUID, list[AssignedContract]] = {}
+        for trainer_id in trainer_ids:
+            for contract in self._running(trainer_id):
+                apprentice = self.apprentices.get(contract.apprentice_id)
+                assert apprentice is not None
+                found.setdefault(trainer_id, []).append(
+                    AssignedContract(
+                        contract.id,
+                        contract.contract_number,
+                        f"{apprentice.first_name} {apprentice.last_name}",
+                    )
+                )
+        return found
+
     def active_by_email(self, company_number: str, email: str) -> Trainer | None:
         for trainer in self.items.values():
             if (
@@ -74,6 +113,11 @@ class FakeTrainers(FakeRepository[Trainer]):
             ):
                 return trainer
         return None
+
+
+class FakeContractChanges(FakeRepository[ContractChange]):
+    def history(self, contract_id: uuid.UUID, request: PageRequest) -> Page[ContractChange]:
+        return self.page(lambda c: c.contract_id == contract_id, CHANGE_ORDER, request)
 
 
 class FakeContracts(FakeRepository[Contract]):
@@ -117,16 +161,30 @@ class FakeContracts(FakeRepository[Contract]):
         self, visibility: ContractVisibility, filters: ContractFilters, request: PageRequest
     ) -> Page[ContractView]:
         def matches(contract: Contract) -> bool:
-            number = self._apprentice(contract).apprentice_number
+            apprentice = self._apprentice(contract)
+            number = apprentice.apprentice_number
             return (
                 visibility.allows(contract.company_number, number)
                 and filters.company_number in (None, contract.company_number)
                 and filters.occupation_code in (None, contract.occupation_code)
                 and filters.apprentice_number in (None, number)
+                and (filters.name is None or _name_matches(filters.name, apprentice))
+                and filters.state in (None, contract.state)
+                and (filters.start_from is None or contract.start_date >= filters.start_from)
+                and (filters.start_until is None or contract.start_date <= filters.start_until)
+                and (filters.registered_from is None or contract.registered_on >= filters.registered_from)
+                and (filters.registered_until is None or contract.registered_on <= filters.registered_until)
             )
 
         page = self.page(matches, CONTRACT_ORDER, request)
         return Page(tuple(self._view(c) for c in page.items), page.next_cursor)
+
+
+def _name_matches(name: str, apprentice: Apprentice) -> bool:
+    """As the SQL filter: the last name, or "first last", begins with ``name`` (case-insensitive)."""
+    pattern = " ".join(name.split()).casefold()
+    full_name = f"{apprentice.first_name} {apprentice.last_name}".casefold()
+    return apprentice.last_name.casefold().startswith(pattern) or full_name.startswith(pattern)
 
 
 class FakeContractNumbers:
@@ -148,20 +206,22 @@ def fake_uow() -> FakeUnitOfWork:
     apprentices: FakeRepository[Apprentice] = FakeRepository(key="id")
     accounts: FakeRepository[ApprenticeAccount] = FakeRepository(key="apprentice_number")
     trainers = FakeTrainers(key="id")
+    contracts = FakeContracts(
+        companies=companies,
+        occupations=occupations,
+        apprentices=apprentices,
+        accounts=accounts,
+        trainers=trainers,
+    )
+    trainers.contracts, trainers.apprentices = contracts, apprentices
     return FakeUnitOfWork(
         trainers=trainers,
-        contract_changes=FakeRepository[ContractChange](key="id"),
+        contract_changes=FakeContractChanges(key="id"),
         occupations=occupations,
         companies=companies,
         apprentices=apprentices,
         accounts=accounts,
-        contracts=FakeContracts(
-            companies=companies,
-            occupations=occupations,
-            apprentices=apprentices,
-            accounts=accounts,
-            trainers=trainers,
-        ),
+        contracts=contracts,
         contract_numbers=FakeContractNumbers(),
     )
 

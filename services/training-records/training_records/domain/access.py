@@ -70,7 +70,10 @@ def check_may_maintain_company(
         return
     if company_number in acting_companies(principal, COMPANY_MAINTAINER_ROLES, reach):
         return
-    if company_number in acting_companies(principal, ("admin", "manager", "trainer"), reach):
+    # Whoever may see the company (other chamber staff, its trainers) learns why: 403.
+    if principal.roles & CHAMBER_ROLES or company_number in acting_companies(
+        principal, ("admin", "manager", "trainer"), reach
+    ):
         raise Forbidden("Only the company's administrators and Verwalter may change this.")
     raise NotFound("No such company.")
 

@@ -159,8 +159,10 @@ class Company:
         return True
 
     def remove_from_head_office(self) -> str | None:
-        """Detach from the head office; returns the former head office's number."""
-        former, self.head_office_number = self.head_office_number, None
+        """Detach from the head office; returns the former head office's number (None: was none)."""
+        former = self.head_office_number
+        if former is not None:  # untouched otherwise: an unchanged company is not written
+            self.head_office_number = None
         return former
 
     def differences(self, **given: str | None) -> dict[str, str]:
@@ -426,7 +428,7 @@ def check_duration(
         return
     months = months_between(start_date, end_date)
     standard = occupation.duration_months
-    longest = round(standard * PART_TIME_FACTOR) if part_time else standard
+    longest = round(standard * PART_TIME_FACTOR) if part_time else standard - shortened_by_months
     longest += DURATION_TOLERANCE_MONTHS + (12 if extension else 0)
     shortest = standard - shortened_by_months - DURATION_TOLERANCE_MONTHS
     if extension:

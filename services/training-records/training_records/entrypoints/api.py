@@ -297,6 +297,7 @@ class HeadOffice(MethodView):
     @companies.response(200, schemas.CompanySchema)
     @companies.alt_response(401, description=UNAUTHENTICATED)
     @companies.alt_response(403, description="Chamber staff only.")
+    @companies.alt_response(404, description="Unknown company.")
     @companies.doc(security=BEARER)
     def put(self, data: dict[str, Any], company_number: str) -> Company:
         """Make the company a branch of a head office (announces training.company.branch_assigned)."""
@@ -309,6 +310,7 @@ class HeadOffice(MethodView):
     @companies.response(200, schemas.CompanySchema)
     @companies.alt_response(401, description=UNAUTHENTICATED)
     @companies.alt_response(403, description="Chamber staff only.")
+    @companies.alt_response(404, description="Unknown company.")
     @companies.doc(security=BEARER)
     def delete(self, company_number: str) -> Company:
         """Detach the branch from its head office (announces training.company.branch_removed)."""

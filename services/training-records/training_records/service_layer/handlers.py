@@ -236,7 +236,12 @@ def _terms_errors(cmd: RegisterContract, occupation: Occupation) -> dict[FieldPa
         specialism=terms.specialism,
         occupation=occupation,
     )
-    if ("end_date",) not in errors and cmd.end_date > cmd.start_date:
+    # The duration is measured against the shortening, so only a valid one.
+    if (
+        ("end_date",) not in errors
+        and ("shortened_by_months",) not in errors
+        and cmd.end_date > cmd.start_date
+    ):
         try:
             check_duration(
                 cmd.start_date, cmd.end_date, occupation, terms.part_time, terms.shortened_by_months
@@ -415,9 +420,18 @@ def _reach(uow: TrainingRecordsUnitOfWork, principal: Principal) -> access.Branc
 
 
 def _company(uow: TrainingRecordsUnitOfWork, company_number: str, field: str = "company_number") -> Company:
+    """A company the request's body names: unknown is a broken rule on that field."""
     company = uow.companies.get(company_number)
     if company is None:
         raise RuleViolation({field: "No company with this Identnummer in the register."})
+    return company
+
+
+def _named_company(uow: TrainingRecordsUnitOfWork, company_number: str) -> Company:
+    """The company the request's path names: unknown is NotFound, as for GET /companies/<number>."""
+    company = uow.companies.get(company_number)
+    if company is None:
+        raise NotFound("No such company.")
     return company
 
 
@@ -427,7 +441,7 @@ def register_company(cmd: RegisterCompany, uow: TrainingRecordsUnitOfWork) -> Co
     errors: dict[FieldPath | str, str] = {}
     for name in ("name", "email"):
         if not getattr(details, name):
-            errors[("company", name)] = "Required."
+            errors[(name,)] = "Required."  # the company's fields are the request's own (POST /companies)
     if errors:
         raise RuleViolation(errors)
     with uow:
@@ -470,7 +484,7 @@ def change_company(cmd: ChangeCompany, uow: TrainingRecordsUnitOfWork) -> Compan
 def assign_branch(cmd: AssignBranch, uow: TrainingRecordsUnitOfWork) -> Company:
     access.check_may_keep_register(cmd.principal)
     with uow:
-        branch = _company(uow, cmd.branch_number, "branch_number")
+        branch = _named_company(uow, cmd.branch_number)
         head = _company(uow, cmd.head_office_number, "head_office_number")
         if uow.companies.page_branches(branch.company_number, PageRequest(limit=1)).items:
             raise RuleViolation({"branch_number": "This company is a head office with branches of its own."})
@@ -488,7 +502,7 @@ def assign_branch(cmd: AssignBranch, uow: TrainingRecordsUnitOfWork) -> Company:
 def remove_branch(cmd: RemoveBranch, uow: TrainingRecordsUnitOfWork) -> Company:
     access.check_may_keep_register(cmd.principal)
     with uow:
-        branch = _company(uow, cmd.branch_number, "branch_number")
+        branch = _named_company(uow, cmd.branch_number)
         former = branch.remove_from_head_office()
         if former is not None:
             uow.emit(BranchRemoved(branch.company_number, former), subject=branch.company_number)
@@ -616,7 +630,7 @@ def trainer_payload(trainer: Trainer) -> dict[str, Any]:
 def add_trainer(cmd: AddTrainer, uow: TrainingRecordsUnitOfWork) -> Trainer:
     with uow:
         access.check_may_maintain_company(cmd.principal, cmd.company_number, _reach(uow, cmd.principal))
-        _company(uow, cmd.company_number)
+        _named_company(uow, cmd.company_number)
         trainer = _new_trainer(uow, cmd.company_number, cmd.trainer)
         uow.commit()
     return trainer
@@ -849,6 +863,7 @@ def save_atlas_entry(
         raise RuleViolation({"places": "0 to 999 places."})
     with uow:
         access.check_may_maintain_company(cmd.principal, cmd.company_number, _reach(uow, cmd.principal))
+        _named_company(uow, cmd.company_number)
         occupation = uow.occupations.get(cmd.occupation_code)
         if occupation is None or not occupation.active:
             raise RuleViolation({"occupation_code": "Unknown occupation."})
@@ -883,7 +898,7 @@ def remove_atlas_entry(cmd: RemoveAtlasEntry, uow: TrainingRecordsUnitOfWork) ->
 def set_atlas_consent(cmd: SetAtlasConsent, uow: TrainingRecordsUnitOfWork) -> Company:
     with uow:
         access.check_may_maintain_company(cmd.principal, cmd.company_number, _reach(uow, cmd.principal))
-        company = _company(uow, cmd.company_number)
+        company = _named_company(uow, cmd.company_number)
         company.atlas_consent = cmd.consent
         uow.commit()
     return company
@@ -892,7 +907,7 @@ def set_atlas_consent(cmd: SetAtlasConsent, uow: TrainingRecordsUnitOfWork) -> C
 def get_atlas_profile(query: GetAtlasProfile, uow: TrainingRecordsUnitOfWork) -> AtlasProfile:
     with uow:
         access.check_may_maintain_company(query.principal, query.company_number, _reach(uow, query.principal))
-        company = _company(uow, query.company_number)
+        company = _named_company(uow, query.company_number)
         return AtlasProfile(
             company.company_number, company.atlas_consent, tuple(uow.atlas.of_company(company.company_number))
         )

@@ -354,7 +354,9 @@ class _Chunk:
                 occupation=occupation,
             )
         )
-        if ("end_date",) not in {(k,) if isinstance(k, str) else k for k in rule_errors}:
+        broken = {(k,) if isinstance(k, str) else k for k in rule_errors}
+        # The duration is measured against the shortening, so only a valid one.
+        if ("end_date",) not in broken and ("shortened_by_months",) not in broken:
             try:
                 check_duration(
                     record.start_date, record.end_date, occupation, record.part_time, record.shortening_months
