@@ -258,7 +258,10 @@ def test_the_trainer_list_shows_only_the_companys_trainers(
     client: FlaskClient, test_issuer: TestIssuer, world: dict[str, Any]
 ) -> None:
     response = client.get(f"/companies/{A}/trainers", headers=headers(test_issuer, "trainer_a"))
-    (only,) = response.json["items"]
+    # A's own trainers: the one this test made and the demo's Anna Ausbilder, none of B's.
+    ids = {trainer["id"] for trainer in response.json["items"]}
+    assert world["trainers"]["B"]["id"] not in ids
+    (only,) = [t for t in response.json["items"] if t["id"] == world["trainers"]["A"]["id"]]
     assert only["id"] == world["trainers"]["A"]["id"]
     assert [c["id"] for c in only["contracts"]] == [A_CONTRACT]
 
@@ -694,6 +697,11 @@ def test_the_public_atlas_shows_only_consenting_companies_and_a_withdrawal_hides
     client: FlaskClient, clerk: dict[str, str], test_issuer: TestIssuer, world: dict[str, Any]
 ) -> None:
     admin_a, admin_b = headers(test_issuer, "admin_a"), headers(test_issuer, "admin_b")
+    # The demo company consents in the seed; start from nobody consenting.
+    assert (
+        client.put(f"/companies/{A}/atlas-consent", json={"consent": False}, headers=admin_a).status_code
+        == 200
+    )
     offer = {
         "places": 3,
         "postal_code": "34117",

@@ -375,7 +375,7 @@ def test_bad_trainer_input(
 
 def test_bad_atlas_input(answers: Callable[..., None], client: FlaskClient, clerk: dict[str, str]) -> None:
     good = {"places": 2, "postal_code": "34117", "city": "Kassel"}
-    path = f"/companies/{A}/atlas/25400"
+    path = f"/companies/{A}/atlas/13100"  # the demo seeds entries for 78100 and 25400, not this one
     answers(
         [
             ("PUT", path, {**good, "website": "kein-url"}, 422, {"#/website"}),

@@ -345,6 +345,10 @@ class Contract:
         if on < self.interrupted_since:
             raise RuleViolation({"effective_on": "Training cannot resume before the interruption began."})
         details: dict[str, str | None] = {"since": self.interrupted_since.isoformat()}
+        if new_end_date is not None and new_end_date < self.end_date:
+            raise RuleViolation(
+                {"end_date": "Resuming can only keep or extend the end date; shorten it separately."}
+            )
         if new_end_date is not None and new_end_date != self.end_date:
             if new_end_date <= on:
                 raise RuleViolation({"end_date": "The new end date must be after the day training resumes."})
@@ -359,7 +363,7 @@ class Contract:
         self._require_running()
         if trainer is not None:
             if trainer.company_number != self.company_number:
-                raise RuleViolation({"trainer_id": "The trainer must belong to the contract's company."})
+                raise RuleViolation({"trainer_id": "No such trainer at the contract's company."})
             if not trainer.active:
                 raise RuleViolation({"trainer_id": "That trainer has been removed."})
         new_id = trainer.id if trainer is not None else None
@@ -383,7 +387,7 @@ class Contract:
         if on < self.registered_on and on < self.start_date:
             raise RuleViolation({"effective_on": "The contract cannot end before it was entered."})
         if on > self.end_date:
-            raise RuleViolation({"effective_on": "An early termination must be before the end date."})
+            raise RuleViolation({"effective_on": "An early termination must be on or before the end date."})
         if reason is TerminationReason.PROBATION and not self.in_probation(on):
             raise RuleViolation({"reason": "That date is not within the probation period."})
         self.state, self.ended_on, self.termination_reason = ContractState.TERMINATED, on, reason

@@ -495,6 +495,9 @@ def assign_branch(cmd: AssignBranch, uow: TrainingRecordsUnitOfWork) -> Company:
             uow.emit(
                 BranchAssigned(branch.company_number, head.company_number), subject=branch.company_number
             )
+            if branch.branch_reach:  # a branch has no reach of its own
+                branch.branch_reach = False
+                uow.emit(BranchReachChanged(branch.company_number, False), subject=branch.company_number)
             uow.commit()
     return branch
 
