@@ -744,13 +744,17 @@ def test_the_public_atlas_shows_only_consenting_companies_and_a_withdrawal_hides
     assert public() == [A, B]  # by postcode
     assert public("occupation_code=25400&place=360") == [B]
     assert public("occupation_code=25400&place=kassel") == [A]
-    assert public("occupation_code=78100") == []
+    assert public("occupation_code=78100") == [A]  # the demo seeds an entry for 78100
+    assert public("occupation_code=13100") == []
 
     withdrawn = client.put(f"/companies/{A}/atlas-consent", json={"consent": False}, headers=admin_a)
     assert (withdrawn.status_code, withdrawn.json["atlas_consent"]) == (200, False)
     assert public() == [B]  # at once, with the entry still kept for the company
     profile = client.get(f"/companies/{A}/atlas", headers=admin_a).json
-    assert (profile["consent"], [e["occupation_code"] for e in profile["entries"]]) == (False, ["25400"])
+    assert (profile["consent"], [e["occupation_code"] for e in profile["entries"]]) == (
+        False,
+        ["25400", "78100"],
+    )
 
 
 # -- anonymous callers ------------------------------------------------------------------------------
