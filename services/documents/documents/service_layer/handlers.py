@@ -1,7 +1,9 @@
 """documents' use cases: issuing (event handlers), reading and opening (queries and a command).
 
 Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work. Issuing
-renders its PDFs with no transaction open (WeasyPrint takes about a second per PDF):
+renders its PDFs with no transaction open (WeasyPrint takes about a second per PDF), so
+its event handlers are registered ``own_transaction``: never in a consumer batch, whose
+transaction would stay open while they render:
 
 1. read what is known of the contract in one short unit of work (nothing written,
    nothing locked);
@@ -27,6 +29,7 @@ from chassis.contracts.documents import DocumentIssued, DocumentOpened, Recipien
 from chassis.contracts.identity import ApprenticeAccountPrepared
 from chassis.contracts.training import ContractRegistered
 from chassis.events.incoming import IncomingEvent
+from chassis.messagebus import own_transaction
 from chassis.pagination import Page
 from documents.domain import access
 from documents.domain.commands import OpenDocument
@@ -302,7 +305,9 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     OpenDocument: open_document,
     ListContractDocuments: list_contract_documents,
 }
+# Issuing renders PDFs between its two units of work (about a second each): in a batch the batch's
+# transaction, and the contract turns its earlier events took, would stay open meanwhile.
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
-    ContractRegistered.TYPE: contract_registered,
-    ApprenticeAccountPrepared.TYPE: apprentice_account_prepared,
+    ContractRegistered.TYPE: own_transaction(contract_registered),
+    ApprenticeAccountPrepared.TYPE: own_transaction(apprentice_account_prepared),
 }

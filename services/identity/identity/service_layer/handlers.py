@@ -3,7 +3,9 @@
 Each handler owns its unit of work: it opens it and commits what it changes (for
 an event, the inbox row joins that commit). argon2 is slow on purpose, so it runs
 while no transaction is open: no row lock and no database connection is held
-while a password or code is hashed or verified. The bootstrap binds the keyword
+while a password or code is hashed or verified; for the same reason its event
+handler is registered ``own_transaction`` (never in a consumer batch, whose
+transaction would stay open while it hashes). The bootstrap binds the keyword
 dependencies (hasher, clock, policies, lifetimes).
 """
 
@@ -19,6 +21,7 @@ from typing import Any
 from chassis.contracts.identity import AccountActivated, ApprenticeAccountPrepared, PasswordResetRequested
 from chassis.contracts.training import ContractRegistered
 from chassis.events.incoming import IncomingEvent
+from chassis.messagebus import own_transaction
 from identity.adapters.oauth_models import OAuthClient, sha256
 from identity.domain import access
 from identity.domain.commands import (
@@ -386,6 +389,9 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     GetOwnAccount: get_own_account,
     IsAccessTokenRevoked: is_access_token_revoked,
 }
+# The activation code's argon2 hash is made outside the unit of work (a quarter second at the
+# default cost): in a batch the batch's transaction, and the apprentice-number counter's row lock
+# an earlier event took, would stay open meanwhile.
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
-    ContractRegistered.TYPE: contract_registered,
+    ContractRegistered.TYPE: own_transaction(contract_registered),
 }
