@@ -138,13 +138,17 @@ class EventBatch:
 
     def __enter__(self) -> Self:
         self.session = self._session_factory()
-        connection = self.session.connection()
-        if connection.dialect.name == "sqlite":
-            # pysqlite begins a transaction only before INSERT/UPDATE/DELETE, so SQLite
-            # would take the first SAVEPOINT for the transaction and its RELEASE for the
-            # commit. Begin explicitly, and take the write lock now rather than upgrading
-            # a read snapshot later (which SQLite may refuse at once as "locked").
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            connection = self.session.connection()
+            if connection.dialect.name == "sqlite":
+                # pysqlite begins a transaction only before INSERT/UPDATE/DELETE, so SQLite
+                # would take the first SAVEPOINT for the transaction and its RELEASE for the
+                # commit. Begin explicitly, and take the write lock now rather than upgrading
+                # a read snapshot later (which SQLite may refuse at once as "locked").
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.session.close()
+            raise
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -255,13 +259,15 @@ class SqlAlchemyUnitOfWork:
         else:
             self.session = self._session_factory()
             entry = self._inbox_entry
-            if (
-                entry is not None
-                and not self.inbox_written
-                and self.already_handled(entry.consumer, entry.envelope.id)
-            ):
-                self.session.close()
-                raise AlreadyHandled(f"{entry.consumer} handled {entry.envelope.id} before")
+            if entry is not None and not self.inbox_written:
+                try:
+                    handled = self.already_handled(entry.consumer, entry.envelope.id)
+                except BaseException:
+                    self.session.close()
+                    raise
+                if handled:
+                    self.session.close()
+                    raise AlreadyHandled(f"{entry.consumer} handled {entry.envelope.id} before")
         self._open()
         return self
 
