@@ -151,6 +151,9 @@ class ServiceSettings:
     log_json: bool = True
     outbox_poll_interval: float = 1.0
     consumer_max_attempts: int = 5
+    # Events per consumer transaction, and how long the first of a batch waits for more (seconds).
+    consumer_batch: int = 100
+    consumer_batch_wait: float = 0.05
     # Sent outbox rows and inbox rows older than this are deleted by the retention worker.
     message_retention_days: int = 30
     secret_key: str = ""
@@ -171,6 +174,12 @@ class ServiceSettings:
     def required_secret_key(self) -> str:
         """This service's ``<SERVICE>_SECRET_KEY`` (or ``BP_SECRET_KEY``), by the secrets policy."""
         return require_secret(f"{env_prefix(self.service_name)}_SECRET_KEY", self.secret_key, self)
+
+    def __post_init__(self) -> None:
+        if self.consumer_batch < 1:
+            raise ValueError(f"BP_CONSUMER_BATCH must be at least 1, not {self.consumer_batch}")
+        if self.consumer_batch_wait < 0:
+            raise ValueError(f"BP_CONSUMER_BATCH_WAIT must not be negative, not {self.consumer_batch_wait}")
 
     @classmethod
     def from_env(cls, service_name: str, env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -195,6 +204,8 @@ class ServiceSettings:
             log_json=env_bool(env, "BP_LOG_JSON", True),
             outbox_poll_interval=env_float(env, "BP_OUTBOX_POLL_INTERVAL", 1.0),
             consumer_max_attempts=env_int(env, "BP_CONSUMER_MAX_ATTEMPTS", 5),
+            consumer_batch=env_int(env, "BP_CONSUMER_BATCH", 100),
+            consumer_batch_wait=env_float(env, "BP_CONSUMER_BATCH_WAIT", 0.05),
             message_retention_days=env_int(env, "BP_MESSAGE_RETENTION_DAYS", 30),
             secret_key=env.get(f"{prefix}_SECRET_KEY", env.get("BP_SECRET_KEY", "")),
             behind_proxy=env_bool(env, "BP_BEHIND_PROXY", False),

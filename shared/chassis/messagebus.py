@@ -1,16 +1,26 @@
 """One dispatch path for commands, queries and integration events (cosmicpython ch. 9–13).
 
 The API calls ``runtime.bus.handle(SomeCommand(...))``; the event consumer calls
-``runtime.bus.handle_event(incoming)``. Either way a handler is called as
+``runtime.bus.handle_events(incoming_events)`` (``handle_event`` for one). Either
+way a handler is called as
 
     handler(message, uow)
 
 with a fresh unit of work, and dependencies (clock, hasher, renderer, …) are
 bound as keyword arguments by the service's bootstrap (``functools.partial``).
 Every handler owns its unit of work: it opens it, and commits it if it changes
-anything. For an event, the inbox row joins that commit (``uow.join_inbox``);
-if the handler changes nothing, the bus commits the inbox row on its own, so a
-redelivered event is recognised either way.
+anything.
+
+Events are applied in batches: one transaction for the batch, the handler's
+``with uow:`` a savepoint in it (``SqlAlchemyUnitOfWork.join``), one inbox row per
+event written in that transaction, one commit. The inbox key is the dedupe: the
+bus looks the batch's event ids up in the inbox inside the batch's transaction
+and does not call the handler for one that is there; a concurrent delivery that
+commits first makes the batch's inbox insert fail, and the events are then
+handled one by one. A handler that does slow work outside its ``with uow:``
+(rendering, hashing) would hold the batch's transaction and locks open
+meanwhile; it is registered with ``own_transaction(handler)`` and runs in a
+transaction of its own, its inbox row joining its commit (``join_inbox``).
 """
 
 from __future__ import annotations
@@ -18,14 +28,19 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from chassis.context import causation_id_var, request_id_var
+from chassis.errors import is_unavailable
 from chassis.events.incoming import IncomingEvent
 from chassis.messages import Command, Query
-from chassis.uow import SqlAlchemyUnitOfWork
+from chassis.metrics import EVENT_BATCH_SIZE
+from chassis.uow import AlreadyHandled, EventBatch, SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +49,38 @@ U = TypeVar("U", bound=SqlAlchemyUnitOfWork)
 CommandHandler = Callable[[Any, U], Any]
 EventHandler = Callable[[IncomingEvent[Any], U], None]
 Outcome = Literal["handled", "duplicate"]
+# What became of one event of a batch: an outcome, or the exception its handling raised.
+Result = Outcome | Exception
 
 
 class NoHandler(LookupError):
     pass
+
+
+@dataclass(frozen=True)
+class OwnTransaction:
+    """An event handler that the bus never puts in a batch (``own_transaction``)."""
+
+    handler: Callable[..., None]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        self.handler(*args, **kwargs)
+
+    @property
+    def __name__(self) -> str:
+        return getattr(self.handler, "__name__", repr(self.handler))
+
+
+def own_transaction(handler: Callable[..., None]) -> OwnTransaction:
+    """Register an event handler to run in a transaction of its own, never in a batch.
+
+    For handlers that do slow work outside their ``with uow:`` (a PDF rendering, a
+    password hash): in a batch that work would run while the batch's transaction,
+    and the locks earlier events of the batch took, stay open.
+
+        EVENT_HANDLERS = {ContractRegistered.TYPE: own_transaction(contract_registered)}
+    """
+    return handler if isinstance(handler, OwnTransaction) else OwnTransaction(handler)
 
 
 K = TypeVar("K")
@@ -50,11 +93,14 @@ def inject_dependencies(
 
     ``def register(cmd, uow, *, clock)`` gets ``functools.partial(register, clock=...)``.
     A handler that names a dependency the bootstrap does not provide stops the start.
+    An ``own_transaction`` registration keeps its mark.
     """
     return {key: _inject(handler, dependencies) for key, handler in handlers.items()}
 
 
 def _inject(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Callable[..., Any]:
+    if isinstance(handler, OwnTransaction):
+        return OwnTransaction(_inject(handler.handler, dependencies))
     parameters = inspect.signature(handler).parameters.values()
     keyword_only = [p for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY]
     wanted = {p.name for p in keyword_only if p.name in dependencies}
@@ -83,6 +129,10 @@ class MessageBus(Generic[U]):
     def subscribed_event_types(self) -> list[str]:
         return list(self.event_handlers)
 
+    def batches(self, event_type: str) -> bool:
+        """Whether events of this type are applied in batches (not registered ``own_transaction``)."""
+        return not isinstance(self.event_handlers.get(event_type), OwnTransaction)
+
     def handle(self, message: Command | Query) -> Any:
         """Run the one handler of a command or query and return what it returns."""
         try:
@@ -91,29 +141,146 @@ class MessageBus(Generic[U]):
             raise NoHandler(f"no handler for {type(message).__name__}") from None
         return handler(message, self.uow_factory())
 
+    # -- events ------------------------------------------------------------------------------
     def handle_event(self, event: IncomingEvent[Any]) -> Outcome:
-        """Apply an integration event once: its effects and the inbox row commit together."""
-        envelope = event.envelope
+        """Apply one integration event once: its effects and the inbox row commit together."""
+        [result] = self.handle_events([event])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def handle_events(self, events: Sequence[IncomingEvent[Any]]) -> list[Result]:
+        """Apply events in order, each once; one result per event, failures returned, not raised.
+
+        Consecutive events whose handlers batch share one transaction and one commit;
+        an ``own_transaction`` handler's event is applied on its own. A failing event
+        rolls back only its own changes (its handler's savepoint); the others commit.
+        If the batch's database is unreachable, nothing of the batch commits and every
+        event of it gets that error. If the batch fails to commit for another reason,
+        its events are handled again one by one, so only the culprit fails.
+        """
+        results: list[Result] = []
+        run: list[IncomingEvent[Any]] = []
+        for event in events:
+            if self.batches(event.envelope.type):
+                run.append(event)
+                continue
+            results += self._apply_together(run)
+            run = []
+            results.append(self._apply_alone(event))
+        results += self._apply_together(run)
+        return results
+
+    def _handler(self, event: IncomingEvent[Any]) -> EventHandler[U]:
         try:
-            handler = self.event_handlers[envelope.type]
+            return self.event_handlers[event.envelope.type]
         except KeyError:
-            raise NoHandler(f"{self.consumer_name} has no handler for {envelope.type}") from None
-        with self.uow_factory() as check:
-            if check.already_handled(self.consumer_name, envelope.id):
-                return "duplicate"
+            raise NoHandler(f"{self.consumer_name} has no handler for {event.envelope.type}") from None
+
+    def _apply_together(self, events: Sequence[IncomingEvent[Any]]) -> list[Result]:
+        if not events:
+            return []
+        try:
+            return self._run_batch(events)
+        except Exception as exc:  # noqa: BLE001 - the batch did not commit; see below
+            if len(events) > 1 and not is_unavailable(exc):
+                log.warning(
+                    "a batch of %d events failed to commit (%r); handling them one by one", len(events), exc
+                )
+                return [result for event in events for result in self._apply_together([event])]
+            if isinstance(exc, IntegrityError) and self._recorded_or_unknown(events[0]):
+                return ["duplicate"]  # a concurrent delivery of the same event won the inbox row
+            return [exc] * len(events)
+
+    def _run_batch(self, events: Sequence[IncomingEvent[Any]]) -> list[Result]:
+        """One transaction for ``events``; raises (nothing committed) if the batch cannot commit."""
+        results: list[Result] = []
+        with self.uow_factory().event_batch(self.consumer_name) as batch:
+            seen = batch.handled_before(event.envelope.id for event in events)
+            for event in events:
+                envelope = event.envelope
+                if envelope.id in seen:
+                    results.append("duplicate")  # handled before, or earlier in this batch
+                    continue
+                with _event_context(event):
+                    outcome = self._run_in_batch(batch, event)
+                results.append(outcome)
+                if batch.records(envelope.id):
+                    seen.add(envelope.id)
+            batch.commit()
+        EVENT_BATCH_SIZE.labels(self.consumer_name).observe(len(events))
+        for event, result in zip(events, results, strict=True):
+            if result == "handled":
+                log.info("handled %s %s", event.envelope.type, event.envelope.id)
+        return results
+
+    def _run_in_batch(self, batch: EventBatch, event: IncomingEvent[Any]) -> Result:
+        try:
+            handler = self._handler(event)
+        except NoHandler as exc:
+            return exc
         uow = self.uow_factory()
-        uow.join_inbox(self.consumer_name, envelope)
+        uow.join(batch)
+        batch.begin(event.envelope)
         try:
             handler(event, uow)
-            if not uow.inbox_written:
-                # The handler changed nothing (or only read): record the event anyway.
-                with uow:
-                    uow.commit()
-        except IntegrityError:
-            with self.uow_factory() as again:
-                if again.already_handled(self.consumer_name, envelope.id):
-                    # A concurrent delivery of the same event won the inbox row.
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise  # the database is gone (or the transaction with it): nothing of the batch commits
+            # Effects a handler committed before failing stay, and so does its inbox row
+            # (as in a transaction of its own); effects it did not commit are rolled back.
+            batch.end(recorded=batch.current_committed)
+            # A failure outside the handler's savepoint would fail every later event of the
+            # batch; then the batch ends here and its events are handled one by one instead.
+            batch.check()
+            return exc
+        batch.end(recorded=True)
+        return "handled"
+
+    def _apply_alone(self, event: IncomingEvent[Any]) -> Result:
+        """An ``own_transaction`` handler: its unit of work commits the inbox row with its changes."""
+        envelope = event.envelope
+        with _event_context(event):
+            try:
+                handler = self._handler(event)
+                uow = self.uow_factory()
+                uow.join_inbox(self.consumer_name, envelope)
+                try:
+                    handler(event, uow)
+                    if not uow.inbox_written:
+                        # The handler changed nothing (or only read): record the event anyway.
+                        with uow:
+                            uow.commit()
+                except AlreadyHandled:
                     return "duplicate"
-            raise
+                except IntegrityError:
+                    if self._recorded(event):
+                        return "duplicate"  # a concurrent delivery of the same event won the inbox row
+                    raise
+            except Exception as exc:  # noqa: BLE001 - returned to the consumer, which retries
+                return exc
         log.info("handled %s %s", envelope.type, envelope.id)
         return "handled"
+
+    def _recorded(self, event: IncomingEvent[Any]) -> bool:
+        with self.uow_factory() as uow:
+            return uow.already_handled(self.consumer_name, event.envelope.id)
+
+    def _recorded_or_unknown(self, event: IncomingEvent[Any]) -> bool:
+        try:
+            return self._recorded(event)
+        except Exception:  # cannot tell now: the caller reports the original failure
+            log.warning("could not look up %s in the inbox", event.envelope.id, exc_info=True)
+            return False
+
+
+@contextmanager
+def _event_context(event: IncomingEvent[Any]) -> Iterator[None]:
+    """The event's correlation and causation ids in the logs while its handler runs."""
+    request = request_id_var.set(event.envelope.correlation_id)
+    causation = causation_id_var.set(event.envelope.id)
+    try:
+        yield
+    finally:
+        causation_id_var.reset(causation)
+        request_id_var.reset(request)

@@ -40,6 +40,12 @@ EVENTS_HANDLED = Counter(
     "Events taken from the broker, by outcome (handled, duplicate, retried, dead_lettered)",
     ["service", "type", "outcome"],
 )
+EVENT_BATCH_SIZE = Histogram(
+    "bp_event_batch_size",
+    "Events applied per consumer transaction (one commit)",
+    ["service"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 # Every relay of a service sees the same backlog: across processes the largest live value.
 OUTBOX_BACKLOG = Gauge(
     "bp_outbox_backlog", "Unsent outbox rows seen by the relay", ["service"], multiprocess_mode="livemax"

@@ -82,8 +82,13 @@ class ServiceRuntime(Generic[U]):
         )
 
     def consumer(self) -> EventConsumer:
+        settings = self.settings
         return EventConsumer(
-            bus=self.broker, messagebus=self.bus, max_attempts=self.settings.consumer_max_attempts
+            bus=self.broker,
+            messagebus=self.bus,
+            max_attempts=settings.consumer_max_attempts,
+            batch_size=settings.consumer_batch,
+            batch_wait=settings.consumer_batch_wait,
         )
 
     def retention(self) -> RetentionWorker:

@@ -4,22 +4,35 @@ One commit rule for every use case, whether the API or a consumer calls it:
 the use case opens its unit of work (``with uow:``), changes state through
 repositories, records integration events with ``uow.emit(...)`` and calls
 ``uow.commit()``. Events go to the outbox in the same transaction as the state
-change (DESIGN §2 rule 3). When a consumer dispatches an event, it first tells
-the unit of work which inbox row to write (``join_inbox``); the row is then
-written by the same ``commit()``, so the handler's effects and "this event was
-handled" land together or not at all (rule 4).
+change (DESIGN §2 rule 3), and "this event was handled" (the inbox row) lands
+with the handler's effects or not at all (rule 4). How the handler's unit of
+work meets the inbox depends on how the message bus runs it:
+
+- **In a batch** (the default for event handlers): the bus opens one
+  transaction for up to ``BP_CONSUMER_BATCH`` events (``EventBatch``) and
+  hands each handler a unit of work that joined it (``join``). The handler's
+  ``with uow:`` is then a savepoint in that transaction, its ``uow.commit()``
+  releases the savepoint (a failing event rolls back only itself), and the
+  bus writes the inbox rows of the batch and commits once.
+- **In its own transaction** (commands and queries, and event handlers
+  registered with ``chassis.messagebus.own_transaction``): ``with uow:`` opens
+  a transaction and ``commit()`` commits it. For an event, the bus first tells
+  the unit of work which inbox row to write (``join_inbox``); entering checks
+  the inbox in that same transaction (``AlreadyHandled`` if the event was
+  handled before), and ``commit()`` writes the row with the handler's changes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from chassis.events.catalogue import outgoing_envelope
 from chassis.events.envelope import Envelope
@@ -50,6 +63,14 @@ def notify_channel(service_name: str) -> str:
     return "outbox_" + service_name.replace("-", "_")
 
 
+class AlreadyHandled(Exception):
+    """The event a unit of work was told to record (``join_inbox``) is in the inbox already.
+
+    Raised on entering the unit of work, before the handler changes anything; the
+    message bus reports the delivery as a duplicate.
+    """
+
+
 @dataclasses.dataclass(frozen=True)
 class InboxEntry:
     consumer: str
@@ -68,6 +89,141 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+def _inbox_row(entry: InboxEntry, at: datetime) -> dict[str, Any]:
+    return {
+        "consumer": entry.consumer,
+        "event_id": entry.envelope.id,
+        "event_type": entry.envelope.type,
+        "handled_at": at,
+    }
+
+
+class EventBatch:
+    """One transaction in which the message bus applies a batch of events (``MessageBus.handle_events``).
+
+    The bus enters it, asks which events were handled before (``handled_before``),
+    and for each new event ``begin(envelope)``, runs the handler with a unit of work
+    that joined this batch, and ``end(recorded=...)``. ``commit()`` writes every
+    recorded event's inbox row, wakes the relay (NOTIFY on PostgreSQL) if a handler
+    emitted events, and commits once. Leaving without ``commit()`` rolls back.
+
+    On PostgreSQL each handler savepoint that writes is a subtransaction; a backend
+    caches 64 of them, and beyond that other sessions' visibility checks consult
+    ``pg_subtrans`` while the batch is open. Batches are short, so that is accepted;
+    a smaller ``BP_CONSUMER_BATCH`` keeps under the cache if ``SubtransSLRU`` waits show.
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        consumer: str,
+        producer: str,
+        inbox: sa.Table,
+        wakeup: OutboxWakeup | None,
+    ) -> None:
+        self._session_factory = session_factory
+        self.consumer = consumer
+        self.producer = producer
+        self._inbox = inbox
+        self._wakeup = wakeup
+        self.session: Session
+        self._recorded: dict[str, InboxEntry] = {}
+        self._current: Envelope | None = None
+        self._current_committed = False
+        self._emitted = False
+        self._joined: list[SqlAlchemyUnitOfWork] = []
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        try:
+            connection = self.session.connection()
+            if connection.dialect.name == "sqlite":
+                # pysqlite begins a transaction only before INSERT/UPDATE/DELETE, so SQLite
+                # would take the first SAVEPOINT for the transaction and its RELEASE for the
+                # commit. Begin explicitly, and take the write lock now rather than upgrading
+                # a read snapshot later (which SQLite may refuse at once as "locked").
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.session.close()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for uow in self._joined:
+            uow._leave_batch()
+        self._joined = []
+        try:
+            self.session.rollback()  # nothing to undo after commit()
+        finally:
+            self.session.close()
+
+    # -- the bus's side ------------------------------------------------------------------
+    def handled_before(self, event_ids: Iterable[str]) -> set[str]:
+        """Which of these events this consumer's inbox holds already (one query for the batch)."""
+        ids = list(dict.fromkeys(event_ids))
+        if not ids:
+            return set()
+        inbox = self._inbox
+        rows = self.session.execute(
+            sa.select(inbox.c.event_id).where(inbox.c.consumer == self.consumer, inbox.c.event_id.in_(ids))
+        )
+        return {row[0] for row in rows}
+
+    def begin(self, envelope: Envelope) -> None:
+        """The next handler's unit of work belongs to ``envelope``."""
+        self._current = envelope
+        self._current_committed = False
+
+    @property
+    def current_committed(self) -> bool:
+        """Whether the current event's handler committed a unit of work (its changes are in the batch)."""
+        return self._current_committed
+
+    def end(self, *, recorded: bool) -> None:
+        """The current event is done; ``recorded``: its inbox row is written with the batch."""
+        if recorded and self._current is not None:
+            self._recorded[self._current.id] = InboxEntry(self.consumer, self._current)
+        self._current = None
+        self._current_committed = False
+
+    def check(self) -> None:
+        """Raise if the batch's transaction can no longer be used (PostgreSQL refuses every
+        statement after a failed one that no savepoint caught)."""
+        self.session.execute(sa.text("SELECT 1"))
+
+    def commit(self) -> None:
+        if not self._recorded:
+            return  # only duplicates and failures: nothing of them is kept (leaving rolls back)
+        now = datetime.now(UTC)
+        # A concurrent delivery of one of these events that committed first fails this
+        # insert (IntegrityError): the whole batch rolls back, nothing is applied twice.
+        self.session.execute(sa.insert(self._inbox), [_inbox_row(e, now) for e in self._recorded.values()])
+        if self._emitted and self.session.get_bind().dialect.name == "postgresql":
+            # NOTIFY is transactional: the relay hears it only if this commit lands.
+            self.session.execute(sa.text(f"NOTIFY {notify_channel(self.producer)}"))
+        self.session.commit()
+        if self._emitted and self._wakeup is not None:
+            self._wakeup.set()
+
+    def records(self, event_id: str) -> bool:
+        """Whether the batch writes this event's inbox row (a second delivery in it is a duplicate)."""
+        return event_id in self._recorded
+
+    @property
+    def size(self) -> int:
+        """Events recorded so far."""
+        return len(self._recorded)
+
+    # -- the joined units of work's side ---------------------------------------------------
+    def _join(self, uow: SqlAlchemyUnitOfWork) -> None:
+        self._joined.append(uow)
+
+    def _committed(self, *, emitted: bool) -> None:
+        self._current_committed = True
+        self._emitted = self._emitted or emitted
 
 
 class SqlAlchemyUnitOfWork:
@@ -92,10 +248,26 @@ class SqlAlchemyUnitOfWork:
         self._emitted: list[Envelope] = []
         self._inbox_entry: InboxEntry | None = None
         self.inbox_written = False
+        self._batch: EventBatch | None = None
+        self._savepoint: SessionTransaction | None = None
 
     def __enter__(self) -> Self:
-        self.session = self._session_factory()
         self._emitted = []
+        if self._batch is not None:
+            self.session = self._batch.session
+            self._savepoint = self.session.begin_nested()
+        else:
+            self.session = self._session_factory()
+            entry = self._inbox_entry
+            if entry is not None and not self.inbox_written:
+                try:
+                    handled = self.already_handled(entry.consumer, entry.envelope.id)
+                except BaseException:
+                    self.session.close()
+                    raise
+                if handled:
+                    self.session.close()
+                    raise AlreadyHandled(f"{entry.consumer} handled {entry.envelope.id} before")
         self._open()
         return self
 
@@ -104,12 +276,20 @@ class SqlAlchemyUnitOfWork:
 
     def __exit__(self, *exc_info: Any) -> None:
         session = self.session
+        if self._batch is not None:
+            self.rollback()  # the savepoint, or what changed after commit() and was not flushed
+            return
         if not (session.new or session.dirty or session.deleted):
             # A read-only use: detach what it loaded so callers can still read it,
             # since the rollback below would expire every loaded attribute.
             session.expunge_all()
         self.rollback()
         session.close()
+
+    @property
+    def joined(self) -> bool:
+        """Whether this unit of work is part of the message bus's batch (see ``join``)."""
+        return self._batch is not None
 
     # -- events ----------------------------------------------------------------
     def emit(self, event: IntegrationEvent, *, subject: str) -> Envelope:
@@ -147,6 +327,15 @@ class SqlAlchemyUnitOfWork:
     def commit(self) -> None:
         if self._emitted:
             self._write_outbox()
+        if self._batch is not None:
+            savepoint, self._savepoint = self._savepoint, None
+            if savepoint is not None:
+                savepoint.commit()  # flushes and releases the savepoint; the batch commits
+            else:
+                self.session.flush()  # a second commit in one block: what changed since joins too
+            self._batch._committed(emitted=bool(self._emitted))
+            self._emitted = []
+            return
         if self._inbox_entry is not None and not self.inbox_written:
             self._write_inbox(self._inbox_entry)
         if self._emitted and self.session.get_bind().dialect.name == "postgresql":
@@ -160,12 +349,50 @@ class SqlAlchemyUnitOfWork:
         self._emitted = []
 
     def rollback(self) -> None:
-        self.session.rollback()
+        if self._batch is not None:
+            savepoint, self._savepoint = self._savepoint, None
+            if savepoint is not None:
+                savepoint.rollback()  # also after a failed flush left it inactive
+            else:
+                self._discard_unflushed()
+        else:
+            self.session.rollback()
         self._emitted = []
 
-    # -- inbox -----------------------------------------------------------------
+    def _discard_unflushed(self) -> None:
+        """After a joined commit there is no savepoint left to roll back: drop ORM changes made
+        since that were not flushed (standalone, the rollback at the end of the block would)."""
+        session = self.session
+        for instance in [*session.new, *session.deleted]:
+            session.expunge(instance)
+        for instance in list(session.dirty):
+            session.expire(instance)
+
+    # -- batches (the message bus's side) ----------------------------------------------------
+    def event_batch(self, consumer: str) -> EventBatch:
+        """A transaction for a batch of events handled by ``consumer`` (enter it to begin)."""
+        return EventBatch(
+            self._session_factory,
+            consumer=consumer,
+            producer=self.producer,
+            inbox=self._inbox,
+            wakeup=self._wakeup,
+        )
+
+    def join(self, batch: EventBatch) -> None:
+        """Make this unit of work part of ``batch``: each ``with self:`` is a savepoint in the
+        batch's transaction, ``commit()`` releases it, and the batch commits."""
+        self._batch = batch
+        batch._join(self)
+
+    def _leave_batch(self) -> None:
+        self._batch = None
+        self._savepoint = None
+
+    # -- inbox (own transaction) ---------------------------------------------------------------
     def join_inbox(self, consumer: str, envelope: Envelope) -> None:
-        """The next commit also records that ``consumer`` handled ``envelope``."""
+        """The next commit also records that ``consumer`` handled ``envelope``; entering the unit
+        of work first checks that it has not (``AlreadyHandled``)."""
         self._inbox_entry = InboxEntry(consumer, envelope)
         self.inbox_written = False
 
@@ -179,14 +406,15 @@ class SqlAlchemyUnitOfWork:
 
     def _write_inbox(self, entry: InboxEntry) -> None:
         """Insert the inbox row; a concurrent duplicate fails the commit with IntegrityError."""
-        self.session.execute(
-            sa.insert(self._inbox).values(
-                consumer=entry.consumer,
-                event_id=entry.envelope.id,
-                event_type=entry.envelope.type,
-                handled_at=datetime.now(UTC),
-            )
-        )
+        self.session.execute(sa.insert(self._inbox).values(**_inbox_row(entry, datetime.now(UTC))))
 
 
-__all__ = ["IntegrityError", "OutboxWakeup", "SqlAlchemyUnitOfWork", "UnitOfWork", "notify_channel"]
+__all__ = [
+    "AlreadyHandled",
+    "EventBatch",
+    "IntegrityError",
+    "OutboxWakeup",
+    "SqlAlchemyUnitOfWork",
+    "UnitOfWork",
+    "notify_channel",
+]

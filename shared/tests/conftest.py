@@ -51,6 +51,9 @@ class Harness(BackgroundThreads):
         self.fail_times = 0
         self.handling_time = 0.0
         self.failure: Callable[[], Exception] = lambda: RuntimeError("transient failure")
+        self.always_failing: set[str] = set()  # contract ids whose handling fails every time
+        # Runs inside the handler's unit of work, before its commit (e.g. to drop its connection).
+        self.during_handling: Callable[[SqlAlchemyUnitOfWork, str], None] | None = None
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(
@@ -71,14 +74,22 @@ class Harness(BackgroundThreads):
             if self.fail_times > 0:
                 self.fail_times -= 1
                 raise self.failure()
-            uow.session.execute(sa.insert(self.seen).values(contract_id=str(event.payload.contract_id)))
+            contract_id = str(event.payload.contract_id)
+            if contract_id in self.always_failing:
+                raise RuntimeError(f"contract {contract_id} cannot be handled")
+            if self.during_handling is not None:
+                self.during_handling(uow, contract_id)
+            uow.session.execute(sa.insert(self.seen).values(contract_id=contract_id))
             uow.commit()
 
     def messagebus(self) -> MessageBus[SqlAlchemyUnitOfWork]:
         return MessageBus(self.uow, consumer_name=CONSUMER, event_handlers={EVENT: self.handler})
 
-    def consumer(self) -> EventConsumer:
-        return EventConsumer(bus=self.bus, messagebus=self.messagebus(), max_attempts=3, retry_delay=0.01)
+    def consumer(self, **options: Any) -> EventConsumer:
+        """The consumer as a service runs it (batches of 100, 50 ms wait) unless ``options`` say otherwise."""
+        return EventConsumer(
+            bus=self.bus, messagebus=self.messagebus(), max_attempts=3, retry_delay=0.01, **options
+        )
 
     def relay(self) -> OutboxRelay:
         return OutboxRelay(
@@ -96,6 +107,13 @@ class Harness(BackgroundThreads):
         consumer.declare()
         self.run(relay.run)
         self.run(consumer.run_until)
+
+    def relay_all(self) -> None:
+        """Publish every committed outbox row now (no relay thread)."""
+        relay = self.relay()
+        while relay.relay_batch():
+            pass
+        relay.publisher.close()
 
     def seen_ids(self) -> set[str]:
         with self.engine.connect() as conn:

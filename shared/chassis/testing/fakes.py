@@ -4,9 +4,11 @@ A service's unit tests build ``FakeUnitOfWork(contracts=FakeRepository(key="id")
 with the repositories its use cases need; finders a service adds are added by
 subclassing ``FakeRepository`` in that service's ``tests/unit/conftest.py``.
 The fake behaves like the real one where tests can tell: changes count only
-when committed, events are recorded in order with their subject, the inbox row
-of an event joins the commit, and leaving the block without committing rolls
-back what the fake can roll back (recorded events).
+when committed, events are recorded in order with their subject, an event's
+inbox row lands with its handler's effects (with the batch, or with the
+handler's own commit), a redelivered event is recognised by its inbox row, and
+leaving the block without committing rolls back what the fake can roll back
+(recorded events; repositories are not rolled back).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from chassis.events.catalogue import outgoing_envelope
 from chassis.events.envelope import Envelope
 from chassis.messages import IntegrationEvent
 from chassis.pagination import KeyValue, Page, PageRequest, SortKey, paginate_in_memory
+from chassis.uow import AlreadyHandled
 
 T = TypeVar("T")
 
@@ -64,25 +67,103 @@ class FakeRepository(Generic[T]):
         return len(self.items)
 
 
+class FakeEventBatch:
+    """The message bus's batch transaction over fakes: what it records lands only with ``commit()``."""
+
+    def __init__(self, owner: FakeUnitOfWork, consumer: str) -> None:
+        self.owner = owner
+        self.consumer = consumer
+        self._recorded: dict[str, tuple[str, str]] = {}
+        self._events: list[
+            tuple[FakeUnitOfWork, Envelope]
+        ] = []  # committed by handlers, not yet by the batch
+        self._current: Envelope | None = None
+        self.current_committed = False
+        self._joined: list[FakeUnitOfWork] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        for uow in self._joined:
+            uow._batch = None
+        self._joined = []
+
+    def handled_before(self, event_ids: Iterable[str]) -> set[str]:
+        return {event_id for event_id in event_ids if (self.consumer, event_id) in self.owner.handled}
+
+    def begin(self, envelope: Envelope) -> None:
+        self._current = envelope
+        self.current_committed = False
+
+    def end(self, *, recorded: bool) -> None:
+        if recorded and self._current is not None:
+            self._recorded[self._current.id] = (self.consumer, self._current.id)
+        self._current = None
+        self.current_committed = False
+
+    def records(self, event_id: str) -> bool:
+        return event_id in self._recorded
+
+    def check(self) -> None:
+        """The fake's transaction never breaks."""
+
+    @property
+    def size(self) -> int:
+        return len(self._recorded)
+
+    def commit(self) -> None:
+        if not self._recorded:
+            return  # only duplicates and failures: nothing to keep
+        failure, self.owner.fail_batch_commit = self.owner.fail_batch_commit, None
+        if failure is not None:
+            raise failure
+        self.owner.batch_commits += 1
+        for uow, envelope in self._events:
+            uow.events.append(envelope)
+        self.owner.handled.update(self._recorded.values())
+        self._events = []
+
+    def _join(self, uow: FakeUnitOfWork) -> None:
+        self._joined.append(uow)
+
+    def _committed(self, uow: FakeUnitOfWork, events: list[Envelope]) -> None:
+        self.current_committed = True
+        self._events += [(uow, envelope) for envelope in events]
+
+
 class FakeUnitOfWork:
-    """Stands in for a service's SqlAlchemyUnitOfWork; repositories are passed by name."""
+    """Stands in for a service's SqlAlchemyUnitOfWork; repositories are passed by name.
+
+    Event handling works as with the real one: in a batch (``event_batch``, ``join``)
+    a handler's commit counts in ``commits`` but its events and the inbox row land only
+    when the batch commits (``batch_commits``); in a transaction of its own
+    (``join_inbox``) entering raises ``AlreadyHandled`` for an event in ``handled``.
+    Set ``fail_batch_commit`` to an exception to make the next batch commit fail with it.
+    """
 
     producer = "fake"
 
     def __init__(self, **repositories: Any) -> None:
         for name, repository in repositories.items():
             setattr(self, name, repository)
-        self.commits = 0
+        self.commits = 0  # handlers' commits (in a batch: their savepoints released)
+        self.batch_commits = 0  # batches the message bus committed
         self.events: list[Envelope] = []  # committed events, in order
         self._pending: list[Envelope] = []
         self.handled: set[tuple[str, str]] = set()  # committed inbox rows (consumer, event id)
         self._inbox_entry: tuple[str, str] | None = None
         self.inbox_written = False
         self.entered = 0
+        self._batch: FakeEventBatch | None = None
+        self.fail_batch_commit: Exception | None = None
 
     def __enter__(self) -> Self:
         self.entered += 1
         self._pending = []
+        entry = self._inbox_entry
+        if self._batch is None and entry is not None and not self.inbox_written and entry in self.handled:
+            raise AlreadyHandled(f"{entry} was handled before")
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
@@ -91,6 +172,10 @@ class FakeUnitOfWork:
     @property
     def committed(self) -> bool:
         return self.commits > 0
+
+    @property
+    def joined(self) -> bool:
+        return self._batch is not None
 
     def emit(self, event: IntegrationEvent, *, subject: str) -> Envelope:
         envelope = outgoing_envelope(event, producer=self.producer, subject=subject)
@@ -105,6 +190,10 @@ class FakeUnitOfWork:
 
     def commit(self) -> None:
         self.commits += 1
+        if self._batch is not None:
+            self._batch._committed(self, self._pending)
+            self._pending = []
+            return
         self.events.extend(self._pending)
         self._pending = []
         if self._inbox_entry is not None and not self.inbox_written:
@@ -113,6 +202,14 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         self._pending = []
+
+    def event_batch(self, consumer: str) -> FakeEventBatch:
+        return FakeEventBatch(self, consumer)
+
+    def join(self, batch: FakeEventBatch) -> None:
+        self._batch = batch
+        self._inbox_entry = None
+        batch._join(self)
 
     def join_inbox(self, consumer: str, envelope: Envelope) -> None:
         self._inbox_entry = (consumer, envelope.id)

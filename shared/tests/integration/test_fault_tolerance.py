@@ -11,14 +11,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from kombu.message import Message
 
-from chassis.events.consumer import EventConsumer
+from chassis.events import dlq
+from chassis.events.consumer import Delivery, EventConsumer
 from chassis.metrics import EVENTS_HANDLED
 from chassis.testing.infrastructure import check_postgres, check_rabbitmq
 from chassis.testing.waiting import wait_until
@@ -120,7 +121,7 @@ def test_database_restart_mid_flow(
 
 
 class DiesBeforeAck(EventConsumer):
-    """A consumer process killed right after its transaction committed, before the ack.
+    """A consumer process killed right after its batch's transaction committed, before the ack.
 
     After that moment it handles and acks nothing more, as a dead process would; its
     unacked messages go back to the queue when its connection goes.
@@ -128,15 +129,18 @@ class DiesBeforeAck(EventConsumer):
 
     died = False
 
-    def on_message(self, body: Any, message: Message) -> None:
+    def flush(self) -> None:
         if self.died:
+            self._pending = []  # taken, never settled
             return
+        super().flush()
 
-        def killed_instead_of_ack() -> None:
-            self.died = True
+    def _ack(self, deliveries: Sequence[Delivery], *, multiple: bool) -> None:
+        self.died = True  # killed instead of acking
 
-        message.ack = killed_instead_of_ack  # type: ignore[method-assign]
-        super().on_message(body, message)
+
+def duplicates_counted(harness: Any) -> float:
+    return float(EVENTS_HANDLED.labels(harness.consumer_name, harness.event, "duplicate")._value.get())
 
 
 def test_consumer_killed_between_commit_and_ack(
@@ -146,21 +150,83 @@ def test_consumer_killed_between_commit_and_ack(
     dying = DiesBeforeAck(bus=harness.bus, messagebus=harness.messagebus())
     dying.declare()
     ids = {harness.emit() for _ in range(10)}
-    relay = harness.relay()
-    while relay.relay_batch():
-        pass
-    relay.publisher.close()
+    harness.relay_all()
 
     harness.run(dying.run_until)
     wait_until(lambda: dying.died, 30, "the consumer's death")
-    harness.stop_threads()
-    dying.connection.release()  # the dead process's connection goes: the broker requeues
-    assert counts(harness)[0] == 1  # the first event's effects committed, its ack never sent
+    harness.stop_threads()  # the dead process's connection goes: the broker requeues
+    applied, recorded, _ = counts(harness)
+    assert applied >= 1 and applied == recorded  # its first batch committed, the acks never sent
 
-    duplicates_before = EVENTS_HANDLED.labels(harness.consumer_name, harness.event, "duplicate")._value.get()
-    harness.stop_threads()
+    duplicates_before = duplicates_counted(harness)
     harness.start()
     wait_until(lambda: harness.seen_ids() == ids, 60, "every event handled by the next consumer")
     assert counts(harness) == (10, 10, 0)
-    duplicates = EVENTS_HANDLED.labels(harness.consumer_name, harness.event, "duplicate")._value.get()
-    assert duplicates - duplicates_before >= 1  # the redelivered one was recognised, not applied again
+    # Each event the dead consumer applied came back and was recognised, not applied again.
+    wait_until(lambda: duplicates_counted(harness) - duplicates_before == applied, 10, "the duplicates")
+
+
+class Killed(BaseException):
+    """The consumer process dies (not an error a handler could catch or the bus could report)."""
+
+
+def test_consumer_killed_before_its_batch_commits(
+    make_harness: Callable[..., Any], database_url: str, amqp_url: str
+) -> None:
+    harness = make_harness(database_url, amqp_url)
+    ids = [harness.emit() for _ in range(10)]
+    harness.relay_all()
+    handled_in_dying_batch: list[str] = []
+
+    def die_at_the_last(uow: Any, contract_id: str) -> None:
+        handled_in_dying_batch.append(contract_id)
+        if len(handled_in_dying_batch) == 10:
+            raise Killed  # nine events applied in the open transaction, none committed
+
+    harness.during_handling = die_at_the_last
+    dying = harness.consumer(batch_size=10, batch_wait=5.0)
+    dying.declare()
+    ended = threading.Event()
+
+    def run(stop: threading.Event) -> None:
+        try:
+            dying.run_until(stop)
+        except Killed:
+            ended.set()  # the process is gone, and with it its connections
+
+    harness.run(run)
+    wait_until(ended.is_set, 30, "the consumer's death")
+    assert counts(harness)[:2] == (0, 0)  # nothing of the batch committed
+
+    harness.during_handling = None
+    duplicates_before = duplicates_counted(harness)
+    harness.stop_threads()
+    harness.start()
+    wait_until(lambda: harness.seen_ids() == set(ids), 60, "every event handled by the next consumer")
+    assert counts(harness) == (10, 10, 0)
+    assert duplicates_counted(harness) == duplicates_before  # redelivered, but never applied before
+
+
+def test_a_database_connection_lost_before_the_batch_commits(
+    make_harness: Callable[..., Any], database_url: str, amqp_url: str
+) -> None:
+    """The batch's connection drops mid-batch: nothing of it commits, and each event is applied once later."""
+    harness = make_harness(database_url, amqp_url)
+    ids = [harness.emit() for _ in range(10)]
+    harness.relay_all()
+    dropped: list[str] = []
+
+    def drop_the_connection_once(uow: Any, contract_id: str) -> None:
+        if len(dropped) < 1 and contract_id == ids[5]:
+            dropped.append(contract_id)
+            uow.session.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
+
+    harness.during_handling = drop_the_connection_once
+    harness.run(harness.consumer(batch_size=10, batch_wait=5.0).run_until)
+    wait_until(
+        lambda: harness.seen_ids() == set(ids), 60, "every event handled after the connection came back"
+    )
+    assert dropped == [ids[5]]
+    assert counts(harness) == (10, 10, 0)  # the seen table's key would have refused a second application
+    queue = harness.bus.queue_name(harness.consumer_name, harness.event)
+    assert dlq.inspect(harness.bus, queue) == []  # an unreachable database is not the events' fault

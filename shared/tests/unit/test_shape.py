@@ -16,7 +16,7 @@ from chassis.domain import Forbidden, RuleViolation
 from chassis.events.catalogue import dump_payload, load_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
-from chassis.messagebus import MessageBus, NoHandler
+from chassis.messagebus import MessageBus, NoHandler, inject_dependencies, own_transaction
 from chassis.messages import Command
 from chassis.pagination import PageRequest, SortKey, decode_cursor, encode_cursor, paginate_in_memory
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
@@ -116,6 +116,124 @@ def test_a_failing_handler_records_nothing() -> None:
     with pytest.raises(Forbidden):
         bus.handle_event(event)
     assert uow.handled == set()
+
+
+def recording_bus(uow: FakeUnitOfWork, handler: Any) -> MessageBus[Any]:
+    return MessageBus(lambda: uow, consumer_name="exams", event_handlers={ContractRegistered.TYPE: handler})  # type: ignore[arg-type, return-value]
+
+
+def emitting_handler(calls: list[str], failing: frozenset[str] = frozenset()) -> Any:
+    def handler(event: IncomingEvent[ContractRegistered], uow: Any) -> None:
+        calls.append(event.id)
+        with uow:
+            uow.emit(event.payload, subject=event.envelope.subject)
+            if event.id in failing:
+                raise RuntimeError("cannot")
+            uow.commit()
+
+    return handler
+
+
+def test_a_batch_of_events_commits_once_with_their_inbox_rows_and_emitted_events() -> None:
+    uow = FakeUnitOfWork()
+    calls: list[str] = []
+    bus = recording_bus(uow, emitting_handler(calls))
+    events = [incoming() for _ in range(3)]
+    assert bus.handle_events(events) == ["handled"] * 3
+    assert uow.batch_commits == 1
+    assert uow.commits == 3  # each handler's commit (a savepoint of the batch)
+    assert uow.handled == {("exams", e.id) for e in events}
+    assert [e.subject for e in uow.events] == [e.envelope.subject for e in events]
+
+
+def test_a_failing_event_of_a_batch_loses_only_itself() -> None:
+    uow = FakeUnitOfWork()
+    calls: list[str] = []
+    events = [incoming() for _ in range(3)]
+    bus = recording_bus(uow, emitting_handler(calls, failing=frozenset({events[1].id})))
+    results = bus.handle_events(events)
+    assert results[0] == "handled" and results[2] == "handled"
+    assert isinstance(results[1], RuntimeError)
+    assert uow.batch_commits == 1
+    assert uow.handled == {("exams", events[0].id), ("exams", events[2].id)}
+    assert len(uow.events) == 2  # the failing handler's event never left
+
+
+def test_a_redelivered_batch_and_a_duplicate_within_a_batch_apply_nothing_twice() -> None:
+    uow = FakeUnitOfWork()
+    calls: list[str] = []
+    bus = recording_bus(uow, emitting_handler(calls))
+    events = [incoming() for _ in range(2)]
+    bus.handle_events(events)
+    again = incoming()
+    assert bus.handle_events([*events, again, again]) == ["duplicate", "duplicate", "handled", "duplicate"]
+    assert calls == [events[0].id, events[1].id, again.id]
+    assert len(uow.events) == 3 and uow.batch_commits == 2
+
+
+def test_an_unreachable_database_fails_the_whole_batch() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    uow = FakeUnitOfWork()
+    events = [incoming() for _ in range(3)]
+
+    def handler(event: Any, uow: Any) -> None:
+        with uow:
+            if event.id == events[1].id:
+                raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+            uow.commit()
+
+    results = recording_bus(uow, handler).handle_events(events)
+    assert all(isinstance(r, OperationalError) for r in results)
+    assert uow.handled == set() and uow.batch_commits == 0
+
+
+def test_a_batch_that_fails_to_commit_is_handled_again_one_by_one() -> None:
+    uow = FakeUnitOfWork()
+    calls: list[str] = []
+    bus = recording_bus(uow, emitting_handler(calls))
+    events = [incoming() for _ in range(3)]
+    uow.fail_batch_commit = RuntimeError("deferred constraint")
+    assert bus.handle_events(events) == ["handled"] * 3
+    assert uow.batch_commits == 3  # the failed batch, then each event alone
+    assert calls == [e.id for e in events] * 2
+    assert len(uow.events) == 3  # the failed batch's events were never committed
+
+
+def test_a_handler_registered_own_transaction_keeps_its_mark_and_commits_alone() -> None:
+    uow = FakeUnitOfWork()
+    calls: list[str] = []
+
+    def slow(event: Any, uow: Any, *, renderer: str) -> None:
+        calls.append(event.id)
+        with uow:
+            uow.commit()
+
+    handlers = inject_dependencies({ContractRegistered.TYPE: own_transaction(slow)}, {"renderer": "pdf"})
+    bus = MessageBus(lambda: uow, consumer_name="documents", event_handlers=handlers)  # type: ignore[arg-type, return-value]
+    assert not bus.batches(ContractRegistered.TYPE)
+    events = [incoming() for _ in range(2)]
+    assert bus.handle_events(events) == ["handled", "handled"]
+    assert uow.batch_commits == 0 and uow.commits == 2
+    assert bus.handle_event(events[0]) == "duplicate"  # stopped at its `with uow:` (AlreadyHandled)
+    assert uow.handled == {("documents", e.id) for e in events}
+    assert calls == [events[0].id, events[1].id, events[0].id]
+
+
+def test_a_handler_that_commits_and_then_fails_keeps_its_effects_recorded() -> None:
+    uow = FakeUnitOfWork()
+
+    def handler(event: Any, uow: Any) -> None:
+        with uow:
+            uow.emit(event.payload, subject="s")
+            uow.commit()
+        raise RuntimeError("after the commit")
+
+    event = incoming()
+    [result] = recording_bus(uow, handler).handle_events([event])
+    assert isinstance(result, RuntimeError)
+    # As in a transaction of its own: what it committed landed, with the inbox row.
+    assert ("exams", event.id) in uow.handled and len(uow.events) == 1
 
 
 def test_the_fake_unit_of_work_keeps_only_committed_events() -> None:

@@ -1,6 +1,13 @@
 """documents' use cases: issuing (event handlers), reading and opening (queries and commands).
 
+<<<<<<< HEAD
 Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work.
+=======
+Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work. Issuing
+renders its PDFs with no transaction open (WeasyPrint takes about a second per PDF), so
+its event handlers are registered ``own_transaction``: never in a consumer batch, whose
+transaction would stay open while they render:
+>>>>>>> h/batch-consumers
 
 Issuing renders nothing: in one short unit of work it takes the contract's turn
 (``uow.take_turn``), reads what is known, stores what the event brings and *seals* the
@@ -30,6 +37,7 @@ from chassis.contracts.identity import ApprenticeAccountPrepared
 from chassis.contracts.training import ContractRegistered
 from chassis.domain import NotFound
 from chassis.events.incoming import IncomingEvent
+from chassis.messagebus import own_transaction
 from chassis.pagination import Page
 from chassis.principal import Principal
 from documents.domain import access
@@ -354,7 +362,9 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     RenderDocument: render_document,
     ListUnrendered: list_unrendered,
 }
+# Issuing renders PDFs between its two units of work (about a second each): in a batch the batch's
+# transaction, and the contract turns its earlier events took, would stay open meanwhile.
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
-    ContractRegistered.TYPE: contract_registered,
-    ApprenticeAccountPrepared.TYPE: apprentice_account_prepared,
+    ContractRegistered.TYPE: own_transaction(contract_registered),
+    ApprenticeAccountPrepared.TYPE: own_transaction(apprentice_account_prepared),
 }

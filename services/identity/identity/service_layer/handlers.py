@@ -404,6 +404,10 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     GetOwnAccount: get_own_account,
     IsAccessTokenRevoked: is_access_token_revoked,
 }
+# The activation code's argon2 hash is made outside the unit of work (a quarter second at the
+# default cost): in a batch the batch's transaction, and the apprentice-number counter's row lock
+# an earlier event took, would stay open meanwhile.
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
+    # Batched: the activation code's keyed hash is cheap, so nothing slow runs in the batch.
     ContractRegistered.TYPE: contract_registered,
 }

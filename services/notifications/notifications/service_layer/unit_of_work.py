@@ -36,13 +36,18 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
 
     def rollback(self) -> None:
         super().rollback()
-        self.session.info.pop(_MAIL_QUEUED, None)
+        if not self.joined:
+            # In a consumer batch this is one event's savepoint; an earlier event of the batch
+            # may have queued mail, so the note stays (at worst the sender wakes for nothing).
+            self.session.info.pop(_MAIL_QUEUED, None)
 
 
 def wake_sender_on_commit(session_factory: sessionmaker[Session], wakeup: threading.Event) -> None:
     """A sender in this process is woken as soon as a commit that queued mail has landed."""
 
     def after_commit(session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a savepoint released inside a consumer batch: the batch has not landed yet
         if session.info.pop(_MAIL_QUEUED, False):
             wakeup.set()
 

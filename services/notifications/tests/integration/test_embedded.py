@@ -39,3 +39,30 @@ def test_a_commit_that_queues_mail_wakes_the_sender_at_once(embedded_service, is
 
     assert runtime.bus.handle_event(parse_message(issued_envelope().to_json())) == "handled"
     assert runtime.mail_wakeup.is_set()
+
+
+def test_in_a_consumer_batch_the_sender_is_woken_once_the_batch_has_landed(
+    embedded_service, issued_envelope
+) -> None:
+    from chassis.contracts.documents import DocumentIssued
+    from chassis.messagebus import MessageBus
+
+    runtime = embedded_service.runtime
+    first, second = (parse_message(issued_envelope().to_json()) for _ in range(2))
+    woken_before_the_batch_landed = []
+
+    def handler(event, uow) -> None:
+        woken_before_the_batch_landed.append(runtime.mail_wakeup.is_set())
+        with uow:
+            uow.queue_mail()
+            if event.id == second.id:
+                raise RuntimeError("this one fails: its savepoint rolls back, the first one's mail stays")
+            uow.commit()
+
+    bus = MessageBus(
+        runtime.uow_factory, consumer_name="notifications", event_handlers={DocumentIssued.TYPE: handler}
+    )
+    first_result, second_result = bus.handle_events([first, second])
+    assert first_result == "handled" and isinstance(second_result, RuntimeError)
+    assert woken_before_the_batch_landed == [False, False]
+    assert runtime.mail_wakeup.is_set()
