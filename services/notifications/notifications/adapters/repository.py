@@ -90,20 +90,51 @@ class SqlMails(SqlAlchemyRepository[OutgoingMail]):
     def get_by_key(self, key: str) -> OutgoingMail | None:
         return self.session.scalars(sa.select(OutgoingMail).where(mails.c.idempotency_key == key)).first()
 
-    def due(self, now: datetime, limit: int) -> list[OutgoingMail]:
-        """Pending mails whose time has come, oldest due first, locked for this transaction.
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
+        """Take up to ``limit`` due mails in one statement, oldest due first: count the attempt and
+        lease them until ``lease_until`` (``OutgoingMail.claim`` for a whole batch).
 
-        SKIP LOCKED lets several senders share the table on PostgreSQL (SQLite has
-        no row locks and serialises writers anyway; the clause is left out there).
+        SKIP LOCKED lets several senders share the table on PostgreSQL: each takes rows the
+        others have not locked, and the lease keeps them away once this transaction commits.
+        (SQLite has no row locks and serialises writers anyway; the clause is left out there.)
+        The mails come back in the order they were created.
         """
-        stmt = (
-            sa.select(OutgoingMail)
+        due = (
+            sa.select(mails.c.id)
             .where(mails.c.status == MailStatus.PENDING, mails.c.next_attempt_at <= now)
             .order_by(mails.c.next_attempt_at, mails.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list(self.session.scalars(stmt))
+        stmt = (
+            sa.update(OutgoingMail)
+            .where(mails.c.id.in_(due.scalar_subquery()))
+            .values(attempts=mails.c.attempts + 1, next_attempt_at=lease_until)
+            .returning(OutgoingMail)
+        )
+        claimed = self.session.scalars(stmt, execution_options={"synchronize_session": False}).all()
+        return sorted(claimed, key=lambda mail: (mail.created_at, mail.id))
+
+    def mark_sent(self, ids: Collection[str], at: datetime) -> int:
+        """The mails ``ids`` the server has accepted, sent at ``at``, in one statement
+        (``OutgoingMail.mark_sent`` for a whole batch); how many changed.
+
+        Only pending mails change: a mail another sender has finished after this one's lease
+        ran out keeps its first sending time.
+        """
+        if not ids:
+            return 0
+        result = self.session.execute(
+            sa.update(mails)
+            .where(mails.c.id.in_(sorted(ids)), mails.c.status == MailStatus.PENDING)
+            .values(status=MailStatus.SENT, sent_at=at, last_error=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def get_many(self, ids: Collection[str]) -> list[OutgoingMail]:
+        if not ids:
+            return []
+        return list(self.session.scalars(sa.select(OutgoingMail).where(mails.c.id.in_(sorted(ids)))))
 
     def newest(self, status: MailStatus | None = None, limit: int = 50) -> list[OutgoingMail]:
         """The newest mails (for operators), optionally of one status."""
