@@ -58,6 +58,7 @@ class NotificationsRuntime(ServiceRuntime[NotificationsUnitOfWork]):
             batch_size=mail.batch_size,
             sessions=mail.sessions,
             session_idle=mail.smtp_session_idle,
+            gather=mail.gather,
             clock=self.clock,
         )
 

@@ -34,10 +34,12 @@ class MailSettings:
     mail_from: str = DEFAULT_MAIL_FROM
     # The sender loop: how often it looks for due mails when nobody wakes it.
     poll_interval: float = 1.0
-    # Mails claimed (and recorded) together; each batch goes over a kept-open session.
+    # Mails the sender claims at most at once (split among its sessions), recorded batch by batch.
     batch_size: int = 100
-    # SMTP sessions sending side by side, each with its own batches.
+    # SMTP sessions sending side by side, each with its own batches (together at most batch_size).
     sessions: int = 2
+    # Woken by a commit that queued mail, the sender waits this long for more before claiming.
+    gather: float = 0.1
     # Retries: delay = min(retry_base * 2**(attempt-1), retry_max); give up after max_attempts.
     max_attempts: int = 8
     retry_base: float = 5.0
@@ -61,6 +63,7 @@ class MailSettings:
                 poll_interval=env_float(extra, "MAIL_POLL_INTERVAL", cls.poll_interval),
                 batch_size=env_int(extra, "MAIL_BATCH_SIZE", cls.batch_size),
                 sessions=env_int(extra, "MAIL_SESSIONS", cls.sessions),
+                gather=env_float(extra, "MAIL_GATHER", cls.gather),
                 max_attempts=env_int(extra, "MAIL_MAX_ATTEMPTS", cls.max_attempts),
                 retry_base=env_float(extra, "MAIL_RETRY_BASE", cls.retry_base),
                 retry_max=env_float(extra, "MAIL_RETRY_MAX", cls.retry_max),

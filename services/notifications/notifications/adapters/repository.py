@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from chassis.pagination import Page, PageRequest, SortKey
 from chassis.repository import SqlAlchemyRepository
@@ -37,6 +38,16 @@ def _addressed_to(audience: NoticeAudience) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions) if conditions else sa.false()
 
 
+def _insert_unless_present(session: Session, table: sa.Table, item: object, key: str) -> bool:
+    """Insert ``item``'s row unless one with the same ``key`` exists, in one statement (no race
+    between two handlers of the same event); whether it was inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {column.name: getattr(item, column.name) for column in table.columns}
+    result = session.execute(insert(table).values(values).on_conflict_do_nothing(index_elements=[key]))
+    return bool(getattr(result, "rowcount", 0))
+
+
 def _read_by(reader: str) -> sa.Exists:
     return sa.exists().where(notice_reads.c.notice_id == notices.c.id, notice_reads.c.reader == reader)
 
@@ -46,6 +57,10 @@ class SqlNotices(SqlAlchemyRepository[Notice]):
 
     def get_by_source(self, event_id: str) -> Notice | None:
         return self.session.scalars(sa.select(Notice).where(notices.c.source_event_id == event_id)).first()
+
+    def add_unless_present(self, notice: Notice) -> bool:
+        """Add the notice unless its event already has one; whether it was added."""
+        return _insert_unless_present(self.session, notices, notice, "source_event_id")
 
     def page_visible(
         self, audience: NoticeAudience, reader: str, *, unread_only: bool, request: PageRequest
@@ -89,6 +104,10 @@ class SqlMails(SqlAlchemyRepository[OutgoingMail]):
 
     def get_by_key(self, key: str) -> OutgoingMail | None:
         return self.session.scalars(sa.select(OutgoingMail).where(mails.c.idempotency_key == key)).first()
+
+    def add_unless_present(self, mail: OutgoingMail) -> bool:
+        """Queue the mail unless one with its idempotency key exists; whether it was queued."""
+        return _insert_unless_present(self.session, mails, mail, "idempotency_key")
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
         """Take up to ``limit`` due mails in one statement, oldest due first: count the attempt and

@@ -196,8 +196,11 @@ class MailSender:
     """The background loops: deliver due mails, then sleep until woken or the poll interval passes.
 
     ``sessions`` loops run side by side, each with its own kept-open SMTP session and its own
-    batches (claimed with SKIP LOCKED, like several replicas). A session unused for
-    ``session_idle`` seconds is closed; the next mail opens a new one.
+    batches (claimed with SKIP LOCKED, like several replicas). ``batch_size`` is what the sender
+    has claimed at most at once, split among its loops: a sender that dies can leave at most that
+    many mails accepted by the server but not yet recorded, which go again (same Message-ID)
+    after their lease. A session unused for ``session_idle`` seconds is closed; the next mail
+    opens a new one.
     """
 
     def __init__(
@@ -212,6 +215,7 @@ class MailSender:
         batch_size: int = 100,
         sessions: int = 1,
         session_idle: float = 30.0,
+        gather: float = 0.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.uow_factory = uow_factory
@@ -220,9 +224,11 @@ class MailSender:
         self.wakeup = wakeup
         self.poll_interval = poll_interval
         self.lease = lease
-        self.batch_size = batch_size
-        self.sessions = max(1, sessions)
+        self.sessions = max(1, min(sessions, batch_size))
+        # What one loop claims at once: all loops together never hold more than ``batch_size``.
+        self.loop_batch = max(1, batch_size // self.sessions)
         self.session_idle = session_idle
+        self.gather = gather
         self.clock = clock
 
     def run_once(self, connection: MailConnection) -> DeliveryReport:
@@ -231,7 +237,7 @@ class MailSender:
             connection,
             self.policy,
             lease=self.lease,
-            batch_size=self.batch_size,
+            batch_size=self.loop_batch,
             clock=self.clock,
         )
 
@@ -267,19 +273,25 @@ class MailSender:
                     continue
                 if report.claimed:
                     last_used = time.monotonic()
-                if report.claimed < self.batch_size:
-                    self._idle(stop, connection, last_used)
+                if report.claimed < self.loop_batch and self._idle(stop, connection, last_used):
+                    # Woken by a commit that queued mail: while events keep coming (a bulk import
+                    # queues one mail per event), wait a moment for more, so that they go out in
+                    # batches instead of one claim (per loop) for every event.
+                    stop.wait(self.gather)
         finally:
             connection.close()
 
-    def _idle(self, stop: threading.Event, connection: MailConnection, last_used: float) -> None:
-        """Wait for a wakeup or the poll interval, noticing ``stop`` within a quarter second; close
-        the session once it has been unused for ``session_idle`` seconds (``close`` is idempotent)."""
+    def _idle(self, stop: threading.Event, connection: MailConnection, last_used: float) -> bool:
+        """Wait for a wakeup (True) or the poll interval (False), noticing ``stop`` within a quarter
+        second; close the session once it has been unused for ``session_idle`` seconds."""
         deadline = time.monotonic() + self.poll_interval
         while not stop.is_set():
             now = time.monotonic()
             if now - last_used >= self.session_idle:
-                connection.close()
+                connection.close()  # idempotent
             remaining = deadline - now
-            if remaining <= 0 or self.wakeup.wait(min(remaining, 0.25)):
-                return
+            if remaining <= 0:
+                return False
+            if self.wakeup.wait(min(remaining, 0.25)):
+                return True
+        return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from typing import Any
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from chassis.events.consumer import parse_message
 from notifications.domain.model import MailStatus
+from notifications.service_layer import handlers
 
 
 @pytest.fixture
@@ -163,3 +165,27 @@ def test_the_server_dying_mid_batch_leaves_the_rest_pending_and_nothing_goes_out
     assert any(links[0] in m.get_body(preferencelist=("plain",)).get_content() for m in first.messages)
     assert "Einmal-Token" not in caplog.text
     assert not any("Einmal-Token" in (m.last_error or "") for m in pg_service.mails())
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_handling_an_event_queues_its_mail_without_a_look_up_and_only_once(
+    dialect, pg_service, embedded_service, issued_event, reset_event
+) -> None:
+    service = pg_service if dialect == "postgresql" else embedded_service
+    runtime = service.runtime
+    document, reset = issued_event(kind="apprentice"), reset_event()
+    sql = statements(runtime.engine)
+    for _ in range(2):  # the second time as if replayed under a new inbox: nothing is added
+        with runtime.uow_factory() as uow:
+            handlers.document_issued(document, uow, clock=runtime.clock, portal_url="https://portal.example/")
+        with runtime.uow_factory() as uow:
+            handlers.password_reset_requested(reset, uow, clock=runtime.clock)
+    handled = [s for s in sql if re.search(r"\b(FROM|INTO|UPDATE) (mails|notices)\b", s, re.I)]
+    keys = sorted(mail.idempotency_key for mail in service.mails())
+    assert keys == sorted([document.envelope.id, reset.envelope.id])
+    with runtime.uow_factory() as uow:
+        assert uow.notices.get_by_source(document.envelope.id) is not None
+    # One INSERT ... ON CONFLICT DO NOTHING per row and no look-up before it: a bulk import
+    # brings thousands of events (the mails are composed before the transaction).
+    assert len(handled) == 6
+    assert all(s.lstrip().upper().startswith("INSERT") and "ON CONFLICT" in s.upper() for s in handled)

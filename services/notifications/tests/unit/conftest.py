@@ -26,6 +26,12 @@ class FakeMails(FakeRepository[OutgoingMail]):
     def get_by_key(self, key: str) -> OutgoingMail | None:
         return self.first(lambda m: m.idempotency_key == key)
 
+    def add_unless_present(self, mail: OutgoingMail) -> bool:
+        if self.get_by_key(mail.idempotency_key) is not None:
+            return False
+        self.add(mail)
+        return True
+
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
         due = sorted(self.find(lambda m: m.is_due(now)), key=lambda m: (m.next_attempt_at, m.id))[:limit]
         for mail in due:
@@ -64,6 +70,12 @@ class FakeNotices(FakeRepository[Notice]):
 
     def get_by_source(self, event_id: str) -> Notice | None:
         return self.first(lambda n: n.source_event_id == event_id)
+
+    def add_unless_present(self, notice: Notice) -> bool:
+        if self.get_by_source(notice.source_event_id) is not None:
+            return False
+        self.add(notice)
+        return True
 
     def page_visible(
         self, audience: NoticeAudience, reader: str, *, unread_only: bool, request: PageRequest

@@ -294,3 +294,17 @@ def test_sender_closes_an_idle_session(fake_uow, fake_transport, queued) -> None
         stop.set()
         thread.join(timeout=2)
     assert not thread.is_alive()
+
+
+def test_the_sessions_share_the_batch_size(fake_uow, fake_transport, queued) -> None:
+    """A sender that dies leaves at most ``batch_size`` mails accepted but unrecorded, however many sessions."""
+    queued(30, at=datetime.now(UTC) - timedelta(seconds=1))
+    sender = MailSender(
+        lambda: fake_uow, fake_transport, POLICY, wakeup=threading.Event(), batch_size=20, sessions=3
+    )
+    assert (sender.sessions, sender.loop_batch) == (3, 6)
+    assert sender.run_once(fake_transport()).claimed == 6
+    few = MailSender(
+        lambda: fake_uow, fake_transport, POLICY, wakeup=threading.Event(), batch_size=2, sessions=4
+    )
+    assert (few.sessions, few.loop_batch) == (2, 1)
