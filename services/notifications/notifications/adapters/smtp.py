@@ -139,7 +139,7 @@ class Sender:
             raise ValueError(f"NOTIFICATIONS_MAIL_FROM is not a usable address: {mail_from!r}") from exc
 
 
-def render_message(mail: OutgoingMail, sender: Sender, *, date: str | None = None) -> tuple[str, bytes]:
+def render_message(mail: OutgoingMail, sender: Sender) -> tuple[str, bytes]:
     """The envelope recipient and the whole message as SMTP DATA (CRLF line ends, not dot-stuffed).
 
     Plain text first, the HTML alternative second (RFC 2046: the last part is preferred).
@@ -155,7 +155,7 @@ def render_message(mail: OutgoingMail, sender: Sender, *, date: str | None = Non
             f"Subject: {subject_header(mail.subject)}",
             f"From: {sender.header}",
             f"To: {mailbox_header(mail.recipient_name, recipient, 'To')}",
-            f"Date: {date or formatdate(usegmt=True)}",
+            f"Date: {formatdate(usegmt=True)}",
             # The idempotency key: identical for every attempt of this mail.
             f"Message-ID: {message_id}",
             # RFC 3834: no auto-replies (holiday notices) back to a noreply address.

@@ -92,12 +92,14 @@ def deliver_due_mails(
     lease: timedelta,
     batch_size: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """One batch: claim due mails, send them over ``connection`` outside any transaction, then record
     every outcome in one unit of work (the accepted ones in one UPDATE).
 
     A mail counts as sent only once the server has accepted it. Sending stops at half the lease,
-    so no other sender can take a mail of this batch while this one may still send it.
+    so no other sender can take a mail of this batch while this one may still send it, and when
+    ``stop`` is set (the worker is shutting down); the mails not tried are handed back.
     """
     claimed_at = clock()
     batch = claim_due_mails(uow_factory(), now=claimed_at, lease=lease, batch_size=batch_size)
@@ -110,7 +112,7 @@ def deliver_due_mails(
     waiting = deque(batch)
     try:
         while waiting:
-            if clock() >= send_until:
+            if clock() >= send_until or (stop is not None and stop.is_set()):
                 released.extend(waiting)
                 waiting.clear()
                 break
@@ -186,7 +188,7 @@ def _record_outcomes(
                 exc.detail,
             )
     if released:
-        log.info("%d claimed mail(s) handed back untried: the batch ran out of its lease", len(released))
+        log.info("%d claimed mail(s) handed back untried (lease half over, or stopping)", len(released))
     return DeliveryReport(
         sent=len(sent), retrying=len(failures) - failed, failed=failed, released=len(released)
     )
@@ -231,7 +233,7 @@ class MailSender:
         self.gather = gather
         self.clock = clock
 
-    def run_once(self, connection: MailConnection) -> DeliveryReport:
+    def run_once(self, connection: MailConnection, stop: threading.Event | None = None) -> DeliveryReport:
         return deliver_due_mails(
             self.uow_factory,
             connection,
@@ -239,6 +241,7 @@ class MailSender:
             lease=self.lease,
             batch_size=self.loop_batch,
             clock=self.clock,
+            stop=stop,
         )
 
     def run(self, stop: threading.Event) -> None:
@@ -264,7 +267,7 @@ class MailSender:
             while not stop.is_set():
                 self.wakeup.clear()
                 try:
-                    report = self.run_once(connection)
+                    report = self.run_once(connection, stop)
                     backoff = 0.5
                 except Exception:  # e.g. the database is away: keep the loop alive
                     log.warning("mail sender failed; retrying in %.1fs", backoff, exc_info=True)

@@ -308,3 +308,16 @@ def test_the_sessions_share_the_batch_size(fake_uow, fake_transport, queued) -> 
         lambda: fake_uow, fake_transport, POLICY, wakeup=threading.Event(), batch_size=2, sessions=4
     )
     assert (few.sessions, few.loop_batch) == (2, 1)
+
+
+def test_a_stopping_sender_hands_the_rest_of_its_batch_back(fake_uow, fake_transport, clock, queued) -> None:
+    ids = queued(5)
+    stop = threading.Event()
+    fake_transport.before_send = lambda mail: stop.set() if len(fake_transport.sent) == 1 else None
+    report = deliver_due_mails(
+        lambda: fake_uow, fake_transport(), POLICY, lease=LEASE, batch_size=10, clock=clock, stop=stop
+    )
+    # The mail being sent when the stop came goes out; the three after it wait for the next sender.
+    assert (report.claimed, report.sent, report.released) == (5, 2, 3)
+    waiting = [fake_uow.mails.get(i) for i in ids if fake_uow.mails.get(i).status is MailStatus.PENDING]
+    assert len(waiting) == 3 and all(m.attempts == 0 and m.next_attempt_at <= clock.now for m in waiting)
