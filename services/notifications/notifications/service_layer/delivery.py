@@ -63,7 +63,8 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
-    # Claimed but not tried (the batch ran out of its lease): due again at once, the attempt not counted.
+    # Claimed but not tried (half the lease passed, or the sender is stopping): due again at once,
+    # the attempt not counted.
     released: int = 0
 
 
