@@ -1,4 +1,4 @@
-"""`make bench`: the edge and event-relay benchmarks, each against its reference in the same run.
+"""`make bench`: the edge, event-relay and mail benchmarks, each against its reference in the same run.
 
 Prints a table and writes bench/results/<UTC timestamp>.json and bench/results/latest.json.
 Needs PostgreSQL and RabbitMQ (BENCH_DATABASE_URL / BENCH_AMQP_URL, default the local
@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import bench_edge
+import bench_mail
 import bench_relay
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def table(edge: dict[str, Any], relay: dict[str, Any]) -> str:
+def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any]) -> str:
     rows = [
         ("benchmark", "measured", "reference", "ratio", "target", "ok"),
         (
@@ -64,6 +65,14 @@ def table(edge: dict[str, Any], relay: dict[str, Any]) -> str:
             "",
             "",
         ),
+        (
+            "mail throughput (accepted/s)",
+            f"{mail['sender']['rps']:.0f} mailer",
+            f"{mail['raw']['rps']:.0f} raw smtplib",
+            f"{mail['ratio']:.2f}",
+            f">= {bench_mail.TARGET_RATIO:.2f}",
+            "yes" if mail["passed"] else "NO",
+        ),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
@@ -85,6 +94,8 @@ def main() -> int:
         count=300 if quick else 1000,
         latency_count=100 if quick else 400,
     )
+    print("mail benchmark (notifications mailer vs raw smtplib) …", flush=True)
+    mail = bench_mail.run(admin_url, rounds=1 if quick else 3, count=300 if quick else 2000)
     print("edge benchmark (nginx vs direct) …", flush=True)
     edge = bench_edge.run(admin_url, rounds=2 if quick else 4, seconds=3 if quick else 8)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -98,13 +109,14 @@ def main() -> int:
         "quick": quick,
         "edge": edge,
         "relay": relay,
+        "mail": mail,
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(report, indent=2) + "\n"
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)
     print()
-    print(table(edge, relay))
+    print(table(edge, relay, mail))
     print(f"\nresults: {RESULTS / (stamp + '.json')}")
     if not edge["clean"]:
         print(

@@ -56,6 +56,9 @@ class NotificationsRuntime(ServiceRuntime[NotificationsUnitOfWork]):
             poll_interval=mail.poll_interval,
             lease=timedelta(seconds=mail.lease),
             batch_size=mail.batch_size,
+            sessions=mail.sessions,
+            session_idle=mail.smtp_session_idle,
+            gather=mail.gather,
             clock=self.clock,
         )
 

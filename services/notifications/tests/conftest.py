@@ -6,8 +6,10 @@ The fakes of the unit tests are in ``tests/unit/conftest.py``.
 from __future__ import annotations
 
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from chassis.events.consumer import parse_message
 from chassis.events.envelope import Envelope, new_envelope
 from chassis.events.incoming import IncomingEvent
 from chassis.testing.running import RunningRuntime
+from chassis.testing.smtp import CollectingHandler
 from notifications.bootstrap import NotificationsRuntime, bootstrap
 from notifications.domain.model import OutgoingMail
 from notifications.domain.queries import ListMails
@@ -181,6 +184,79 @@ def runtime_env(tmp_path: Path, queue_prefix: str, smtp_port: int) -> dict[str, 
         "NOTIFICATIONS_MAIL_RETRY_BASE": "0.3",
         "NOTIFICATIONS_MAIL_RETRY_MAX": "1",
     }
+
+
+class ScriptedHandler(CollectingHandler):
+    """The collecting test server's handler with a script of what goes wrong.
+
+    - ``peers``: the client's (host, port) of each accepted mail, i.e. which SMTP session carried it;
+    - ``data_replies``: answers for the next DATAs instead of accepting (``None`` accepts);
+    - ``accept_limit``: after this many accepted mails the server "dies": every later DATA drops
+      the connection unanswered, and ``gone`` is set;
+    - ``mails_per_session``: a server limit; MAIL FROM beyond it in one session answers 421;
+    - ``quits``: the sessions the client ended with QUIT.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peers: list[tuple[str, int]] = []
+        self.data_replies: list[str | None] = []
+        self.accept_limit: int | None = None
+        self.mails_per_session: int | None = None
+        self.gone = threading.Event()
+        self.quits: list[tuple[str, int]] = []
+        self._per_session: dict[tuple[str, int], int] = {}
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        count = self._per_session.get(session.peer, 0)
+        if self.mails_per_session is not None and count >= self.mails_per_session:
+            return "421 4.7.0 Too many mails in this session"
+        self._per_session[session.peer] = count + 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.quits.append(session.peer)
+        return "221 Bye"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.data_replies:
+            reply = self.data_replies.pop(0)
+            if reply is not None:
+                return reply
+        if self.accept_limit is not None and len(self.messages) >= self.accept_limit:
+            self.gone.set()
+            server.transport.close()  # dies before answering: the client cannot know
+            return "421 4.3.2 Shutting down"
+        reply = await super().handle_DATA(server, session, envelope)
+        self.peers.append(session.peer)
+        return reply
+
+    def message_ids(self) -> list[str]:
+        return [str(message["Message-ID"]) for message in self.messages]
+
+
+@contextmanager
+def scripted_smtp(port: int, handler: ScriptedHandler | None = None) -> Iterator[ScriptedHandler]:
+    """An aiosmtpd server on ``port`` with a ``ScriptedHandler`` (chassis' ``smtp_server`` with a script)."""
+    from aiosmtpd.controller import Controller
+
+    handler = handler or ScriptedHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def scripted_smtp_server(smtp_port: int) -> Callable[..., Any]:
+    """``with scripted_smtp_server() as handler:`` a scripted test SMTP server on ``smtp_port``."""
+    return lambda handler=None: scripted_smtp(smtp_port, handler)
 
 
 class RunningService(RunningRuntime):

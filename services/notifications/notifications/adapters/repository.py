@@ -7,6 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from chassis.pagination import Page, PageRequest, SortKey
 from chassis.repository import SqlAlchemyRepository
@@ -37,6 +38,16 @@ def _addressed_to(audience: NoticeAudience) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions) if conditions else sa.false()
 
 
+def _insert_unless_present(session: Session, table: sa.Table, item: object, key: str) -> bool:
+    """Insert ``item``'s row unless one with the same ``key`` exists, in one statement (no race
+    between two handlers of the same event); whether it was inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {column.name: getattr(item, column.name) for column in table.columns}
+    result = session.execute(insert(table).values(values).on_conflict_do_nothing(index_elements=[key]))
+    return bool(getattr(result, "rowcount", 0))
+
+
 def _read_by(reader: str) -> sa.Exists:
     return sa.exists().where(notice_reads.c.notice_id == notices.c.id, notice_reads.c.reader == reader)
 
@@ -46,6 +57,10 @@ class SqlNotices(SqlAlchemyRepository[Notice]):
 
     def get_by_source(self, event_id: str) -> Notice | None:
         return self.session.scalars(sa.select(Notice).where(notices.c.source_event_id == event_id)).first()
+
+    def add_unless_present(self, notice: Notice) -> bool:
+        """Add the notice unless its event already has one; whether it was added."""
+        return _insert_unless_present(self.session, notices, notice, "source_event_id")
 
     def page_visible(
         self, audience: NoticeAudience, reader: str, *, unread_only: bool, request: PageRequest
@@ -90,20 +105,55 @@ class SqlMails(SqlAlchemyRepository[OutgoingMail]):
     def get_by_key(self, key: str) -> OutgoingMail | None:
         return self.session.scalars(sa.select(OutgoingMail).where(mails.c.idempotency_key == key)).first()
 
-    def due(self, now: datetime, limit: int) -> list[OutgoingMail]:
-        """Pending mails whose time has come, oldest due first, locked for this transaction.
+    def add_unless_present(self, mail: OutgoingMail) -> bool:
+        """Queue the mail unless one with its idempotency key exists; whether it was queued."""
+        return _insert_unless_present(self.session, mails, mail, "idempotency_key")
 
-        SKIP LOCKED lets several senders share the table on PostgreSQL (SQLite has
-        no row locks and serialises writers anyway; the clause is left out there).
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
+        """Take up to ``limit`` due mails in one statement, oldest due first: count the attempt and
+        lease them until ``lease_until`` (``OutgoingMail.claim`` for a whole batch).
+
+        SKIP LOCKED lets several senders share the table on PostgreSQL: each takes rows the
+        others have not locked, and the lease keeps them away once this transaction commits.
+        (SQLite has no row locks and serialises writers anyway; the clause is left out there.)
+        The mails come back in the order they were created.
         """
-        stmt = (
-            sa.select(OutgoingMail)
+        due = (
+            sa.select(mails.c.id)
             .where(mails.c.status == MailStatus.PENDING, mails.c.next_attempt_at <= now)
             .order_by(mails.c.next_attempt_at, mails.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return list(self.session.scalars(stmt))
+        stmt = (
+            sa.update(OutgoingMail)
+            .where(mails.c.id.in_(due.scalar_subquery()))
+            .values(attempts=mails.c.attempts + 1, next_attempt_at=lease_until)
+            .returning(OutgoingMail)
+        )
+        claimed = self.session.scalars(stmt, execution_options={"synchronize_session": False}).all()
+        return sorted(claimed, key=lambda mail: (mail.created_at, mail.id))
+
+    def mark_sent(self, ids: Collection[str], at: datetime) -> int:
+        """The mails ``ids`` the server has accepted, sent at ``at``, in one statement
+        (``OutgoingMail.mark_sent`` for a whole batch); how many changed.
+
+        Only pending mails change: a mail another sender has finished after this one's lease
+        ran out keeps its first sending time.
+        """
+        if not ids:
+            return 0
+        result = self.session.execute(
+            sa.update(mails)
+            .where(mails.c.id.in_(sorted(ids)), mails.c.status == MailStatus.PENDING)
+            .values(status=MailStatus.SENT, sent_at=at, last_error=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def get_many(self, ids: Collection[str]) -> list[OutgoingMail]:
+        if not ids:
+            return []
+        return list(self.session.scalars(sa.select(OutgoingMail).where(mails.c.id.in_(sorted(ids)))))
 
     def newest(self, status: MailStatus | None = None, limit: int = 50) -> list[OutgoingMail]:
         """The newest mails (for operators), optionally of one status."""

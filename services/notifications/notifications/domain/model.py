@@ -113,6 +113,13 @@ class OutgoingMail:
         self.attempts += 1
         self.next_attempt_at = lease_until
 
+    def release(self, at: datetime) -> None:
+        """A claimed mail this sender did not get to: due again at ``at``; the claim's attempt does not count."""
+        if self.status is not MailStatus.PENDING:
+            return
+        self.attempts = max(self.attempts - 1, 0)
+        self.next_attempt_at = at
+
     def mark_sent(self, at: datetime) -> None:
         self.status = MailStatus.SENT
         self.sent_at = at

@@ -9,11 +9,12 @@ ever happens inside a transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -43,12 +44,17 @@ class MailDeliveryError(Exception):
 
 
 class MailConnection(Protocol):
+    """One session with the mail server, kept open for many mails (reopened after a failure)."""
+
     def send(self, mail: OutgoingMail) -> None:
-        """Hand one mail to the mail server; raise MailDeliveryError if it was not accepted."""
+        """Hand one mail to the mail server; raise MailDeliveryError unless it accepted the mail."""
+
+    def close(self) -> None:
+        """End the session; the next ``send`` opens a new one."""
 
 
-# Opens a connection for one batch (e.g. one SMTP session) and closes it afterwards.
-MailTransport = Callable[[], AbstractContextManager[MailConnection]]
+# Makes a new (not yet opened) connection; each loop of the sender keeps one.
+MailTransport = Callable[[], MailConnection]
 
 
 @dataclass(frozen=True)
@@ -57,9 +63,16 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    # Claimed but not tried (half the lease passed, or the sender is stopping): due again at once,
+    # the attempt not counted.
+    released: int = 0
 
 
 UowFactory = Callable[[], NotificationsUnitOfWork]
+
+# How long to keep trying to record a batch's outcome when the database is away (seconds between
+# tries): mails the server has accepted would otherwise be sent again after their lease.
+RECORD_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 def claim_due_mails(
@@ -67,97 +80,131 @@ def claim_due_mails(
 ) -> list[OutgoingMail]:
     """Take due mails for this sender in one short transaction: count the attempt, lease them."""
     with uow:
-        batch = uow.mails.due(now, batch_size)
-        for mail in batch:
-            mail.claim(lease_until=now + lease)
+        batch = uow.mails.claim_due(now, now + lease, batch_size)
         uow.commit()
     return batch
 
 
 def deliver_due_mails(
     uow_factory: UowFactory,
-    transport: MailTransport,
+    connection: MailConnection,
     policy: RetryPolicy,
     *,
     lease: timedelta,
     batch_size: int,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
-    batch = claim_due_mails(uow_factory(), now=clock(), lease=lease, batch_size=batch_size)
+    """One batch: claim due mails, send them over ``connection`` outside any transaction, then record
+    every outcome in one unit of work (the accepted ones in one UPDATE).
+
+    A mail counts as sent only once the server has accepted it. Sending stops at half the lease,
+    so no other sender can take a mail of this batch while this one may still send it, and when
+    ``stop`` is set (the worker is shutting down); the mails not tried are handed back.
+    """
+    claimed_at = clock()
+    batch = claim_due_mails(uow_factory(), now=claimed_at, lease=lease, batch_size=batch_size)
     if not batch:
         return DeliveryReport()
-    sent = retrying = failed = 0
-    waiting = list(batch)
+    send_until = claimed_at + lease / 2
+    sent: list[OutgoingMail] = []
+    failures: list[tuple[OutgoingMail, MailDeliveryError]] = []
+    released: list[OutgoingMail] = []
+    waiting = deque(batch)
     try:
-        with transport() as connection:
-            while waiting:
-                mail = waiting.pop(0)
-                try:
-                    connection.send(mail)
-                except MailDeliveryError as exc:
-                    if exc.server_unavailable:
-                        waiting.insert(0, mail)
-                        raise
-                    failed_for_good = _record_failure(uow_factory, mail, exc, policy, clock)
-                    failed += failed_for_good
-                    retrying += not failed_for_good
-                    continue
-                _record_sent(uow_factory, mail, clock())
-                MAILS.labels("sent").inc()
-                log.info("mail %s sent (attempt %d)", mail.message_id, mail.attempts)
-                sent += 1
-    except MailDeliveryError as exc:
-        # The mail server cannot take anything now: the rest of the batch waits its backoff
-        # instead of each mail timing out on its own.
-        for mail in waiting:
-            failed_for_good = _record_failure(uow_factory, mail, exc, policy, clock)
-            failed += failed_for_good
-            retrying += not failed_for_good
-    return DeliveryReport(claimed=len(batch), sent=sent, retrying=retrying, failed=failed)
+        while waiting:
+            if clock() >= send_until or (stop is not None and stop.is_set()):
+                released.extend(waiting)
+                waiting.clear()
+                break
+            mail = waiting.popleft()
+            try:
+                connection.send(mail)
+            except MailDeliveryError as exc:
+                failures.append((mail, exc))
+                if exc.server_unavailable:
+                    # The mail server cannot take anything now: the rest of the batch waits its
+                    # backoff instead of each mail timing out on its own.
+                    failures.extend((rest, exc) for rest in waiting)
+                    waiting.clear()
+                continue
+            sent.append(mail)
+    finally:
+        # Even when something unexpected broke the loop: what the server accepted is recorded
+        # (the mails still waiting stay leased and are tried again after the lease).
+        report = _record_outcomes(uow_factory, policy, clock, sent, failures, released)
+    return dataclasses.replace(report, claimed=len(batch))
 
 
-def _record_sent(uow_factory: UowFactory, mail: OutgoingMail, at: datetime) -> None:
-    with uow_factory() as uow:
-        stored = uow.mails.get(mail.id)
-        if stored is not None:
-            stored.mark_sent(at)
-            uow.commit()
-
-
-def _record_failure(
+def _record_outcomes(
     uow_factory: UowFactory,
-    mail: OutgoingMail,
-    exc: MailDeliveryError,
     policy: RetryPolicy,
     clock: Callable[[], datetime],
-) -> bool:
-    """Store the failure; True when the mail gave up for good."""
-    gives_up = policy.gives_up(mail.attempts, permanent=exc.permanent)
-    retry_at = None if gives_up else clock() + policy.delay_after(mail.attempts)
-    with uow_factory() as uow:
-        stored = uow.mails.get(mail.id)
-        if stored is not None:
-            stored.record_failure(exc.detail, retry_at=retry_at)
-            uow.commit()
-    if gives_up:
-        MAILS.labels("failed").inc()
-        log.error(
-            "mail %s failed for good after %d attempt(s): %s", mail.message_id, mail.attempts, exc.detail
-        )
-    else:
-        MAILS.labels("retrying").inc()
-        log.warning(
-            "mail %s not sent (attempt %d), retrying at %s: %s",
-            mail.message_id,
-            mail.attempts,
-            retry_at.isoformat() if retry_at else "-",
-            exc.detail,
-        )
-    return gives_up
+    sent: list[OutgoingMail],
+    failures: list[tuple[OutgoingMail, MailDeliveryError]],
+    released: list[OutgoingMail],
+) -> DeliveryReport:
+    now = clock()
+    gives_up = {mail.id: policy.gives_up(mail.attempts, permanent=exc.permanent) for mail, exc in failures}
+    for delay in (*RECORD_RETRY_DELAYS, None):
+        try:
+            with uow_factory() as uow:
+                uow.mails.mark_sent([mail.id for mail in sent], now)
+                others = [mail.id for mail, _ in failures] + [mail.id for mail in released]
+                stored = {mail.id: mail for mail in uow.mails.get_many(others)} if others else {}
+                for mail, exc in failures:
+                    retry_at = None if gives_up[mail.id] else now + policy.delay_after(mail.attempts)
+                    if (row := stored.get(mail.id)) is not None:
+                        row.record_failure(exc.detail, retry_at=retry_at)
+                for mail in released:
+                    if (row := stored.get(mail.id)) is not None:
+                        row.release(now)
+                uow.commit()
+            break
+        except Exception:
+            if delay is None:
+                raise
+            log.warning(
+                "could not record %d sent mail(s); retrying in %.1fs", len(sent), delay, exc_info=True
+            )
+            time.sleep(delay)
+    for mail in sent:
+        log.info("mail %s sent (attempt %d)", mail.message_id, mail.attempts)
+    MAILS.labels("sent").inc(len(sent))
+    failed = 0
+    for mail, exc in failures:
+        if gives_up[mail.id]:
+            failed += 1
+            MAILS.labels("failed").inc()
+            log.error(
+                "mail %s failed for good after %d attempt(s): %s", mail.message_id, mail.attempts, exc.detail
+            )
+        else:
+            MAILS.labels("retrying").inc()
+            log.warning(
+                "mail %s not sent (attempt %d), retrying in %.0fs: %s",
+                mail.message_id,
+                mail.attempts,
+                policy.delay_after(mail.attempts).total_seconds(),
+                exc.detail,
+            )
+    if released:
+        log.info("%d claimed mail(s) handed back untried (lease half over, or stopping)", len(released))
+    return DeliveryReport(
+        sent=len(sent), retrying=len(failures) - failed, failed=failed, released=len(released)
+    )
 
 
 class MailSender:
-    """The background loop: deliver due mails, then sleep until woken or the poll interval passes."""
+    """The background loops: deliver due mails, then sleep until woken or the poll interval passes.
+
+    ``sessions`` loops run side by side, each with its own kept-open SMTP session and its own
+    batches (claimed with SKIP LOCKED, like several replicas). ``batch_size`` is what the sender
+    has claimed at most at once, split among its loops: a sender that dies can leave at most that
+    many mails accepted by the server but not yet recorded, which go again (same Message-ID)
+    after their lease. A session unused for ``session_idle`` seconds is closed; the next mail
+    opens a new one.
+    """
 
     def __init__(
         self,
@@ -168,7 +215,10 @@ class MailSender:
         wakeup: threading.Event,
         poll_interval: float = 1.0,
         lease: timedelta = timedelta(minutes=5),
-        batch_size: int = 20,
+        batch_size: int = 100,
+        sessions: int = 1,
+        session_idle: float = 30.0,
+        gather: float = 0.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.uow_factory = uow_factory
@@ -177,38 +227,75 @@ class MailSender:
         self.wakeup = wakeup
         self.poll_interval = poll_interval
         self.lease = lease
-        self.batch_size = batch_size
+        self.sessions = max(1, min(sessions, batch_size))
+        # What one loop claims at once: all loops together never hold more than ``batch_size``.
+        self.loop_batch = max(1, batch_size // self.sessions)
+        self.session_idle = session_idle
+        self.gather = gather
         self.clock = clock
 
-    def run_once(self) -> DeliveryReport:
+    def run_once(self, connection: MailConnection, stop: threading.Event | None = None) -> DeliveryReport:
         return deliver_due_mails(
             self.uow_factory,
-            self.transport,
+            connection,
             self.policy,
             lease=self.lease,
-            batch_size=self.batch_size,
+            batch_size=self.loop_batch,
             clock=self.clock,
+            stop=stop,
         )
 
     def run(self, stop: threading.Event) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            self.wakeup.clear()
-            try:
-                report = self.run_once()
-                backoff = 0.5
-            except Exception:  # e.g. the database is away: keep the loop alive
-                log.warning("mail sender failed; retrying in %.1fs", backoff, exc_info=True)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 15.0)
-                continue
-            if report.claimed < self.batch_size:
-                self._idle(stop)
+        """Every session's loop until ``stop``; this thread runs the first."""
+        name = threading.current_thread().name
+        others = [
+            threading.Thread(target=self._loop, args=(stop,), name=f"{name}-{index}", daemon=True)
+            for index in range(1, self.sessions)
+        ]
+        for thread in others:
+            thread.start()
+        try:
+            self._loop(stop)
+        finally:
+            for thread in others:
+                thread.join()
 
-    def _idle(self, stop: threading.Event) -> None:
-        """Wait for a wakeup or the poll interval, but notice ``stop`` within a quarter second."""
+    def _loop(self, stop: threading.Event) -> None:
+        connection = self.transport()
+        backoff = 0.5
+        last_used = time.monotonic()
+        try:
+            while not stop.is_set():
+                self.wakeup.clear()
+                try:
+                    report = self.run_once(connection, stop)
+                    backoff = 0.5
+                except Exception:  # e.g. the database is away: keep the loop alive
+                    log.warning("mail sender failed; retrying in %.1fs", backoff, exc_info=True)
+                    stop.wait(backoff)
+                    backoff = min(backoff * 2, 15.0)
+                    continue
+                if report.claimed:
+                    last_used = time.monotonic()
+                if report.claimed < self.loop_batch and self._idle(stop, connection, last_used):
+                    # Woken by a commit that queued mail: while events keep coming (a bulk import
+                    # queues one mail per event), wait a moment for more, so that they go out in
+                    # batches instead of one claim (per loop) for every event.
+                    stop.wait(self.gather)
+        finally:
+            connection.close()
+
+    def _idle(self, stop: threading.Event, connection: MailConnection, last_used: float) -> bool:
+        """Wait for a wakeup (True) or the poll interval (False), noticing ``stop`` within a quarter
+        second; close the session once it has been unused for ``session_idle`` seconds."""
         deadline = time.monotonic() + self.poll_interval
         while not stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.wakeup.wait(min(remaining, 0.25)):
-                return
+            now = time.monotonic()
+            if now - last_used >= self.session_idle:
+                connection.close()  # idempotent
+            remaining = deadline - now
+            if remaining <= 0:
+                return False
+            if self.wakeup.wait(min(remaining, 0.25)):
+                return True
+        return False

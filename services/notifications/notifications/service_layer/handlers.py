@@ -31,7 +31,6 @@ from notifications.domain.model import (
     ReaderNotice,
     Recipient,
     RecipientKind,
-    idempotency_key,
 )
 from notifications.domain.queries import CountUnreadNotices, ListMails, ListNotices
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork
@@ -53,11 +52,11 @@ def document_issued(
     mail = mail_for(document, portal_url, now)
     notice = notice_for(document, now)
     with uow:
-        # The inbox already drops redelivered events; these checks keep the handler
-        # idempotent on its own (e.g. an event replayed under a new inbox).
+        # The inbox already drops redelivered events; inserting only what is not there yet keeps
+        # the handler idempotent on its own (e.g. an event replayed under a new inbox), in one
+        # statement per row rather than a look-up first (a bulk import brings thousands of events).
         changed = False
-        if uow.mails.get_by_key(mail.idempotency_key) is None:
-            uow.mails.add(mail)
+        if uow.mails.add_unless_present(mail):
             uow.queue_mail()
             changed = True
         if notice is None:
@@ -66,8 +65,7 @@ def document_issued(
                 document.document_id,
                 document.recipient.kind,
             )
-        elif uow.notices.get_by_source(document.event_id) is None:
-            uow.notices.add(notice)
+        elif uow.notices.add_unless_present(notice):
             changed = True
         if changed:
             uow.commit()
@@ -82,10 +80,10 @@ def password_reset_requested(
     a one-time link that sets a password.
     """
     reset = password_reset(event)
+    mail = password_reset_mail_for(reset, clock())
     with uow:
         # Idempotent on its own, like the document mail.
-        if uow.mails.get_by_key(idempotency_key(reset.event_id)) is None:
-            uow.mails.add(password_reset_mail_for(reset, clock()))
+        if uow.mails.add_unless_present(mail):
             uow.queue_mail()
             uow.commit()
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 import pytest
@@ -18,6 +17,7 @@ from notifications.service_layer.delivery import MailDeliveryError
 class FakeMails(FakeRepository[OutgoingMail]):
     def __init__(self) -> None:
         super().__init__(key="id")
+        self.mark_sent_calls = 0
 
     def add(self, mail: OutgoingMail) -> None:
         assert self.get_by_key(mail.idempotency_key) is None, "unique idempotency key"
@@ -26,8 +26,27 @@ class FakeMails(FakeRepository[OutgoingMail]):
     def get_by_key(self, key: str) -> OutgoingMail | None:
         return self.first(lambda m: m.idempotency_key == key)
 
-    def due(self, now: datetime, limit: int) -> list[OutgoingMail]:
-        return sorted(self.find(lambda m: m.is_due(now)), key=lambda m: m.next_attempt_at)[:limit]
+    def add_unless_present(self, mail: OutgoingMail) -> bool:
+        if self.get_by_key(mail.idempotency_key) is not None:
+            return False
+        self.add(mail)
+        return True
+
+    def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
+        due = sorted(self.find(lambda m: m.is_due(now)), key=lambda m: (m.next_attempt_at, m.id))[:limit]
+        for mail in due:
+            mail.claim(lease_until)
+        return sorted(due, key=lambda m: (m.created_at, m.id))
+
+    def mark_sent(self, ids: Collection[str], at: datetime) -> int:
+        pending = [m for m in self.get_many(ids) if m.status is MailStatus.PENDING]
+        for mail in pending:
+            mail.mark_sent(at)
+        self.mark_sent_calls += 1
+        return len(pending)
+
+    def get_many(self, ids: Collection[str]) -> list[OutgoingMail]:
+        return [mail for mail in (self.get(i) for i in ids) if mail is not None]
 
     def newest(self, status: MailStatus | None = None, limit: int = 50) -> list[OutgoingMail]:
         mails = self.find(lambda m: status is None or m.status is status)
@@ -51,6 +70,12 @@ class FakeNotices(FakeRepository[Notice]):
 
     def get_by_source(self, event_id: str) -> Notice | None:
         return self.first(lambda n: n.source_event_id == event_id)
+
+    def add_unless_present(self, notice: Notice) -> bool:
+        if self.get_by_source(notice.source_event_id) is not None:
+            return False
+        self.add(notice)
+        return True
 
     def page_visible(
         self, audience: NoticeAudience, reader: str, *, unread_only: bool, request: PageRequest
@@ -95,33 +120,51 @@ def uow_factory(fake_uow: FakeNotificationsUnitOfWork) -> Callable[[], FakeNotif
 
 
 class FakeConnection:
+    """A kept-open session: opened by the first send after ``close``; a scripted failure that says
+    the server is gone closes it, like ``SmtpConnection``."""
+
     def __init__(self, transport: FakeTransport) -> None:
         self.transport = transport
+        self.is_open = False
 
     def send(self, mail: OutgoingMail) -> None:
+        if not self.is_open:
+            if self.transport.connect_failures:
+                raise self.transport.connect_failures.pop(0)
+            self.transport.sessions += 1
+            self.is_open = True
+        if self.transport.before_send is not None:
+            self.transport.before_send(mail)
         if self.transport.send_failures:
-            raise self.transport.send_failures.pop(0)
+            failure = self.transport.send_failures.pop(0)
+            if failure.server_unavailable:
+                self.is_open = False
+            raise failure
         self.transport.sent.append(mail)
+
+    def close(self) -> None:
+        if self.is_open:
+            self.transport.closed += 1
+        self.is_open = False
 
 
 class FakeTransport:
-    """Records sent mails; ``connect_failures`` / ``send_failures`` script what goes wrong."""
+    """Records sent mails; ``connect_failures`` / ``send_failures`` script what goes wrong,
+    ``before_send`` runs before each send (e.g. to move a fake clock)."""
 
     def __init__(self) -> None:
         self.sent: list[OutgoingMail] = []
         self.connect_failures: list[MailDeliveryError] = []
         self.send_failures: list[MailDeliveryError] = []
+        self.before_send: Callable[[OutgoingMail], None] | None = None
         self.sessions = 0
+        self.closed = 0
+        self.connections: list[FakeConnection] = []
 
-    def __call__(self) -> AbstractContextManager[FakeConnection]:
-        @contextmanager
-        def session() -> Iterator[FakeConnection]:
-            if self.connect_failures:
-                raise self.connect_failures.pop(0)
-            self.sessions += 1
-            yield FakeConnection(self)
-
-        return session()
+    def __call__(self) -> FakeConnection:
+        connection = FakeConnection(self)
+        self.connections.append(connection)
+        return connection
 
 
 @pytest.fixture

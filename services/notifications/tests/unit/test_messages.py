@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import uuid
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 import pytest
 from marshmallow import ValidationError
@@ -13,14 +16,26 @@ from chassis.contracts.documents import DocumentIssued
 from chassis.events.catalogue import load_payload, validate_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
-from notifications.adapters.smtp import build_message
+from notifications.adapters.smtp import Sender, render_message
 from notifications.domain.messages import compose_document_mail, mail_for, notice_for
-from notifications.domain.model import IssuedDocument, RecipientKind, idempotency_key, message_id_for
+from notifications.domain.model import (
+    IssuedDocument,
+    OutgoingMail,
+    RecipientKind,
+    idempotency_key,
+    message_id_for,
+)
 from notifications.service_layer.handlers import issued_document
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 PORTAL = "https://portal.example/"
 SENDER = "Bildungsportal der IHK <noreply@bildungsportal.example>"
+
+
+def _message(mail: OutgoingMail, sender: str) -> EmailMessage:
+    """The mail as the SMTP server receives it, read back by the standard library."""
+    _, data = render_message(mail, Sender(sender))
+    return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
 
 
 def _document(payload: dict, event_id: str | None = None) -> IssuedDocument:
@@ -36,7 +51,7 @@ def _document(payload: dict, event_id: str | None = None) -> IssuedDocument:
 def _everything(payload: dict, event_id: str | None = None) -> str:
     """All text a recipient could ever see: headers, plain text, HTML, and the notice."""
     document = _document(payload, event_id)
-    message = build_message(mail_for(document, PORTAL, NOW), SENDER)
+    message = _message(mail_for(document, PORTAL, NOW), SENDER)
     parts = [str(message[h]) for h in message]
     parts += [part.get_content() for part in message.walk() if not part.is_multipart()]
     notice = notice_for(document, NOW)
@@ -96,14 +111,14 @@ def test_html_alternative_is_escaped_accessible_and_links_the_portal(issued_payl
 
 def test_a_title_with_line_breaks_cannot_inject_headers(issued_payload) -> None:
     payload = issued_payload("apprentice", title="Eintragung\r\nBcc: victim@example.org")
-    message = build_message(mail_for(_document(payload), PORTAL, NOW), SENDER)
+    message = _message(mail_for(_document(payload), PORTAL, NOW), SENDER)
     assert message["Bcc"] is None
     assert "\n" not in str(message["Subject"])
 
 
 def test_message_is_plain_text_with_an_html_alternative(issued_payload) -> None:
     event_id = str(uuid.uuid4())
-    message = build_message(mail_for(_document(issued_payload("apprentice"), event_id), PORTAL, NOW), SENDER)
+    message = _message(mail_for(_document(issued_payload("apprentice"), event_id), PORTAL, NOW), SENDER)
     assert message.get_content_type() == "multipart/alternative"
     plain, html = message.iter_parts()
     assert (plain.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")

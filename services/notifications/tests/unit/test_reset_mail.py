@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 from chassis.events.catalogue import validate_payload
 from chassis.events.consumer import parse_message
-from notifications.adapters.smtp import build_message
+from notifications.adapters.smtp import Sender, render_message
 from notifications.domain.messages import (
     compose_password_reset_mail,
     german_deadline,
     password_reset_mail_for,
 )
-from notifications.domain.model import PasswordReset
+from notifications.domain.model import OutgoingMail, PasswordReset
 from notifications.service_layer.handlers import password_reset
 
 NOW = datetime(2026, 11, 24, 13, 30, tzinfo=UTC)
 SENDER = "Bildungsportal <noreply@portal.example>"
+
+
+def _message(mail: OutgoingMail, sender: str) -> EmailMessage:
+    """The mail as the SMTP server receives it, read back by the standard library."""
+    _, data = render_message(mail, Sender(sender))
+    return email.message_from_bytes(data, policy=email.policy.default)  # type: ignore[return-value]
+
+
 LINK = "https://portal.example/auth/password/reset/Einmal-Token_abc123"
 
 
@@ -55,7 +66,7 @@ def test_one_mail_per_event_with_a_stable_message_id(reset_envelope) -> None:
     first = password_reset_mail_for(_reset(envelope), NOW)
     again = password_reset_mail_for(_reset(envelope), NOW)
     assert first.idempotency_key == again.idempotency_key == envelope.id
-    message = build_message(first, SENDER)
+    message = _message(first, SENDER)
     assert message["Subject"] == "Bildungsportal: Passwort zurücksetzen"
     assert message["To"].addresses[0].addr_spec == "paula@example.org"
     assert LINK in message.get_body(preferencelist=("plain",)).get_content()

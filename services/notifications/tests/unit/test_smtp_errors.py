@@ -51,6 +51,18 @@ def test_mail_settings_from_environment_and_password_not_in_repr() -> None:
     assert "s3cret-pw" not in repr(settings)
 
 
+def test_mail_settings_of_the_sender() -> None:
+    settings = MailSettings.from_extra(
+        {"MAIL_BATCH_SIZE": "200", "MAIL_SESSIONS": "3", "SMTP_SESSION_IDLE": "5"}
+    )
+    assert (settings.batch_size, settings.sessions, settings.smtp_session_idle) == (200, 3, 5.0)
+    defaults = MailSettings.from_extra({})
+    assert (defaults.batch_size, defaults.sessions, defaults.smtp_session_idle) == (100, 2, 30.0)
+    for name in ("MAIL_BATCH_SIZE", "MAIL_SESSIONS"):
+        with pytest.raises(ValueError, match=f"NOTIFICATIONS_{name}"):
+            MailSettings.from_extra({name: "0"})
+
+
 def test_mail_settings_defaults() -> None:
     settings = MailSettings.from_extra({})
     assert (settings.smtp_host, settings.smtp_port, settings.smtp_starttls) == ("127.0.0.1", 8025, False)
