@@ -20,13 +20,13 @@ from gateway.web import auth, errors, formatting
 from gateway.web.config import WebSettings
 from gateway.web.navigation import navigation
 from gateway.web.oidc import OidcClient
-from gateway.web.services import HttpServices, ServiceError, Services
+from gateway.web.services import HttpServices, PublicServices, ServiceError, Services
 from gateway.web.sessions import SqlSessionInterface
 from gateway.web.store import create_store_engine
 from gateway.web.submissions import FormSubmissions
 from gateway.web.tokens import TokenStore
-from gateway.web.views import contracts, documents, mailbox, pages
-from gateway.web.views.common import ServicesFactory
+from gateway.web.views import atlas, contracts, documents, imports, mailbox, pages, trainers
+from gateway.web.views.common import PublicServicesFactory, ServicesFactory
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +34,13 @@ IDLE_TIMEOUT = timedelta(minutes=30)
 
 
 def create_app(
-    settings: WebSettings | None = None, *, services_factory: ServicesFactory | None = None
+    settings: WebSettings | None = None,
+    *,
+    services_factory: ServicesFactory | None = None,
+    public_services_factory: PublicServicesFactory | None = None,
 ) -> Flask:
-    """Build the UI. ``services_factory`` (access token -> services client) is for tests."""
+    """Build the UI. ``services_factory`` (access token -> services client) and
+    ``public_services_factory`` (the client of pages without login) are for tests."""
     settings = settings or WebSettings.from_env()
     app = Flask(__name__)
     if settings.behind_proxy:
@@ -88,15 +92,38 @@ def create_app(
     app.extensions["web.tokens"] = token_store
     app.extensions["web.submissions"] = submissions
     app.extensions["web.oidc"] = OidcClient(app, settings)
+
+    def public_http_services() -> PublicServices:
+        # Pages without login (the Ausbildungsatlas) call the public APIs without a token.
+        return HttpServices(
+            settings.api_base_url,
+            None,
+            http=http,
+            timeout=settings.api_timeout,
+            request_id=g.get("request_id"),
+        )
+
     app.extensions["web.services_factory"] = services_factory or http_services
+    app.extensions["web.public_services_factory"] = public_services_factory or public_http_services
 
     # Before CSRF: without its session store the app cannot check a form's token,
     # and an outage must not look like an expired form.
     _install_session_store_check(app)
+    # Before CSRF, which reads the form: the data import's upload may be larger than other posts.
+    imports.allow_large_uploads(app)
     CSRFProtect(app)
     register_ui(app)
     formatting.register_filters(app)
-    for blueprint in (auth.bp, pages.bp, contracts.bp, documents.bp, mailbox.bp):
+    for blueprint in (
+        auth.bp,
+        pages.bp,
+        contracts.bp,
+        trainers.bp,
+        atlas.bp,
+        imports.bp,
+        documents.bp,
+        mailbox.bp,
+    ):
         app.register_blueprint(blueprint)
     errors.register(app)
     _install_request_hooks(app, settings)

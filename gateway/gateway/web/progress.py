@@ -12,6 +12,8 @@ from datetime import date, timedelta
 
 from gateway.web.services import Contract, Document
 
+REGISTER_STATES = frozenset({"registered", "interrupted", "completed", "terminated"})
+
 # The background work takes seconds; a step still open after this long is not
 # "in progress" any more (e.g. a contract entered before the digital confirmation,
 # or one taken over from the chamber's register without its documents).
@@ -37,7 +39,8 @@ def progress_steps(contract: Contract, documents: Sequence[Document], today: dat
     return [
         Step(label, done, running=not done and recent)
         for label, done in (
-            ("Ausbildungsverhältnis eingetragen", contract.state == "registered"),
+            # Every state of the register (unterbrochen, abgeschlossen, …) comes after the entry.
+            ("Ausbildungsverhältnis eingetragen", contract.state in REGISTER_STATES),
             ("Zugangsdaten für die/den Auszubildende/n vorbereitet", bool(contract.apprentice_number)),
             ("Eintragungsbestätigung für den Ausbildungsbetrieb erstellt", "company" in kinds),
             ("Eintragungsbestätigung für die/den Auszubildende/n erstellt", "apprentice" in kinds),

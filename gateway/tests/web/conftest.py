@@ -21,14 +21,28 @@ from werkzeug.wrappers import Request, Response
 from gateway.web.app import create_app
 from gateway.web.config import WebSettings
 from gateway.web.services import (
+    AtlasEntry,
+    AtlasHit,
+    AtlasOffer,
+    AtlasProfile,
+    ChangeRequest,
     Company,
     Contract,
+    ContractChange,
+    ContractFilters,
     ContractPage,
     Document,
+    FileStream,
+    ImportJob,
+    ImportRowError,
     NewContract,
     Occupation,
+    Page,
     PdfStream,
     ServiceError,
+    Trainer,
+    TrainerInput,
+    TrainerRef,
 )
 from gateway.web.store import migrate
 from gateway.web.tokens import TokenSet, TokenStore
@@ -38,6 +52,7 @@ Handler = Callable[[Request], Response]
 CLAIMS: dict[str, dict[str, Any]] = {
     "clerk": {"name": "Sabine Schreiber", "roles": ["chamber_clerk"], "company_roles": {}},
     "company_admin": {"name": "Markus Muster", "roles": [], "company_roles": {"4711001": ["admin"]}},
+    "company_manager": {"name": "Vera Verwalter", "roles": [], "company_roles": {"4711001": ["manager"]}},
     "trainer": {"name": "Anna Ausbilder", "roles": [], "company_roles": {"4711001": ["trainer"]}},
     "apprentice": {
         "name": "Lena Lernwillig",
@@ -57,7 +72,12 @@ class FakeServices:
         default_factory=lambda: [Company("4711001", "Muster Maschinenbau GmbH")]
     )
     occupations_list: list[Occupation] = field(
-        default_factory=lambda: [Occupation("78100", "Industriekaufmann/Industriekauffrau")]
+        default_factory=lambda: [
+            Occupation("78100", "Industriekaufmann/Industriekauffrau"),
+            Occupation(
+                "fk-gastronomie", "Fachkraft für Gastronomie", ("Restaurantservice", "Systemgastronomie")
+            ),
+        ]
     )
     contract_list: list[Contract] = field(default_factory=list)
     document_list: list[Document] = field(default_factory=list)
@@ -68,6 +88,18 @@ class FakeServices:
     idempotency_keys: list[str | None] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
     opened: list[str] = field(default_factory=list)
+    history: dict[str, list[ContractChange]] = field(default_factory=dict)
+    changes: list[tuple[str, ChangeRequest]] = field(default_factory=list)
+    trainer_list: list[Trainer] = field(default_factory=list)
+    removed_trainers: list[str] = field(default_factory=list)
+    atlas: dict[str, AtlasProfile] = field(default_factory=dict)
+    atlas_hits: list[AtlasHit] = field(default_factory=list)
+    atlas_searches: list[tuple[str, str | None, str | None]] = field(default_factory=list)
+    import_jobs: list[ImportJob] = field(default_factory=list)
+    import_row_errors: dict[str, list[ImportRowError]] = field(default_factory=dict)
+    uploads: list[tuple[str, bytes, str]] = field(default_factory=list)
+    contract_filters: list[ContractFilters | None] = field(default_factory=list)
+    report: bytes = "\ufeffZeile;Spalte;Code;Fehler\r\n".encode()
 
     def _maybe_fail(self, name: str) -> None:
         if name in self.failures:
@@ -81,8 +113,9 @@ class FakeServices:
         self._maybe_fail("occupations")
         return list(self.occupations_list)
 
-    def contracts(self, *, cursor: str | None = None) -> ContractPage:
+    def contracts(self, *, cursor: str | None = None, filters: ContractFilters | None = None) -> ContractPage:
         self._maybe_fail("contracts")
+        self.contract_filters.append(filters)
         return ContractPage(items=list(self.contract_list), next_cursor=None, cursor=cursor)
 
     def register_contract(self, new: NewContract, *, idempotency_key: str | None = None) -> Contract:
@@ -104,6 +137,155 @@ class FakeServices:
         )
         self.contract_list.append(contract)
         return contract
+
+    def contract_history(self, contract_id: str) -> Sequence[ContractChange]:
+        self._maybe_fail("contract_history")
+        self.contract(contract_id)
+        return list(self.history.get(contract_id, []))
+
+    def change_contract(
+        self, contract_id: str, change: ChangeRequest, *, idempotency_key: str | None = None
+    ) -> Contract:
+        self._maybe_fail("change_contract")
+        self.idempotency_keys.append(idempotency_key)
+        contract = self.contract(contract_id)
+        self.changes.append((contract_id, change))
+        updated = replace_contract(contract, change, self.trainer_list)
+        self.contract_list = [updated if c.contract_id == contract_id else c for c in self.contract_list]
+        return updated
+
+    def trainers(self, company_number: str) -> Sequence[Trainer]:
+        self._maybe_fail("trainers")
+        return [t for t in self.trainer_list if t.company_number == company_number]
+
+    def trainer(self, trainer_id: str) -> Trainer:
+        self._maybe_fail("trainer")
+        for trainer in self.trainer_list:
+            if trainer.trainer_id == trainer_id:
+                return trainer
+        raise ServiceError(404)
+
+    def add_trainer(
+        self, company_number: str, trainer: TrainerInput, *, idempotency_key: str | None = None
+    ) -> Trainer:
+        self._maybe_fail("add_trainer")
+        self.idempotency_keys.append(idempotency_key)
+        added = Trainer(
+            str(uuid.uuid4()),
+            company_number,
+            trainer.first_name,
+            trainer.last_name,
+            trainer.email,
+            trainer.qualified,
+        )
+        self.trainer_list.append(added)
+        return added
+
+    def change_trainer(
+        self, trainer_id: str, trainer: TrainerInput, *, idempotency_key: str | None = None
+    ) -> Trainer:
+        self._maybe_fail("change_trainer")
+        self.idempotency_keys.append(idempotency_key)
+        old = self.trainer(trainer_id)
+        changed = Trainer(
+            trainer_id,
+            old.company_number,
+            trainer.first_name,
+            trainer.last_name,
+            trainer.email,
+            trainer.qualified,
+            old.contracts,
+        )
+        self.trainer_list = [changed if t.trainer_id == trainer_id else t for t in self.trainer_list]
+        return changed
+
+    def remove_trainer(self, trainer_id: str) -> None:
+        self._maybe_fail("remove_trainer")
+        self.trainer(trainer_id)
+        self.removed_trainers.append(trainer_id)
+        self.trainer_list = [t for t in self.trainer_list if t.trainer_id != trainer_id]
+
+    def atlas_profile(self, company_number: str) -> AtlasProfile:
+        self._maybe_fail("atlas_profile")
+        return self.atlas.get(company_number, AtlasProfile(company_number, False, ()))
+
+    def save_atlas_entry(
+        self,
+        company_number: str,
+        occupation_code: str,
+        offer: AtlasOffer,
+        *,
+        idempotency_key: str | None = None,
+    ) -> AtlasEntry:
+        self._maybe_fail("save_atlas_entry")
+        self.idempotency_keys.append(idempotency_key)
+        profile = self.atlas_profile(company_number)
+        entry = AtlasEntry(company_number, occupation_code, offer)
+        others = tuple(e for e in profile.entries if e.occupation_code != occupation_code)
+        self.atlas[company_number] = AtlasProfile(company_number, profile.consent, (*others, entry))
+        return entry
+
+    def remove_atlas_entry(self, company_number: str, occupation_code: str) -> None:
+        self._maybe_fail("remove_atlas_entry")
+        profile = self.atlas_profile(company_number)
+        entries = tuple(e for e in profile.entries if e.occupation_code != occupation_code)
+        if len(entries) == len(profile.entries):
+            raise ServiceError(404)
+        self.atlas[company_number] = AtlasProfile(company_number, profile.consent, entries)
+
+    def set_atlas_consent(
+        self, company_number: str, consent: bool, *, idempotency_key: str | None = None
+    ) -> Company:
+        self._maybe_fail("set_atlas_consent")
+        self.idempotency_keys.append(idempotency_key)
+        profile = self.atlas_profile(company_number)
+        self.atlas[company_number] = AtlasProfile(company_number, consent, profile.entries)
+        return next(c for c in self.companies_list if c.company_number == company_number)
+
+    def atlas_occupations(self) -> Sequence[Occupation]:
+        self._maybe_fail("atlas_occupations")
+        return list(self.occupations_list)
+
+    def search_atlas(
+        self, occupation_code: str, place: str | None, *, cursor: str | None = None
+    ) -> Page[AtlasHit]:
+        self._maybe_fail("search_atlas")
+        self.atlas_searches.append((occupation_code, place, cursor))
+        return Page(
+            items=[h for h in self.atlas_hits if h.entry.occupation_code == occupation_code], cursor=cursor
+        )
+
+    def imports(self, *, cursor: str | None = None) -> Page[ImportJob]:
+        self._maybe_fail("imports")
+        return Page(items=list(self.import_jobs), cursor=cursor)
+
+    def upload_import(
+        self, filename: str, data: Any, content_type: str, *, idempotency_key: str | None = None
+    ) -> ImportJob:
+        self._maybe_fail("upload_import")
+        self.idempotency_keys.append(idempotency_key)
+        self.uploads.append((filename, data.read(), content_type))
+        job = ImportJob(str(uuid.uuid4()), filename, datetime.now(UTC), "queued")
+        self.import_jobs.insert(0, job)
+        return job
+
+    def import_job(self, job_id: str) -> ImportJob:
+        self._maybe_fail("import_job")
+        for job in self.import_jobs:
+            if job.job_id == job_id:
+                return job
+        raise ServiceError(404)
+
+    def import_errors(self, job_id: str, *, limit: int = 50) -> Page[ImportRowError]:
+        self._maybe_fail("import_errors")
+        return Page(items=self.import_row_errors.get(job_id, [])[:limit])
+
+    def import_report(self, job_id: str) -> FileStream:
+        self._maybe_fail("import_report")
+        self.import_job(job_id)
+        return FileStream(
+            chunks=iter([self.report]), filename=f"importbericht-{job_id}.csv", length=str(len(self.report))
+        )
 
     def documents(self, *, unread: bool = False) -> Sequence[Document]:
         self._maybe_fail("documents")
@@ -129,6 +311,30 @@ class FakeServices:
         return PdfStream(
             chunks=iter([self.pdf]), filename="eintragungsbestaetigung.pdf", length=str(len(self.pdf))
         )
+
+
+def replace_contract(contract: Contract, change: ChangeRequest, trainers: Sequence[Trainer]) -> Contract:
+    """What training-records does with a contract for each step (the rules live there)."""
+    from dataclasses import replace
+
+    match change.kind:
+        case "extended" | "shortened":
+            return replace(contract, end_date=change.end_date)
+        case "interrupted":
+            return replace(contract, state="interrupted", interrupted_since=change.effective_on)
+        case "resumed":
+            return replace(contract, state="registered", interrupted_since=None)
+        case "trainer_changed":
+            named = {t.trainer_id: t.name for t in trainers}
+            trainer = TrainerRef(change.trainer_id, named[change.trainer_id]) if change.trainer_id else None
+            return replace(contract, trainer=trainer)
+        case "completed":
+            return replace(contract, state="completed", ended_on=change.effective_on)
+        case "terminated":
+            return replace(
+                contract, state="terminated", ended_on=change.effective_on, termination_reason=change.reason
+            )
+    raise AssertionError(change.kind)
 
 
 @pytest.fixture
@@ -158,7 +364,7 @@ def app(web_settings: WebSettings, fake_services: FakeServices) -> Flask:
         fake_services.tokens_seen.append(access_token)
         return fake_services
 
-    return create_app(web_settings, services_factory=factory)
+    return create_app(web_settings, services_factory=factory, public_services_factory=lambda: fake_services)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ def the_form(client, csrf, once, **overrides: str) -> dict[str, str]:
         "occupation_code": "78100",
         "start_date": "01.08.2026",
         "end_date": "31.07.2029",
+        "probation_months": "4",
     }
     form.update(overrides)
     return form

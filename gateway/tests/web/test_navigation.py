@@ -14,28 +14,47 @@ def labels(user: Principal | None, mailbox: bool = False) -> list[str]:
     return [item.label for item in navigation(user, mailbox=mailbox)]
 
 
-def test_anonymous_visitors_get_no_navigation() -> None:
-    assert labels(None) == []
+def test_anonymous_visitors_get_the_public_atlas_only() -> None:
+    assert [(item.label, item.endpoint) for item in navigation(None, mailbox=False)] == [
+        ("Ausbildungsatlas", "atlas.search")
+    ]
 
 
 def test_the_development_mailbox_is_listed_only_when_configured() -> None:
-    assert labels(None, mailbox=True) == ["Postfach (Entwicklung)"]
+    assert labels(None, mailbox=True) == ["Ausbildungsatlas", "Postfach (Entwicklung)"]
     assert "Postfach (Entwicklung)" not in labels(principal(roles=["chamber_clerk"]))
 
 
 @pytest.mark.parametrize("role", ["chamber_clerk", "chamber_admin"])
-def test_chamber_staff_list_and_register_contracts(role: str) -> None:
+def test_chamber_staff_list_register_and_import_contracts(role: str) -> None:
     assert labels(principal(roles=[role])) == [
         "Übersicht",
         "Ausbildungsverhältnisse",
         "Ausbildungsvertrag eintragen",
+        "Datenübermittlung",
     ]
 
 
-@pytest.mark.parametrize("company_role", ["admin", "manager", "trainer"])
-def test_company_users_see_contracts_and_profile_documents(company_role: str) -> None:
+@pytest.mark.parametrize("company_role", ["admin", "manager"])
+def test_company_administrators_and_managers_keep_trainers_and_the_atlas(company_role: str) -> None:
     user = principal(company_roles={"4711001": [company_role]})
+    assert [(item.label, item.endpoint) for item in navigation(user, mailbox=False)] == [
+        ("Übersicht", "pages.index"),
+        ("Ausbildungsverhältnisse", "contracts.index"),
+        ("Ausbilder/-in", "trainers.index"),
+        ("Ausbildungsatlas", "atlas.entries"),
+        ("Profil – Dokumente", "documents.index"),
+    ]
+
+
+def test_company_trainers_see_contracts_and_profile_documents_only() -> None:
+    user = principal(company_roles={"4711001": ["trainer"]})
     assert labels(user) == ["Übersicht", "Ausbildungsverhältnisse", "Profil – Dokumente"]
+
+
+def test_an_administrator_of_one_company_and_trainer_of_another_keeps_the_first() -> None:
+    user = principal(company_roles={"4711001": ["trainer"], "4711002": ["admin"]})
+    assert "Ausbilder/-in" in labels(user) and "Ausbildungsatlas" in labels(user)
 
 
 def test_apprentices_see_their_documents_only() -> None:

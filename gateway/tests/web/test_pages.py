@@ -23,6 +23,7 @@ def valid_form(token: str, form_token: str = "", **overrides: str) -> dict[str, 
         "occupation_code": "78100",
         "start_date": "2026-08-01",
         "end_date": "2029-07-31",
+        "probation_months": "4",
     }
     form.update(overrides)
     return form
@@ -116,7 +117,7 @@ def test_the_list_links_the_next_page_by_its_cursor(client, login, fake_services
 
     asked: list[str | None] = []
 
-    def contracts(*, cursor: str | None = None) -> ContractPage:
+    def contracts(*, cursor: str | None = None, filters: object = None) -> ContractPage:
         asked.append(cursor)
         return ContractPage(items=[make_contract()], next_cursor="WyIyMDI2Il0", cursor=cursor)
 

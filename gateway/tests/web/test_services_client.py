@@ -167,3 +167,146 @@ def test_registering_sends_the_form_token_as_idempotency_key(serve) -> None:
     assert keyed.headers["Idempotency-Key"] == "form-token-123"
     assert keyed.headers["Authorization"] == "Bearer token-123"
     assert "Idempotency-Key" not in plain.headers
+
+
+# -- the register's endpoints ---------------------------------------------------------------------
+
+
+def test_contract_filters_terms_and_trainer_are_read(serve) -> None:
+    from datetime import date
+
+    from gateway.web.services import ContractFilters
+
+    seen: list[dict[str, str]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(dict(request.args))
+        item = {
+            "id": "c-1",
+            "contract_number": "2026-000001",
+            "state": "interrupted",
+            "terms": {"specialism": None, "probation_months": 4, "part_time": True, "shortened_by_months": 6},
+            "trainer": {"id": "t-1", "name": "Anna Ausbilder"},
+            "interrupted_since": "2027-02-01",
+            "ended_on": None,
+            "termination_reason": None,
+            "head_office_number": "4711000",
+        }
+        return json_response({"items": [item], "next_cursor": None})
+
+    filters = ContractFilters(name="Lern", state="interrupted", start_from=date(2026, 8, 1))
+    (contract,) = client(serve(handler)).contracts(filters=filters).items
+    assert seen == [{"name": "Lern", "state": "interrupted", "start_from": "2026-08-01", "limit": "20"}]
+    assert (
+        contract.terms.probation_months,
+        contract.terms.part_time,
+        contract.terms.shortened_by_months,
+    ) == (
+        4,
+        True,
+        6,
+    )
+    assert contract.trainer is not None and contract.trainer.name == "Anna Ausbilder"
+    assert contract.interrupted_since == date(2027, 2, 1)
+    assert contract.head_office_number == "4711000" and contract.running
+
+
+def test_a_change_is_posted_with_its_key_and_the_history_read(serve) -> None:
+    from datetime import date
+
+    from gateway.web.services import ChangeRequest
+
+    seen: list[tuple[str, str, Any]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((request.method, request.path, request.get_json(silent=True)))
+        if request.path.endswith("/history"):
+            change = {
+                "id": "h-1",
+                "kind": "extended",
+                "effective_on": "2029-06-01",
+                "recorded_at": "2029-06-02T09:00:00+00:00",
+                "recorded_by": "sub-1",
+                "details": {"previous_end_date": "2029-07-31", "end_date": "2030-01-31"},
+            }
+            return json_response({"items": [change]})
+        return json_response({"id": "c-1", "state": "registered"}, status=201)
+
+    api = client(serve(handler))
+    contract_id = "c0ffee00-0000-4000-8000-000000000001"
+    api.change_contract(
+        contract_id, ChangeRequest("extended", end_date=date(2030, 1, 31)), idempotency_key="k"
+    )
+    (change,) = api.contract_history(contract_id)
+    assert seen[0] == (
+        "POST",
+        f"/api/training/contracts/{contract_id}/changes",
+        {"kind": "extended", "end_date": "2030-01-31"},
+    )
+    assert (change.kind, change.effective_on, change.details["end_date"]) == (
+        "extended",
+        date(2029, 6, 1),
+        "2030-01-31",
+    )
+
+
+def test_an_upload_is_multipart_and_progress_is_read(serve) -> None:
+    import io
+
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        upload = request.files["file"]
+        assert (upload.filename, upload.read()) == ("register.csv", b"a;b\n1;2\n")
+        progress = {
+            "job": {
+                "id": "j-1",
+                "filename": "register.csv",
+                "status": "queued",
+                "total_rows": 0,
+                "done_rows": 0,
+            },
+            "percent": 0,
+            "seconds_left": None,
+        }
+        return json_response(progress, status=202)
+
+    job = client(serve(handler)).upload_import(
+        "register.csv", io.BytesIO(b"a;b\n1;2\n"), "text/csv", idempotency_key="k"
+    )
+    assert (job.job_id, job.status, job.in_progress, job.seconds_left) == ("j-1", "queued", True, None)
+    assert seen[0].headers["Idempotency-Key"] == "k"
+
+
+def test_the_public_search_sends_no_token(serve) -> None:
+    seen: list[Request] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(request)
+        hit = {
+            "company_name": "Muster GmbH",
+            "occupation_title": "Industriekaufmann/Industriekauffrau",
+            "entry": {
+                "company_number": "4711001",
+                "occupation_code": "78100",
+                "places": 2,
+                "postal_code": "34117",
+                "city": "Kassel",
+            },
+        }
+        return json_response({"items": [hit], "next_cursor": "n"})
+
+    public = HttpServices(serve(handler), None, http=requests.Session())
+    page = public.search_atlas("78100", "341")
+    (request,) = seen
+    assert "Authorization" not in request.headers
+    assert dict(request.args) == {"occupation_code": "78100", "place": "341", "limit": "10"}
+    assert page.next_cursor == "n" and page.items[0].entry.offer.places == 2
+
+
+def test_ids_that_are_no_uuids_never_reach_a_service(serve) -> None:
+    base = serve(lambda _request: json_response({}))
+    with pytest.raises(ServiceError) as caught:
+        client(base).import_job("../contracts")
+    assert caught.value.status == 404

@@ -1,22 +1,48 @@
-"""Ausbildungsverhältnisse: the list (chamber and companies) and the chamber's register form."""
+"""Ausbildungsverhältnisse: the list (chamber and companies), one contract with its history, the
+chamber's register form and the steps of a contract's life."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from chassis.auth import Principal
 from gateway.web.auth import current_user, require
 from gateway.web.field_errors import map_problem_errors
-from gateway.web.formatting import BERLIN
-from gateway.web.forms import CONTRACT_POINTER_ALIASES, ContractForm
-from gateway.web.navigation import is_clerk, is_company_user
+from gateway.web.formatting import BERLIN, german_iso_date, termination_reason
+from gateway.web.forms import (
+    CONTRACT_POINTER_ALIASES,
+    NO_TRAINER,
+    ChangeForm,
+    CompleteForm,
+    ContractFilterForm,
+    ContractForm,
+    ExtendForm,
+    InterruptForm,
+    ResumeForm,
+    ShortenForm,
+    TerminateForm,
+    TrainerChangeForm,
+)
+from gateway.web.navigation import is_clerk, is_company_user, maintains
 from gateway.web.progress import progress_steps
-from gateway.web.services import Contract, Document, ServiceError, Services
-from gateway.web.submissions import Claim, FormSubmissions, is_token, new_token
+from gateway.web.services import (
+    Contract,
+    ContractChange,
+    ContractFilters,
+    Document,
+    ServiceError,
+    Services,
+    Trainer,
+)
 from gateway.web.views.common import services
+from gateway.web.views.sending import prepare, send_once
 
 bp = Blueprint("contracts", __name__, url_prefix="/ausbildungsverhaeltnisse")
 
@@ -32,11 +58,35 @@ STILL_RUNNING = (
 def index() -> str:
     user = current_user()
     assert user is not None
-    # training-records pages by keyset: "weiter" carries the cursor of the next page.
     api = services()
-    contracts = api.contracts(cursor=request.args.get("weiter") or None)
-    confirmations: dict[str, Document] = {}
     company_view = is_company_user(user) and not is_clerk(user)
+    filters = ContractFilters()
+    filter_form: ContractFilterForm | None = None
+    filter_errors: list[str] = []
+    contracts = None
+    if not company_view:
+        # The chamber searches the whole register.
+        filter_form = ContractFilterForm(formdata=request.args)
+        filter_form.occupation_code.choices = [("", "alle")] + [
+            (o.code, f"{o.title} ({o.code})") for o in api.occupations()
+        ]
+        if filter_form.validate():
+            filters = filter_form.to_filters()
+        else:
+            filter_errors.append("Bitte korrigieren Sie die Suchangaben.")
+    if not filter_errors:
+        # training-records pages by keyset: "weiter" carries the cursor of the next page.
+        try:
+            contracts = api.contracts(cursor=request.args.get("weiter") or None, filters=filters)
+        except ServiceError as error:
+            if error.status != 422 or filter_form is None:
+                raise
+            # A filter the service refused (e.g. a cursor from another search): say which one.
+            mapped = map_problem_errors(error.field_errors, filter_form.labels)
+            for name, messages in mapped.by_field.items():
+                filter_form[name].errors = list(messages)
+            filter_errors.extend(mapped.general or ["Bitte korrigieren Sie die Suchangaben."])
+    confirmations: dict[str, Document] = {}
     if company_view:
         # The company's own copy of each Eintragungsbestätigung, to open it from the list.
         confirmations = {
@@ -50,6 +100,10 @@ def index() -> str:
         contracts=contracts,
         confirmations=confirmations,
         company_view=company_view,
+        filter_form=filter_form,
+        filter_errors=filter_errors,
+        filter_args=filter_form.as_args() if filter_form is not None else {},
+        filtered=filters.active,
         highlight=request.args.get("neu"),
         paper_only=_paper_only,
     )
@@ -61,10 +115,101 @@ def _paper_only(contract: Contract) -> bool:
     return contract.registered_on is not None and contract.registered_on < cutoff
 
 
+# -- the steps of a contract's life -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str  # in the URL
+    label: str  # the link and the page's title
+    form: type[ChangeForm]
+    button: str
+    done: str  # the message after it was entered
+    hint: str = ""
+
+
+STEPS: dict[str, Step] = {
+    step.slug: step
+    for step in (
+        Step(
+            "verlaengern",
+            "Verlängern",
+            ExtendForm,
+            "Verlängerung eintragen",
+            "Die Verlängerung wurde eingetragen.",
+            "Zum Beispiel bis zur Wiederholungsprüfung (BBiG § 21 Abs. 3, höchstens ein Jahr).",
+        ),
+        Step(
+            "verkuerzen",
+            "Verkürzen",
+            ShortenForm,
+            "Verkürzung eintragen",
+            "Die Verkürzung wurde eingetragen.",
+            "Insgesamt höchstens 12 Monate (BBiG § 8).",
+        ),
+        Step(
+            "unterbrechen",
+            "Unterbrechen",
+            InterruptForm,
+            "Unterbrechung eintragen",
+            "Die Unterbrechung wurde eingetragen.",
+            "Zum Beispiel für Elternzeit oder eine längere Krankheit.",
+        ),
+        Step(
+            "fortsetzen",
+            "Fortsetzen",
+            ResumeForm,
+            "Fortsetzung eintragen",
+            "Die Fortsetzung wurde eingetragen.",
+        ),
+        Step(
+            "ausbilder-wechseln",
+            "Ausbilder/-in wechseln",
+            TrainerChangeForm,
+            "Ausbilder/-in ändern",
+            "Die Ausbilderin bzw. der Ausbilder wurde geändert.",
+        ),
+        Step(
+            "abschliessen",
+            "Abschließen",
+            CompleteForm,
+            "Abschluss eintragen",
+            "Das Ausbildungsverhältnis wurde abgeschlossen.",
+            "Zum Beispiel am Tag der bestandenen Abschlussprüfung.",
+        ),
+        Step(
+            "loesen",
+            "Vorzeitig lösen",
+            TerminateForm,
+            "Lösung eintragen",
+            "Die vorzeitige Lösung wurde eingetragen.",
+        ),
+    )
+}
+
+
+def available_steps(user: Principal, contract: Contract) -> list[Step]:
+    """The steps this user may enter now: the chamber every step that fits the state; a company's
+    administrators and Verwalter the change of trainer (training-records decides again)."""
+    if not contract.running:
+        return []
+    if is_clerk(user):
+        skip = {"fortsetzen"} if contract.state == "registered" else {"unterbrechen"}
+        return [step for slug, step in STEPS.items() if slug not in skip]
+    if may_change_trainer(user, contract):
+        return [STEPS["ausbilder-wechseln"]]
+    return []
+
+
+def may_change_trainer(user: Principal, contract: Contract) -> bool:
+    companies = (contract.company.company_number, contract.head_office_number)
+    return is_clerk(user) or any(number and maintains(user, number) for number in companies)
+
+
 @bp.get("/<uuid:contract_id>")
 @require(lambda user: is_clerk(user) or is_company_user(user))
 def detail(contract_id: uuid.UUID) -> str:
-    """One contract with the progress of its downstream steps and its documents.
+    """One contract: its terms, the progress of its downstream steps, its documents and its history.
 
     The chamber opens the apprentice's copy here to print it for the post; the
     company sees whether and when each copy was opened.
@@ -80,10 +225,11 @@ def detail(contract_id: uuid.UUID) -> str:
         found = []
     documents = sorted(found, key=lambda d: d.recipient_kind != "company")
     steps = progress_steps(contract, documents, today=datetime.now(BERLIN).date())
-    # The chamber may open every copy (it prints the apprentice's for the post);
-    # a company only its own. documents enforces the same rule on its side.
+    history = api.contract_history(str(contract_id))
     user = current_user()
     assert user is not None
+    # The chamber may open every copy (it prints the apprentice's for the post);
+    # a company only its own. documents enforces the same rule on its side.
     openable = {d.document_id for d in documents if is_clerk(user) or d.recipient_kind == "company"}
     return render_template(
         "web/contract.html",
@@ -95,7 +241,114 @@ def detail(contract_id: uuid.UUID) -> str:
         in_progress=any(step.running for step in steps),
         paper_only=_paper_only(contract),
         cutoff=current_app.extensions["web.settings"].digital_confirmation_cutoff,
+        history=history,
+        describe=partial(describe_change, trainer_names=_trainer_names(api, contract, history)),
+        changes=available_steps(user, contract),
+        show_imports=is_clerk(user),
     )
+
+
+def describe_change(change: ContractChange, *, trainer_names: Mapping[str, str]) -> list[str]:
+    """What a step of the history changed, in German lines ("Ende bisher 31.07.2029", …)."""
+    d = change.details
+    lines: list[str] = []
+    if d.get("previous_end_date"):
+        lines.append(f"Ende bisher {german_iso_date(d['previous_end_date'])}")
+    if d.get("end_date"):
+        lines.append(f"Ende {'neu ' if d.get('previous_end_date') else ''}{german_iso_date(d['end_date'])}")
+    if d.get("since") and change.kind == "resumed":
+        lines.append(f"unterbrochen seit {german_iso_date(d['since'])}")
+    if d.get("reason"):
+        lines.append(f"Grund: {termination_reason(d['reason'])}")
+    if change.kind == "trainer_changed":
+        for label, key in (("bisher", "previous_trainer_id"), ("neu", "trainer_id")):
+            trainer_id = d.get(key)
+            name = (
+                trainer_names.get(trainer_id, "ehemalige/r Ausbilder/-in")
+                if trainer_id
+                else "nicht zugeordnet"
+            )
+            lines.append(f"{label}: {name}")
+    if d.get("note"):
+        lines.append(f"Bemerkung: {d['note']}")
+    return lines
+
+
+def _trainer_names(api: Services, contract: Contract, history: Sequence[ContractChange]) -> dict[str, str]:
+    """Names of the trainers a history names by id (removed ones are no longer listed)."""
+    if not any(change.kind == "trainer_changed" for change in history):
+        return {}
+    names = {contract.trainer.trainer_id: contract.trainer.name} if contract.trainer else {}
+    try:
+        names.update({t.trainer_id: t.name for t in api.trainers(contract.company.company_number)})
+    except ServiceError as error:
+        if error.status >= 500:
+            raise
+    return names
+
+
+@bp.route("/<uuid:contract_id>/aendern/<slug>", methods=["GET", "POST"])
+@require(lambda user: is_clerk(user) or is_company_user(user))
+def change(contract_id: uuid.UUID, slug: str) -> Response | tuple[str, int]:
+    step = STEPS.get(slug)
+    if step is None:
+        abort(404)
+    user = current_user()
+    assert user is not None
+    api = services()
+    contract = api.contract(str(contract_id))
+    if step not in available_steps(user, contract):
+        if is_clerk(user) or (step.form is TrainerChangeForm and may_change_trainer(user, contract)):
+            # The contract moved on (ended, interrupted, resumed) since the link was shown.
+            return _step_unavailable(contract, step)
+        abort(403)
+    form = step.form()
+    trainers: list[Trainer] = []
+    if isinstance(form, TrainerChangeForm):
+        trainers = list(api.trainers(contract.company.company_number))
+        current = contract.trainer.trainer_id if contract.trainer else None
+        form.trainer_id.choices = (
+            [("", "Bitte wählen")]
+            + [(t.trainer_id, t.name) for t in trainers if t.trainer_id != current]
+            + ([(NO_TRAINER, "keine Zuordnung")] if current else [])
+        )
+    general_errors: list[str] = []
+    if prepare(form, general_errors):
+
+        def send(token: str) -> str:
+            api.change_contract(contract.contract_id, form.to_change(), idempotency_key=token)
+            return url_for("contracts.detail", contract_id=contract.contract_id) + "#verlauf"
+
+        outcome = send_once(form, send, done=step.done, general_errors=general_errors)
+        if outcome is not None:
+            return outcome
+    status = 422 if request.method == "POST" else 200
+    body = render_template(
+        "web/contract_change.html",
+        page_title=f"{step.label}: Ausbildungsverhältnis {contract.contract_number}",
+        contract=contract,
+        step=step,
+        form=form,
+        general_errors=general_errors,
+        no_trainers=isinstance(form, TrainerChangeForm) and not trainers,
+    )
+    return body, status
+
+
+def _step_unavailable(contract: Contract, step: Step) -> tuple[str, int]:
+    body = render_template(
+        "web/contract_change.html",
+        page_title=f"{step.label}: Ausbildungsverhältnis {contract.contract_number}",
+        contract=contract,
+        step=step,
+        form=None,
+        general_errors=[],
+        no_trainers=False,
+    )
+    return body, 409
+
+
+# -- Ausbildungsvertrag eintragen -----------------------------------------------------------------
 
 
 @bp.route("/neu", methods=["GET", "POST"])
@@ -106,20 +359,24 @@ def new() -> Response | tuple[str, int] | str:
     form.company_number.choices = [("", "Bitte wählen")] + [
         (c.company_number, f"{c.name} ({c.company_number})") for c in api.companies()
     ]
-    form.occupation_code.choices = [("", "Bitte wählen")] + [
-        (o.code, f"{o.title} ({o.code})") for o in api.occupations()
-    ]
+    form.set_occupations(api.occupations())
     general_errors: list[str] = []
-    if request.method == "GET":
-        form.form_token.data = new_token()
-    elif form.validate_on_submit():
-        outcome = _register_once(api, form, general_errors)
+    if prepare(form, general_errors):
+
+        def send(token: str) -> str:
+            contract = api.register_contract(form.to_new_contract(), idempotency_key=token)
+            return url_for("contracts.index", neu=contract.contract_id)
+
+        outcome = send_once(
+            form,
+            send,
+            done=REGISTERED,
+            general_errors=general_errors,
+            aliases=CONTRACT_POINTER_ALIASES,
+            still_running=STILL_RUNNING,
+        )
         if outcome is not None:
             return outcome
-    else:
-        general_errors.extend(form.form_token.errors[:1])
-        if not is_token(form.form_token.data):
-            form.form_token.data = new_token()
     status = 422 if request.method == "POST" else 200
     body = render_template(
         "web/contract_form.html",
@@ -128,48 +385,3 @@ def new() -> Response | tuple[str, int] | str:
         general_errors=general_errors,
     )
     return body, status
-
-
-def _register_once(api: Services, form: ContractForm, general_errors: list[str]) -> Response | None:
-    """Register the contract, unless this form (its one-time token) was sent before: then its first outcome.
-
-    Returns the redirect, or None with the errors to show on the form again.
-    """
-    user = current_user()
-    assert user is not None
-    token = form.form_token.data
-    submissions: FormSubmissions = current_app.extensions["web.submissions"]
-    try:
-        submission = submissions.claim(token, user.subject)
-    except PermissionError:
-        abort(400)
-    if submission.claim is Claim.DONE:
-        flash(REGISTERED, "success")
-        return redirect(submission.outcome or url_for("contracts.index"), 303)
-    if submission.claim is Claim.RUNNING:
-        general_errors.append(STILL_RUNNING)
-        return None
-    try:
-        contract = api.register_contract(form.to_new_contract(), idempotency_key=token)
-    except ServiceError as error:
-        submissions.release(token)
-        if error.status not in (400, 422):
-            # Maybe created, maybe not (a timeout): sending again keeps the token, so the
-            # service recognises the retry by its Idempotency-Key.
-            general_errors.append(error.message)
-        else:
-            # Refused: nothing was created, and corrected input is a new submission.
-            form.form_token.data = new_token()
-            mapped = map_problem_errors(error.field_errors, form.labels, CONTRACT_POINTER_ALIASES)
-            for name, messages in mapped.by_field.items():
-                form[name].errors = list(messages)
-            general_errors.extend(mapped.general or ([] if mapped.by_field else [error.message]))
-        return None
-    except BaseException:
-        submissions.release(token)
-        raise
-    target = url_for("contracts.index", neu=contract.contract_id)
-    submissions.done(token, target)
-    flash(REGISTERED, "success")
-    # 303: the browser follows with a GET; a reload of the list never sends the form again.
-    return redirect(target, 303)
