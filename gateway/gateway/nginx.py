@@ -284,8 +284,8 @@ def render(options: NginxOptions) -> str:
         for route, public_path in limited.public_paths():
             _location(w, public_path, route, limited.path, rate_class=limited.rate_class)
     for upload in UPLOAD_PATHS:
-        for route, public_path in upload.public_paths():
-            _location(w, f"= {public_path}", route, upload.path, body_limit=upload.body_limit)
+        for route, public_path, target_path in upload.public_paths():
+            _location(w, f"= {public_path}", route, target_path, body_limit=upload.body_limit)
     internal = "|".join(re.escape(path.lstrip("/")) for path in INTERNAL_PATHS)
     prefixes = "|".join(re.escape(route.prefix.lstrip("/")) for route in ROUTES if route.strips_prefix)
     w.open(f'location ~ "^/({prefixes})/({internal})$"')

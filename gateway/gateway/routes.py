@@ -104,16 +104,21 @@ class UploadPath:
     path: str
     body_limit: str
 
-    def public_paths(self) -> list[tuple[Route, str]]:
+    def public_paths(self) -> list[tuple[Route, str, str]]:
+        """(route, public path, path at the service) for each route that reaches the service."""
         return [
-            (route, route.prefix + self.path)
+            (route, route.prefix + self.path, self.path) if route.strips_prefix else (route, self.path, "")
             for route in ROUTES
-            if route.service == self.service and route.strips_prefix
+            if route.service == self.service
         ]
 
 
-# The chamber's data import takes whole registers (the service allows 64 MiB on this path only).
-UPLOAD_PATHS: tuple[UploadPath, ...] = (UploadPath("training-records", "/imports", "65m"),)
+# The chamber's data import takes whole registers (64 MiB): the UI's upload form and the service's
+# endpoint, which each allow the size on this path only.
+UPLOAD_PATHS: tuple[UploadPath, ...] = (
+    UploadPath("web", "/datenuebermittlung", "65m"),
+    UploadPath("training-records", "/imports", "65m"),
+)
 
 # Operational endpoints are for operators and probes on the services' own ports,
 # not for the public: the edge answers 404 for them under every prefix.

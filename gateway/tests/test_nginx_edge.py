@@ -152,6 +152,13 @@ def test_body_over_the_route_limit_is_refused_with_413(edge: Edge) -> None:
     assert (upload.json()["path"], upload.json()["body_length"]) == ("/imports", len(three_mib))
     assert upload.json()["headers"].get("x-forwarded-prefix") == "/api/training"
     assert edge.post("/api/training/imports/x", data=three_mib).status_code == 413
+    form = edge.post("/datenuebermittlung", data=three_mib)  # the UI's upload form
+    assert (form.status_code, form.json()["path"], form.json()["body_length"]) == (
+        200,
+        "/datenuebermittlung",
+        len(three_mib),
+    )
+    assert edge.post("/datenuebermittlung/1", data=three_mib).status_code == 413
 
 
 def test_unreachable_service_answers_502_problem(edge: Edge) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import swagger_ui_bundle
@@ -66,6 +66,7 @@ def create_service_app(
     description: str,
     blueprints: Iterable[Blueprint],
     configure: Callable[[Flask], Any] | None = None,
+    body_limits: Mapping[str, int] | None = None,
 ) -> Flask:
     """The Flask app of a service's runtime; views reach the runtime with ``current_runtime``."""
     settings = runtime.settings
@@ -99,6 +100,8 @@ def create_service_app(
     )
     app.extensions["settings"] = settings
     app.extensions[RUNTIME_KEY] = runtime
+    if body_limits:
+        _install_body_limits(app, body_limits)
     if configure is not None:
         configure(app)
 
@@ -118,6 +121,17 @@ def create_service_app(
     # After the request-id hook: a replayed answer still carries the retry's request id.
     init_idempotency(app, runtime.engine, runtime.idempotency_keys)
     return app
+
+
+def _install_body_limits(app: Flask, limits: Mapping[str, int]) -> None:
+    """Larger bodies than MAX_CONTENT_LENGTH for the named endpoints only (uploads), set before any
+    other hook reads the body (the idempotency fingerprint does)."""
+
+    @app.before_request
+    def _body_limit() -> None:
+        limit = limits.get(request.endpoint or "")
+        if limit is not None:
+            request.max_content_length = limit
 
 
 def _install_request_context(app: Flask, service_name: str) -> None:

@@ -117,6 +117,7 @@ def test_contract_to_opened_confirmation(portal, browser: Browser) -> None:  # t
     check_accessibility(page)
 
     page.get_by_label("Ende der Ausbildung").fill("2029-08-31")
+    page.get_by_label("Probezeit").select_option("4")
     page.get_by_role("button", name="Ausbildungsvertrag eintragen").click()
     expect(page.get_by_text("Das Ausbildungsverhältnis wurde eingetragen.")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=f"Neumann-{suffix}")

@@ -124,7 +124,7 @@ _DOMAIN = {
             "Bitte wählen Sie eine CSV- oder XLSX-Datei (.csv, .xlsx).",
         ),
         (re.compile(r"empty", re.I), "Die Datei ist leer."),
-        (re.compile(r"larger than", re.I), "Die Datei ist zu groß (höchstens 20 MB)."),
+        (re.compile(r"larger than", re.I), "Die Datei ist zu groß (höchstens 64 MB)."),
     ),
     "postal_code": ((re.compile(r"five digits", re.I), "Die Postleitzahl hat fünf Ziffern."),),
     "places": ((re.compile(r"999|range|between", re.I), "Bitte geben Sie eine Zahl von 0 bis 999 ein."),),

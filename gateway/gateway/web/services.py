@@ -22,7 +22,7 @@ IMPORTS_PER_PAGE = 20
 IMPORT_ERRORS_SHOWN = 50
 ATLAS_HITS_PER_PAGE = 10
 # training-records reads import files up to this size (training_records.service_layer.importing).
-IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_MAX_BYTES = 64 * 1024 * 1024  # as training-records accepts on POST /imports
 # Lists the forms need whole (companies, occupations) are read 100 at a time, at most this many pages.
 MAX_LIST_PAGES = 20
 
@@ -615,7 +615,7 @@ class HttpServices:
 
     def atlas_occupations(self) -> list[Occupation]:
         """The occupations the public search offers (the catalogue is public information)."""
-        return [_occupation(item) for item in self._every_page("/api/training/occupations")]
+        return [_occupation(item) for item in self._every_page("/api/training/atlas/occupations")]
 
     def search_atlas(
         self, occupation_code: str, place: str | None, *, cursor: str | None = None

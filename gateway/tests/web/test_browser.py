@@ -562,9 +562,12 @@ class StandInApis:
 
         @app.get("/api/training/occupations")
         def occupations() -> Response:
-            # The catalogue is public: the Ausbildungsatlas offers it without login (see the report).
-            if request.headers.get("Authorization"):
-                principal()
+            principal()
+            return jsonify(items=OCCUPATIONS, next_cursor=None)
+
+        @app.get("/api/training/atlas/occupations")
+        def atlas_occupations() -> Response:
+            # The public search's choice of occupations: no login, as in training-records.
             return jsonify(items=OCCUPATIONS, next_cursor=None)
 
         @app.get("/api/training/contracts")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
@@ -49,6 +49,7 @@ from training_records.domain.commands import (
     TrainerDetails,
     UploadImport,
 )
+from training_records.domain.import_rows import column_label
 from training_records.domain.model import Company, Occupation
 from training_records.domain.queries import (
     AtlasProfile,
@@ -96,12 +97,6 @@ def _authenticate() -> None:
     authenticate()
 
 
-def _allow_large_uploads() -> None:
-    """Uploads of whole registers: a larger body than the chassis' 2 MiB, on this blueprint only
-    (and only once the caller is authenticated, as this hook runs after ``_authenticate``)."""
-    request.max_content_length = importing.MAX_UPLOAD_BYTES + 1024 * 1024
-
-
 def checked_before_input(rule: Callable[[Principal], None]) -> Callable[[Callable[..., Any]], Any]:
     """Apply an access rule of ``domain.access`` before the body is parsed (the use case applies it
     again), so that a caller who may not act learns nothing about the input rules."""
@@ -127,7 +122,6 @@ occupations = _authenticated_blueprint(
 imports = _authenticated_blueprint(
     "imports", "/imports", "The chamber's data import (Datenübermittlung): uploads, progress and reports."
 )
-imports.before_request(_allow_large_uploads)
 trainers = _authenticated_blueprint("trainers", "/trainers", "A company's trainers (Ausbilder/-innen).")
 # The public Ausbildungsatlas: no login, and nothing but what consenting companies publish.
 atlas = Blueprint(
@@ -452,6 +446,15 @@ class AtlasSearch(MethodView):
         return page_response(_bus_handle(SearchAtlas(occupation_code, place, page)))
 
 
+@atlas.route("/occupations")
+class AtlasOccupations(MethodView):
+    @atlas.arguments(PageQuerySchema, location="query", unknown=RAISE)
+    @atlas.response(200, schemas.OccupationPageSchema, headers=NEXT_PAGE_LINK)
+    def get(self, page: PageRequest) -> Any:
+        """The recognised occupations, for the public search's choice (no login): public information."""
+        return page_response(_bus_handle(ListOccupations(page)))
+
+
 @occupations.route("")
 class Occupations(MethodView):
     @occupations.arguments(schemas.OccupationListQuerySchema, location="query", as_kwargs=True, unknown=RAISE)
@@ -564,7 +567,10 @@ class ImportReport(MethodView):
         writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
         writer.writerow(["Zeile", "Spalte", "Code", "Fehler"])
         for error in importing.all_errors(bus, query):
-            writer.writerow([error.line, error.field, error.code, _spreadsheet_safe(error.message)])
+            # The column as the clerk's file names it ("Azubi Geburtsdatum"), not its key.
+            writer.writerow(
+                [error.line, column_label(error.field), error.code, _spreadsheet_safe(error.message)]
+            )
         body = "\ufeff" + output.getvalue()
         return Response(
             body.encode("utf-8"),

@@ -15,6 +15,7 @@ from marshmallow import Schema, fields, post_load, validate
 from chassis.fields import Text
 from chassis.paging import PageQuerySchema, page_schema
 from training_records.domain.commands import ContractTerms
+from training_records.domain.import_rows import column_label
 from training_records.domain.model import (
     AccountState,
     ChangeKind,
@@ -435,7 +436,13 @@ class ImportProgressSchema(Schema):
 
 class ImportRowErrorSchema(Schema):
     line = fields.Integer()
-    field = fields.String(metadata={"description": "The column at fault."})
+    field = fields.String(
+        metadata={"description": "The column at fault (its key, see docs/import-format.md)."}
+    )
+    column = fields.Function(
+        lambda error: column_label(error.field),
+        metadata={"description": "The column's German header, as in the clerk's file."},
+    )
     code = fields.String()
     message = fields.String(metadata={"description": "German, as in the report."})
 

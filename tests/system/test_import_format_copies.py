@@ -1,0 +1,23 @@
+"""The web UI explains the import file and offers its sample, but it talks to training-records
+over HTTP and cannot import its code: the UI's copies must stay what training-records reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.web.import_format import COLUMNS as UI_COLUMNS
+from training_records.domain.import_rows import COLUMNS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_ui_documents_exactly_the_columns_the_import_reads() -> None:
+    assert [(c.key, c.label, c.required) for c in UI_COLUMNS] == [
+        (c.name, c.label, c.required) for c in COLUMNS
+    ]
+
+
+def test_the_ui_offers_the_sample_file_training_records_ships() -> None:
+    shipped = ROOT / "services/training-records/training_records/data/import-sample.csv"
+    offered = ROOT / "gateway/gateway/web/static/datenuebermittlung-muster.csv"
+    assert offered.read_bytes() == shipped.read_bytes()
