@@ -1,13 +1,6 @@
 """documents' use cases: issuing (event handlers), reading and opening (queries and commands).
 
-<<<<<<< HEAD
 Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work.
-=======
-Every handler is ``handle(message, uow, *, deps)`` and owns its unit of work. Issuing
-renders its PDFs with no transaction open (WeasyPrint takes about a second per PDF), so
-its event handlers are registered ``own_transaction``: never in a consumer batch, whose
-transaction would stay open while they render:
->>>>>>> h/batch-consumers
 
 Issuing renders nothing: in one short unit of work it takes the contract's turn
 (``uow.take_turn``), reads what is known, stores what the event brings and *seals* the
@@ -37,7 +30,6 @@ from chassis.contracts.identity import ApprenticeAccountPrepared
 from chassis.contracts.training import ContractRegistered
 from chassis.domain import NotFound
 from chassis.events.incoming import IncomingEvent
-from chassis.messagebus import own_transaction
 from chassis.pagination import Page
 from chassis.principal import Principal
 from documents.domain import access
@@ -365,6 +357,8 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
 # Issuing renders PDFs between its two units of work (about a second each): in a batch the batch's
 # transaction, and the contract turns its earlier events took, would stay open meanwhile.
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
-    ContractRegistered.TYPE: own_transaction(contract_registered),
-    ApprenticeAccountPrepared.TYPE: own_transaction(apprentice_account_prepared),
+    # Batched (one transaction per consumer batch): issuing renders nothing. The service's one
+    # consumer takes both queues in one thread, so its batches never wait for each other's turns.
+    ContractRegistered.TYPE: contract_registered,
+    ApprenticeAccountPrepared.TYPE: apprentice_account_prepared,
 }
