@@ -131,7 +131,12 @@ def run(quick: bool = False) -> dict[str, Any]:
         token = access_token(portal.base_url, portal.env["BP_WEB_CLIENT_SECRET"], "clerk")
         for size in sizes:
             run = f"{run_id}{size}"
+            before = cpu_seconds(portal.processes)
             results.append(_measure(size, run, portal.base_url, token, engines, handler))
+            after = cpu_seconds(portal.processes)
+            results[-1]["cpu_seconds_by_process"] = {
+                name: round(after[name] - before.get(name, 0.0), 2) for name in sorted(after)
+            }
             print(f"import {size:>7} contracts: {results[-1]['seconds']:.1f} s", flush=True)
     by_size = {r["contracts"]: r for r in results}
     summary: dict[str, Any] = {"sizes": results}
@@ -153,6 +158,26 @@ class _Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.engine.dispose()
+
+
+def cpu_seconds(processes: Any) -> dict[str, float]:
+    """CPU time (user + system) so far of each of the portal's processes and their children
+    (gunicorn's workers), by process name: where an import's time goes."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    result: dict[str, float] = {}
+    for process in processes:
+        total = 0.0
+        pids = [process.pid]
+        try:
+            children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+            pids += [int(child) for child in children]
+            for pid in pids:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / ticks
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        result[process.name] = total
+    return result
 
 
 def _count(engine: sa.Engine, sql: str, **params: Any) -> int:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.web.services import IMPORT_MAX_BYTES, ImportJob, ImportRowError, ServiceError
+from gateway.web.services import ImportJob, ImportRowError, ServiceError
 
 URL = "/datenuebermittlung"
 JOB_ID = "aaaaaaaa-0000-4000-8000-000000000001"
@@ -263,6 +263,5 @@ def test_the_time_left_is_said_in_words() -> None:
     assert time_left(2 * 3600 + 20 * 60) == "etwa 2 Stunden 20 Minuten"
 
 
-def test_the_upload_limit_is_the_services() -> None:
-    assert IMPORT_MAX_BYTES == 20 * 1024 * 1024
+def test_a_queued_job_is_in_progress() -> None:
     assert replace(job(), status="queued").in_progress
