@@ -62,6 +62,8 @@ def test_the_sample_file_imports_and_a_reimport_changes_nothing(
     assert progress["percent"] == 100
     assert job["created_count"] + job["error_count"] == job["total_rows"]
     assert job["created_count"] > 0
+    with runtime.engine.connect() as connection:  # the upload's personal data is not kept
+        assert connection.execute(sa.select(sa.func.count()).select_from(orm.import_files)).scalar_one() == 0
     before = counts(runtime)
 
     again = upload(client, clerk, SAMPLE.read_bytes(), "import-sample.csv")

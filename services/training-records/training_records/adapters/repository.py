@@ -289,6 +289,9 @@ class SqlImportJobRepository(SqlAlchemyRepository[ImportJob]):
         self.session.flush()
         self.session.execute(sa.insert(orm.import_files).values(job_id=job.id, data=data))
 
+    def drop_file(self, job_id: uuid.UUID) -> None:
+        self.session.execute(sa.delete(orm.import_files).where(orm.import_files.c.job_id == job_id))
+
     def file(self, job_id: uuid.UUID) -> bytes:
         data: bytes = self.session.execute(
             sa.select(orm.import_files.c.data).where(orm.import_files.c.job_id == job_id)

@@ -180,6 +180,7 @@ def fail_import(cmd: FailImport, uow: TrainingRecordsUnitOfWork, *, now: Callabl
         job = _leased_job(uow, cmd.job_id, cmd.worker, now())
         if job is not None:
             job.fail(cmd.code, cmd.detail, now())
+            uow.imports.drop_file(job.id)  # personal data: kept only while the import needs it
             uow.commit()
     log.warning("import %s failed: %s", cmd.job_id, cmd.code)
 
@@ -189,6 +190,7 @@ def finish_import(cmd: FinishImport, uow: TrainingRecordsUnitOfWork, *, now: Cal
         job = _leased_job(uow, cmd.job_id, cmd.worker, now())
         if job is not None:
             job.succeed(now())
+            uow.imports.drop_file(job.id)  # personal data: kept only while the import needs it
             uow.commit()
             log.info(
                 "import %s done: %d rows, %d new, %d updated, %d unchanged, %d with errors",
