@@ -23,7 +23,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def table(edge: dict[str, Any], relay: dict[str, Any]) -> str:
     rows = [
-        ("benchmark", "measured", "reference", "ratio", "target", "ok"),
+        bench_relay.HEADER,
         (
             "edge throughput (req/s)",
             f"{edge['edge']['rps']:.0f} nginx",
@@ -40,35 +40,9 @@ def table(edge: dict[str, Any], relay: dict[str, Any]) -> str:
             "",
             "",
         ),
-        (
-            "relay throughput (events/s)",
-            f"{relay['relay']['rps']:.0f} relay",
-            f"{relay['raw']['rps']:.0f} raw pika",
-            f"{relay['throughput_ratio']:.2f}",
-            ">= 0.70",
-            "yes" if relay["throughput_ratio"] >= bench_relay.TARGET_THROUGHPUT else "NO",
-        ),
-        (
-            "latency p50/p95/p99 (ms)",
-            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} commit->handled".format(**relay["relay"]),
-            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} pika hop".format(**relay["raw"]),
-            f"{relay['p99_latency_ratio']:.2f} ({relay['pooled_p99_latency_ratio']:.2f} pooled)",
-            "p99 <= 3x",
-            "yes" if relay["p99_latency_ratio"] <= bench_relay.TARGET_LATENCY else "NO",
-        ),
-        (
-            "  commit->delivered (ms)",
-            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} relay part".format(**relay["relay_delivered"]),
-            "",
-            "",
-            "",
-            "",
-        ),
+        *bench_relay.relay_rows(relay),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return bench_relay.render(rows)
 
 
 def main() -> int:
@@ -82,8 +56,7 @@ def main() -> int:
         admin_url,
         amqp_url,
         rounds=1 if quick else 5,
-        count=300 if quick else 1000,
-        latency_count=100 if quick else 400,
+        **bench_relay.QUICK if quick else {},
     )
     print("edge benchmark (nginx vs direct) …", flush=True)
     edge = bench_edge.run(admin_url, rounds=2 if quick else 4, seconds=3 if quick else 8)
