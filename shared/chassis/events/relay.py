@@ -12,10 +12,10 @@ One batch, in one database transaction:
    or a confirm timeout, stays unsent (its ``attempts`` counted) and goes out again after a
    back-off.
 
-While there is a backlog (a claim filled the whole batch), the database work of
-neighbouring batches overlaps the broker's work (PostgreSQL only): the next batch is
-claimed while the broker confirms this one, and published as soon as this one is
-confirmed, before this one's marks are written. The broker still sees what a plain
+While more is waiting (a claim filled the whole batch, or commits were announced since
+the claim), the database work of neighbouring batches overlaps the broker's work
+(PostgreSQL only): the next batch is claimed while the broker confirms this one, and
+published as soon as this one is confirmed, before this one's marks are written. The broker still sees what a plain
 publisher would do, one batch at a time, each confirmed before the next is sent; so one
 relay publishes in outbox order.
 
@@ -140,12 +140,8 @@ class OutboxRelay:
         try:
             self._begin(batch)
             while True:
-                if (
-                    overlap
-                    and len(batch.rows) == self.batch_size
-                    and not (stop is not None and stop.is_set())
-                ):
-                    # A backlog: claim the next batch while the broker works on this one.
+                if overlap and not (stop is not None and stop.is_set()) and self._more_waiting(batch):
+                    # Claim the next batch while the broker works on this one.
                     following = self._claim()
                 outcome = self.publisher.finish_batch()
                 begin_failure: Exception | None = None
@@ -175,6 +171,15 @@ class OutboxRelay:
             raise
 
     # -- steps ------------------------------------------------------------------------------
+    def _more_waiting(self, batch: _Claimed) -> bool:
+        """A backlog (the claim filled the batch), or commits announced since the claim."""
+        if len(batch.rows) == self.batch_size:
+            return True
+        if self.wakeup.wait(0):
+            self.wakeup.clear()  # what it announced is claimed next, so nothing is missed
+            return True
+        return False
+
     def _claim(self) -> _Claimed | None:
         connection = self.engine.connect()
         try:
