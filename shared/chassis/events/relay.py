@@ -107,6 +107,19 @@ class OutboxRelay:
             .limit(batch_size)
         )
         self._claim_rows = claim.with_for_update(skip_locked=True) if self._postgres else claim
+        # Rows by position: one array parameter on PostgreSQL instead of one parameter per row.
+        among = (
+            c.position == sa.any_(sa.bindparam("positions", type_=postgresql.ARRAY(sa.BigInteger)))
+            if self._postgres
+            else c.position.in_(sa.bindparam("positions", expanding=True))
+        )
+        self._mark_sent = sa.update(outbox).where(among).values(sent_at=sa.bindparam("sent_time"))
+        self._count_attempt = sa.update(outbox).where(among).values(attempts=c.attempts + 1)
+        self._redact = (
+            sa.update(outbox)
+            .where(c.position == sa.bindparam("row_position"))
+            .values(body=sa.bindparam("redacted_body"))
+        )
 
     # -- passes ---------------------------------------------------------------------------
     def relay_batch(self) -> int:
@@ -208,11 +221,11 @@ class OutboxRelay:
         sent = [row for i, row in enumerate(batch.rows) if i in confirmed]
         unsent = [row for i, row in enumerate(batch.rows) if i not in confirmed]
         conn = batch.connection
-        c = self.outbox.c
         if self._postgres:
-            conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         if sent:
-            conn.execute(sa.update(self.outbox).where(self._among(sent)).values(sent_at=datetime.now(UTC)))
+            positions = [row.position for row in sent]
+            conn.execute(self._mark_sent, {"positions": positions, "sent_time": datetime.now(UTC)})
             # One-time secrets (the activation code) went to the broker once; the
             # producer's database keeps no readable copy of them.
             redacted = [
@@ -221,28 +234,14 @@ class OutboxRelay:
                 if (body := redact_secrets(row.event_type, row.body)) is not None
             ]
             if redacted:
-                conn.execute(
-                    sa.update(self.outbox)
-                    .where(c.position == sa.bindparam("row_position"))
-                    .values(body=sa.bindparam("redacted_body")),
-                    redacted,
-                )
+                conn.execute(self._redact, redacted)
         if unsent:
-            conn.execute(sa.update(self.outbox).where(self._among(unsent)).values(attempts=c.attempts + 1))
+            conn.execute(self._count_attempt, {"positions": [row.position for row in unsent]})
         batch.transaction.commit()
         batch.connection.close()
         for row in sent:
             EVENTS_PUBLISHED.labels(self.service_name, row.event_type).inc()
         return len(sent)
-
-    def _among(self, rows: Sequence[Any]) -> sa.ColumnElement[bool]:
-        positions = [row.position for row in rows]
-        if self._postgres:
-            # One array parameter instead of one parameter per row.
-            return self.outbox.c.position == sa.any_(
-                sa.bindparam("positions", positions, type_=postgresql.ARRAY(sa.BigInteger))
-            )
-        return self.outbox.c.position.in_(positions)
 
     # -- the worker ---------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> None:
