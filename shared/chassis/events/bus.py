@@ -13,6 +13,7 @@ Topology, after nameko:
 from __future__ import annotations
 
 import logging
+import struct
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -258,6 +259,69 @@ class _FrameBuffer:
         return data
 
 
+# The content header properties every relayed message carries, in AMQP 0-9-1's encoding
+# (basic class property flags, then the set properties in their order): content-type,
+# content-encoding, headers (a table), delivery-mode, message-id. Encoding them directly costs
+# a third of py-amqp's generic serializer, which matters at thousands of messages a second;
+# tests compare the bytes with py-amqp's.
+_PROPERTY_FLAGS = (1 << 15) | (1 << 14) | (1 << 13) | (1 << 12) | (1 << 7)
+_CONTENT_TYPE = b"application/json"
+_CONTENT_ENCODING = b"utf-8"
+_PROPERTIES_PREFIX = (
+    struct.pack(">HB", _PROPERTY_FLAGS, len(_CONTENT_TYPE))
+    + _CONTENT_TYPE
+    + struct.pack(">B", len(_CONTENT_ENCODING))
+    + _CONTENT_ENCODING
+)
+_PERSISTENT = b"\x02"
+
+
+def encode_properties(message_id: str, headers: Mapping[str, Any]) -> bytes | None:
+    """The encoded properties of a persistent JSON message with these headers (``None``
+    values left out) and this id; ``None`` where a header is not a string or a name is too
+    long for a short string (py-amqp's serializer handles those)."""
+    items = []
+    for name, value in headers.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return None
+        key = name.encode()
+        data = value.encode("utf-8", "surrogatepass")
+        if len(key) > 255:
+            return None
+        items.append(struct.pack(">B", len(key)) + key + struct.pack(">cI", b"S", len(data)) + data)
+    table = b"".join(items)
+    identifier = message_id.encode()
+    if len(identifier) > 255:
+        return None
+    return b"".join(
+        (
+            _PROPERTIES_PREFIX,
+            struct.pack(">I", len(table)),
+            table,
+            _PERSISTENT,
+            struct.pack(">B", len(identifier)),
+            identifier,
+        )
+    )
+
+
+class _EncodedContent:
+    """A message as py-amqp's frame writer takes it (``body``, ``properties`` and
+    ``_serialize_properties()``), its properties encoded up front."""
+
+    __slots__ = ("_encoded", "body", "properties")
+
+    def __init__(self, body: bytes, encoded: bytes) -> None:
+        self.body = body
+        self.properties: dict[str, Any] = {}
+        self._encoded = encoded
+
+    def _serialize_properties(self) -> bytes:
+        return self._encoded
+
+
 class BatchAnswers:
     """The broker's answers to one batch of publishes on a channel in confirm mode.
 
@@ -448,13 +512,18 @@ class ConfirmingPublisher:
                 args = arguments[message.routing_key] = amqp.serialization.dumps(
                     "Bssbb", (0, exchange, message.routing_key, False, False)
                 )
-            content = amqp.Message(
-                message.body,
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-                message_id=message.message_id,
-                application_headers={k: v for k, v in message.headers.items() if v is not None},
+            encoded = encode_properties(message.message_id, message.headers)
+            content: Any = (
+                _EncodedContent(message.body, encoded)
+                if encoded is not None
+                else amqp.Message(
+                    message.body,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=message.message_id,
+                    application_headers={k: v for k, v in message.headers.items() if v is not None},
+                )
             )
             write_frame(1, channel.channel_id, amqp.spec.Basic.Publish, args, content)
             self._next_tag += 1

@@ -14,8 +14,10 @@ One batch, in one database transaction:
 
 While more is waiting (a claim filled the whole batch, or commits were announced since
 the claim), the database work of neighbouring batches overlaps the broker's work
-(PostgreSQL only): the next batch is claimed while the broker confirms this one, and
-published as soon as this one is confirmed, before this one's marks are written. The broker still sees what a plain
+(PostgreSQL only): the next batch is claimed while the broker confirms this one and
+published as soon as this one is confirmed; this one's marks are then written by a
+marker thread, on the batch's own connection and transaction, while the relay claims the
+batch after. At most one batch waits for its marks; a pass returns once all are written. The broker still sees what a plain
 publisher would do, one batch at a time, each confirmed before the next is sent; so one
 relay publishes in outbox order.
 
@@ -34,7 +36,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -44,7 +48,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine, RootTransaction
 
 from chassis.events.bus import BatchOutcome, ConfirmingPublisher, EventBus, OutgoingMessage
-from chassis.events.catalogue import redact_secrets
+from chassis.events.catalogue import CATALOGUE, redact_secrets
 from chassis.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from chassis.uow import OutboxWakeup, notify_channel
 
@@ -53,6 +57,10 @@ log = logging.getLogger(__name__)
 #: Rows per batch: large enough that one confirm round trip and one UPDATE serve many events,
 #: small enough that a batch holds its row locks and its unconfirmed messages only briefly.
 DEFAULT_BATCH_SIZE = 500
+
+
+#: Event types with one-time secrets, redacted from the outbox once sent.
+_WITH_SECRETS = frozenset(contract.type for contract in CATALOGUE if contract.secret_fields)
 
 
 class PublishNotConfirmed(Exception):
@@ -98,6 +106,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval = poll_interval
         self._declared: set[str] = set()
+        self._helper_pool: ThreadPoolExecutor | None = None
         self._postgres = engine.dialect.name == "postgresql"
         c = outbox.c
         claim = (
@@ -148,40 +157,88 @@ class OutboxRelay:
         batch = self._claim()
         if batch is None:
             return 0
+        claiming: Future[_Claimed | None] | None = None  # the next batch, claimed by a helper thread
         following: _Claimed | None = None
+        marking: Future[int] | None = None  # the previous batch's marks, written by a helper thread
         sent = 0
+
+        def claim_ahead(current: _Claimed) -> Future[_Claimed | None] | None:
+            # The next claim runs while the current batch is framed, sent and confirmed.
+            if overlap and not (stop is not None and stop.is_set()) and self._more_waiting(current):
+                return self._helpers().submit(self._claim)
+            return None
+
         try:
+            claiming = claim_ahead(batch)
             self._begin(batch)
             while True:
-                if overlap and not (stop is not None and stop.is_set()) and self._more_waiting(batch):
-                    # Claim the next batch while the broker works on this one.
-                    following = self._claim()
                 outcome = self.publisher.finish_batch()
+                if claiming is not None:
+                    pending_claim, claiming = claiming, None
+                    following = pending_claim.result()
                 begin_failure: Exception | None = None
-                if outcome.complete and following is not None:
-                    # The next batch goes out as soon as this one is confirmed; this one's
-                    # marks are written while the broker works on it.
+                if following is not None and outcome.complete:
+                    # The next batch goes out as soon as this one is confirmed.
+                    claiming = claim_ahead(following)
                     try:
                         self._begin(following)
                     except Exception as exc:  # noqa: BLE001 - raised after this batch's marks
                         begin_failure = exc
-                        following.abandon()
-                        following = None
+                if following is not None and (not outcome.complete or begin_failure is not None):
+                    following.abandon()
+                    following = None
+                if marking is not None:
+                    pending_marks, marking = marking, None
+                    sent += pending_marks.result()  # at most one batch waits for its marks
+                if following is not None:
+                    # This batch's marks are written by a helper thread, on the batch's own
+                    # connection, while the broker works on the next batch.
+                    marking = self._helpers().submit(self._finish, batch, outcome)
+                    batch, following = following, None
+                    continue
                 sent += self._finish(batch, outcome)
                 if not outcome.complete:
                     raise PublishNotConfirmed(_describe(outcome, len(batch.rows))) from outcome.failure
                 if begin_failure is not None:
                     raise begin_failure
-                if following is None:
-                    return sent
-                batch, following = following, None
+                return sent
         except BaseException:
+            self._settle_helpers(claiming, marking)
             for claimed in (batch, following):
                 if claimed is not None:
                     claimed.abandon()
             if self.publisher.in_flight:
                 self.publisher.close()  # nobody will read that batch's answers
             raise
+
+    def _settle_helpers(self, claiming: Future[_Claimed | None] | None, marking: Future[int] | None) -> None:
+        """While failing: wait for the helpers' work, roll back what they claimed."""
+        if claiming is not None:
+            try:
+                claimed = claiming.result()
+            except Exception:
+                log.debug("claiming ahead failed too", exc_info=True)
+            else:
+                if claimed is not None:
+                    claimed.abandon()
+        if marking is not None:
+            try:
+                marking.result()
+            except Exception:
+                log.warning("marking a confirmed batch sent failed; it goes out again", exc_info=True)
+
+    def _helpers(self) -> ThreadPoolExecutor:
+        """Two threads: one claims the next batch, one marks the previous one."""
+        if self._helper_pool is None:
+            self._helper_pool = ThreadPoolExecutor(2, thread_name_prefix=f"{self.service_name}-outbox")
+        return self._helper_pool
+
+    def close(self) -> None:
+        """Close the broker connection and stop the helper threads."""
+        self.publisher.close()
+        if self._helper_pool is not None:
+            self._helper_pool.shutdown(wait=True)
+            self._helper_pool = None
 
     # -- steps ------------------------------------------------------------------------------
     def _more_waiting(self, batch: _Claimed) -> bool:
@@ -231,7 +288,8 @@ class OutboxRelay:
             redacted = [
                 {"row_position": row.position, "redacted_body": body}
                 for row in sent
-                if (body := redact_secrets(row.event_type, row.body)) is not None
+                if row.event_type in _WITH_SECRETS
+                and (body := redact_secrets(row.event_type, row.body)) is not None
             ]
             if redacted:
                 conn.execute(self._redact, redacted)
@@ -239,8 +297,8 @@ class OutboxRelay:
             conn.execute(self._count_attempt, {"positions": [row.position for row in unsent]})
         batch.transaction.commit()
         batch.connection.close()
-        for row in sent:
-            EVENTS_PUBLISHED.labels(self.service_name, row.event_type).inc()
+        for event_type, count in Counter(row.event_type for row in sent).items():
+            EVENTS_PUBLISHED.labels(self.service_name, event_type).inc(count)
         return len(sent)
 
     # -- the worker ---------------------------------------------------------------------------
@@ -262,7 +320,7 @@ class OutboxRelay:
                 continue
             if not self.wakeup.wait(self.poll_interval):
                 self.publisher.keepalive()
-        self.publisher.close()
+        self.close()
         if listener is not None:
             listener.join(timeout=2)
 

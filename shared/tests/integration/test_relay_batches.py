@@ -85,7 +85,7 @@ def test_a_backlog_goes_out_once_in_outbox_order_in_batches(harness: Any) -> Non
     relayer = relay(harness, batch_size=50)  # four full batches (claimed ahead) and one of 30
     assert relayer.relay_pending() == 230
     assert relayer.relay_pending() == 0  # marked sent: nothing goes out twice
-    relayer.publisher.close()
+    relayer.close()
     assert queued_ids(harness) == ids  # each once, in outbox order
     assert set(outbox_rows(harness).values()) == {(True, 0)}
 
@@ -121,7 +121,7 @@ def test_rows_are_marked_sent_only_after_the_broker_confirmed_them(harness: Any)
     relayer = relay(harness, batch_size=40)
     relayer.publisher = Watching(harness.bus)
     assert relayer.relay_pending() == 120
-    relayer.publisher.close()
+    relayer.close()
     assert checked == [40, 40, 40]
     assert sent_among(ids) == 120
 
@@ -141,7 +141,7 @@ def test_a_refused_batch_stays_unsent_and_goes_out_later_applied_once(harness: A
     relayer = relay(harness, batch_size=8)
     with pytest.raises(PublishNotConfirmed, match="8 refused by the broker"):
         relayer.relay_pending()
-    relayer.publisher.close()
+    relayer.close()
     rows = outbox_rows(harness)
     assert [rows[i] for i in ids] == [(False, 1)] * 8 + [
         (False, 0)

@@ -1,4 +1,5 @@
-"""The bookkeeping of publisher confirms for one batch (``chassis.events.bus.BatchAnswers``).
+"""The relay publisher's own parts (``chassis.events.bus``): the bookkeeping of publisher confirms
+for one batch (``BatchAnswers``) and the encoding of message properties.
 
 The broker numbers a confirm-mode channel's publishes 1, 2, 3, …; it may answer each tag on
 its own, in any order, or many at once (``multiple``: every tag up to this one not yet
@@ -7,7 +8,9 @@ answered). Only an ack counts as confirmed, and answers for other batches change
 
 from __future__ import annotations
 
-from chassis.events.bus import BatchAnswers
+import pytest
+
+from chassis.events.bus import BatchAnswers, encode_properties
 
 
 def test_single_answers_in_any_order_settle_their_own_tag() -> None:
@@ -65,3 +68,40 @@ def test_an_empty_batch_is_complete_at_once() -> None:
     batch = BatchAnswers(first_tag=7, count=0)
     assert batch.open == 0
     assert batch.outcome().complete
+
+
+# -- the relay's content header encoding is py-amqp's, byte for byte ----------------------------
+
+
+def _py_amqp(message_id: str, headers: dict[str, object]) -> bytes:
+    import amqp
+
+    message = amqp.Message(
+        b"{}",
+        content_type="application/json",
+        content_encoding="utf-8",
+        delivery_mode=2,
+        message_id=message_id,
+        application_headers={k: v for k, v in headers.items() if v is not None},
+    )
+    return bytes(message._serialize_properties())
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"x-request-id": "6f1c0f0e-5b7a-4a53-9a35-0d1b8f3c2e11"},
+        {"x-request-id": "r-1", "x-causation-id": None},
+        {"x-request-id": "Anfrage äöü ß €", "x-causation-id": "b" * 300},
+    ],
+)
+def test_encoded_properties_are_what_py_amqp_sends(headers: dict[str, object]) -> None:
+    message_id = "0a5c2d3e-1111-4222-8333-444455556666"
+    assert encode_properties(message_id, headers) == _py_amqp(message_id, headers)
+
+
+def test_headers_it_does_not_encode_are_left_to_py_amqp() -> None:
+    assert encode_properties("id", {"x-attempts": 3}) is None
+    assert encode_properties("id", {"k" * 256: "v"}) is None
+    assert encode_properties("i" * 256, {}) is None
