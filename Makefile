@@ -19,7 +19,7 @@ help:
 	@echo "make run-distributed  every service under gunicorn, RabbitMQ, PostgreSQL, nginx on :8080"
 	@echo "make test             lint and every project's tests (starts PostgreSQL/RabbitMQ if down)"
 	@echo "make lint             ruff, import-linter (layers) and mypy (types)"
-	@echo "make bench            edge and event-relay benchmarks (results in bench/results/)"
+	@echo "make bench            edge, relay, mail and import benchmarks (results in bench/results/)"
 	@echo "make clean            remove local data (var/) and caches"
 
 bootstrap:

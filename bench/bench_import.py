@@ -149,6 +149,34 @@ def run(quick: bool = False) -> dict[str, Any]:
     return summary
 
 
+def import_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The benchmark table's rows (bench/run.py)."""
+    rows: list[tuple[str, ...]] = []
+    for size in summary["sizes"]:
+        rows.append(
+            (
+                f"import {size['contracts']:,} contracts (s)",
+                f"{size['seconds']:.1f} s, {size['contracts_per_second']:.0f}/s",
+                "upload -> last mail, document, account, exams",
+                "",
+                "<= 60 s" if size["contracts"] == 10_000 else "",
+                ("yes" if summary["passed_10k"] else "NO") if size["contracts"] == 10_000 else "",
+            )
+        )
+    if "scaling_100k_over_10k" in summary:
+        rows.append(
+            (
+                "  100,000 vs 10,000 (time)",
+                f"{summary['scaling_100k_over_10k']:.1f} x",
+                "10,000 in the same run",
+                f"{summary['scaling_100k_over_10k']:.2f}",
+                f"<= {TARGET_SCALING:.0f}x",
+                "yes" if summary["passed_scaling"] else "NO",
+            )
+        )
+    return rows
+
+
 class _Engine:
     def __init__(self, url: str) -> None:
         self.engine = sa.create_engine(normalise_url(url), pool_size=1, max_overflow=0)

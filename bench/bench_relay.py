@@ -1,29 +1,41 @@
-"""Benchmark (b): the outbox relay vs raw pika publishing to the same quorum queues.
+"""Benchmark (b): the outbox relay vs raw pika publishing to the same quorum queues, same batching.
 
 Relay side: chassis ``OutboxRelay`` on PostgreSQL (woken by NOTIFY, as in its own
-worker process), publishing ``training.contract.registered`` envelopes with
-per-message publisher confirms; a real ``EventConsumer`` (inbox row in the same
+worker process), publishing ``training.contract.registered`` envelopes in batches of
+up to ``BATCH`` rows with pipelined publisher confirms (claim, publish all, wait for
+every confirm, mark sent); a real ``EventConsumer`` (inbox row in the same
 transaction) handles them.
-Reference: pika ``BlockingConnection`` with ``confirm_delivery()`` publishing the
-same bodies, persistent, to the same exchange and routing key (so the same
-quorum queues), and a pika consumer.
+Reference: pika ``SelectConnection`` with ``confirm_delivery(ack_nack_callback)``
+publishing the same bodies, persistent, to the same exchange and routing key (so the
+same quorum queues), in the same batches: a batch is published without waiting, then
+the IO loop runs until the broker has acked every delivery tag of it (``multiple``
+acks included); a pika consumer receives them.
 
 Two measurements per side, rounds alternating relay/raw:
 - throughput: N events committed in one transaction, then the time until the
-  relay has published (confirmed) all of them; raw: N confirmed publishes;
-- latency: events paced at a fixed rate; relay: commit → handled (inbox
-  committed); raw: publish → delivered to the consumer (one hop).
-Targets (DESIGN §5): throughput ≥ 0.7 of raw; relay p99 ≤ 3 × raw hop p99.
+  relay has published them and marked them sent (every batch confirmed); raw: N
+  publishes in batches of ``BATCH``, each batch confirmed before the next;
+- latency: events paced at a fixed rate (so each is a batch of one); relay: commit →
+  handled (inbox committed); raw: publish → delivered to the consumer (one hop).
+Targets (DESIGN §5): throughput ≥ 0.8 of raw; relay p99 ≤ 2 × raw hop p99.
+
+Run alone: ``.venv/bin/python bench/bench_relay.py`` (``BENCH_QUICK=1`` for a smoke run);
+``make bench`` runs it with the edge benchmark.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pika
@@ -35,7 +47,7 @@ from chassis.events.catalogue import load_payload
 from chassis.events.consumer import EventConsumer
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
-from chassis.events.relay import OutboxRelay
+from chassis.events.relay import DEFAULT_BATCH_SIZE, OutboxRelay
 from chassis.events.tables import add_messaging_tables
 from chassis.messagebus import MessageBus
 from chassis.testing.infrastructure import fresh_database
@@ -47,8 +59,10 @@ from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
 EVENT = "training.contract.registered"
 PRODUCER = "training-records"
 CONSUMER = "exams"  # a catalogued consumer of EVENT
-TARGET_THROUGHPUT = 0.7
-TARGET_LATENCY = 3.0
+BATCH = DEFAULT_BATCH_SIZE  # rows per relay pass, and messages per confirmed raw batch
+TARGET_THROUGHPUT = 0.8
+TARGET_LATENCY = 2.0
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -73,6 +87,119 @@ def pika_parameters(amqp_url: str) -> pika.URLParameters:
     if amqp_url.endswith("//"):
         amqp_url = amqp_url[:-1] + "%2F"
     return pika.URLParameters(amqp_url)
+
+
+class RawBatchPublisher:
+    """pika ``SelectConnection`` in confirm mode, publishing in batches with pipelined confirms.
+
+    ``publish_batch`` hands every message of the batch to the channel without waiting, then
+    runs the IO loop (which writes them and reads the broker's answers) until each delivery
+    tag of the batch is acked or nacked; ``multiple`` answers settle every tag up to theirs.
+    The same protocol as the relay's ``ConfirmingPublisher``, with nothing around it.
+    """
+
+    def __init__(self, parameters: pika.URLParameters) -> None:
+        self._ready = False
+        self._error: BaseException | None = None
+        self.channel: Any = None
+        self._next_tag = 1
+        self._first_tag = 0
+        self._answers: list[bool | None] = []
+        self._lowest_open = 0
+        self._open = 0
+        self.connection = pika.SelectConnection(
+            parameters,
+            on_open_callback=lambda connection: connection.channel(on_open_callback=self._on_channel),
+            on_open_error_callback=self._on_failure,
+            on_close_callback=self._on_failure,
+        )
+        self._run()
+
+    def _on_channel(self, channel: Any) -> None:
+        self.channel = channel
+        channel.confirm_delivery(ack_nack_callback=self._on_answer, callback=self._on_confirm_mode)
+
+    def _on_confirm_mode(self, _frame: Any) -> None:
+        self._ready = True
+        self.connection.ioloop.stop()
+
+    def _on_failure(self, _connection: Any, error: BaseException | str) -> None:
+        if self._open or not self._ready:
+            self._error = error if isinstance(error, BaseException) else RuntimeError(error)
+        self.connection.ioloop.stop()
+
+    def _on_answer(self, frame: Any) -> None:
+        method = frame.method
+        answer = isinstance(method, pika.spec.Basic.Ack)
+        last = method.delivery_tag - self._first_tag
+        if last < 0 or last >= len(self._answers):
+            return
+        answers = self._answers
+        for index in range(self._lowest_open, last + 1) if method.multiple else (last,):
+            if answers[index] is None:
+                answers[index] = answer
+                self._open -= 1
+        while self._lowest_open < len(answers) and answers[self._lowest_open] is not None:
+            self._lowest_open += 1
+        if not self._open:
+            self.connection.ioloop.stop()
+
+    def _run(self) -> None:
+        self.connection.ioloop.start()
+        if self._error is not None:
+            raise self._error
+
+    def publish_batch(self, exchange: str, routing_key: str, messages: Sequence[tuple[str, bytes]]) -> None:
+        self._first_tag = self._next_tag
+        self._answers = [None] * len(messages)
+        self._lowest_open = 0
+        self._open = len(messages)
+        for event_id, body in messages:
+            self.channel.basic_publish(
+                exchange,
+                routing_key,
+                body,
+                pika.BasicProperties(
+                    delivery_mode=2,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    message_id=event_id,
+                ),
+            )
+            self._next_tag += 1
+        self._run()
+        if not all(self._answers):
+            raise RuntimeError("the broker refused part of a batch")
+
+    def close(self) -> None:
+        if self.connection.is_open:
+            self.connection.close()
+            self.connection.ioloop.start()
+
+
+class CountingRelay(OutboxRelay):
+    """Notes when its passes have marked ``target`` events sent (no polling of the outbox)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sent = 0
+        self.target = 0
+        self.reached = threading.Event()
+        self.reached_at = 0.0
+
+    def relay_pending(self, stop: threading.Event | None = None) -> int:
+        sent = super().relay_pending(stop)
+        if sent:
+            self.sent += sent
+            if self.target and self.sent >= self.target and not self.reached.is_set():
+                self.reached_at = time.perf_counter()
+                self.reached.set()
+        return sent
+
+    def expect(self, count: int) -> None:
+        self.sent = 0
+        self.target = count
+        self.reached.clear()
 
 
 class BenchUnitOfWork(SqlAlchemyUnitOfWork):
@@ -118,12 +245,18 @@ class Harness(BackgroundThreads):
         uow.handled_at = self.handled_at
         return uow
 
-    def start_relay(self) -> None:
+    def start_relay(self) -> CountingRelay:
         # Its own wakeup: like the worker process, the relay hears commits only through NOTIFY.
-        relay = OutboxRelay(
-            service_name=PRODUCER, engine=self.engine, outbox=self.outbox, bus=self.bus, wakeup=OutboxWakeup()
+        relay = CountingRelay(
+            service_name=PRODUCER,
+            engine=self.engine,
+            outbox=self.outbox,
+            bus=self.bus,
+            wakeup=OutboxWakeup(),
+            batch_size=BATCH,
         )
         self.run(relay.run, "relay")
+        return relay
 
     def start_consumer(self) -> None:
         def handle(event: IncomingEvent[Any], uow: BenchUnitOfWork) -> None:
@@ -151,15 +284,21 @@ class Harness(BackgroundThreads):
             return time.perf_counter()
 
     def relay_throughput(self, count: int) -> float:
-        """Events per second the relay publishes (confirmed), from one commit of ``count`` events."""
-        self.start_relay()
+        """Events per second the relay publishes (confirmed) and marks sent, from one commit of ``count``."""
+        relay = self.start_relay()
         try:
+            relay.expect(5)
             self.commit_events(5)  # warm: connection, declarations
-            wait_until(lambda: self.unsent() == 0, 30)
+            if not relay.reached.wait(30):
+                raise TimeoutError("the relay did not publish the warm-up events")
+            relay.expect(count)
             # The clock starts at the commit: building the events is the producer's cost.
             started = self.commit_events(count)
-            wait_until(lambda: self.unsent() == 0, 300, interval=0.005)
-            return count / (time.perf_counter() - started)
+            if not relay.reached.wait(300):
+                raise TimeoutError(f"the relay published {relay.sent} of {count} events")
+            if self.unsent():
+                raise RuntimeError("events left unsent after the relay counted them all")
+            return count / (relay.reached_at - started)
         finally:
             self.stop_threads()
             self.purge()
@@ -199,37 +338,24 @@ class Harness(BackgroundThreads):
         return [(e.id, e.to_json().encode()) for e in envelopes]
 
     @contextmanager
-    def pika_channel(self) -> Iterator[Any]:
-        connection = pika.BlockingConnection(pika_parameters(self.amqp_url))
+    def raw_publisher(self) -> Iterator[RawBatchPublisher]:
+        publisher = RawBatchPublisher(pika_parameters(self.amqp_url))
         try:
-            channel = connection.channel()
-            channel.confirm_delivery()
-            yield channel
+            yield publisher
         finally:
-            connection.close()
+            publisher.close()
 
-    def publish(self, channel: Any, event_id: str, body: bytes) -> None:
-        channel.basic_publish(
-            exchange=self.bus.exchange.name,
-            routing_key=EVENT,
-            body=body,
-            properties=pika.BasicProperties(
-                delivery_mode=2,
-                content_type="application/json",
-                content_encoding="utf-8",
-                message_id=event_id,
-            ),
-        )
+    def publish(self, publisher: RawBatchPublisher, batch: Sequence[tuple[str, bytes]]) -> None:
+        publisher.publish_batch(self.bus.exchange.name, EVENT, batch)
 
     def raw_throughput(self, count: int) -> float:
         bodies = self.bodies(count)
         try:
-            with self.pika_channel() as channel:
-                for event_id, body in bodies[:5]:
-                    self.publish(channel, event_id, body)
+            with self.raw_publisher() as publisher:
+                self.publish(publisher, bodies[:5])  # warm
                 started = time.perf_counter()
-                for event_id, body in bodies:
-                    self.publish(channel, event_id, body)  # returns once the broker confirmed it
+                for start in range(0, count, BATCH):
+                    self.publish(publisher, bodies[start : start + BATCH])  # returns once all are confirmed
                 return count / (time.perf_counter() - started)
         finally:
             self.purge()
@@ -257,11 +383,11 @@ class Harness(BackgroundThreads):
         published: dict[str, float] = {}
         bodies = self.bodies(count)
         try:
-            with self.pika_channel() as channel:
+            with self.raw_publisher() as publisher:
                 for index in paced(count, rate):
                     event_id, body = bodies[index]
                     published[event_id] = time.perf_counter()
-                    self.publish(channel, event_id, body)
+                    self.publish(publisher, [(event_id, body)])  # a batch of one, as the relay's
             wait_until(lambda: all(i in received for i in published), 60)
         finally:
             consumer_connection.add_callback_threadsafe(consumer_channel.stop_consuming)
@@ -272,9 +398,13 @@ class Harness(BackgroundThreads):
 
     # -- housekeeping ------------------------------------------------------------------------
     def purge(self) -> None:
-        with self.pika_channel() as channel:
+        connection = pika.BlockingConnection(pika_parameters(self.amqp_url))
+        try:
+            channel = connection.channel()
             for queue in self.all_queues:
                 channel.queue_purge(queue)
+        finally:
+            connection.close()
 
 
 def checkpoint(admin_url: str) -> None:
@@ -301,7 +431,7 @@ def run(
     amqp_url: str,
     *,
     rounds: int = 5,
-    count: int = 1000,
+    count: int = 5000,
     latency_count: int = 400,
     rate: float = 50.0,
     settle: float = 1.0,
@@ -349,7 +479,8 @@ def run(
         side: latency_summary([v for samples in latencies[side] for v in samples]) for side in latencies
     }
     return {
-        "name": "relay: OutboxRelay (PostgreSQL, confirms) vs raw pika confirms, same quorum queues",
+        "name": f"relay: OutboxRelay (PostgreSQL, batches of {BATCH}, pipelined confirms) vs raw pika "
+        "(SelectConnection, same batches, pipelined confirms), same quorum queues",
         **{
             side: {
                 "rps": round(statistics.median(rps[side]), 1),
@@ -368,9 +499,77 @@ def run(
         "(both as the median of per-round ratios)",
         "passed": throughput_ratio >= TARGET_THROUGHPUT and latency_ratio <= TARGET_LATENCY,
         "context": {
+            "batch_size": BATCH,
             "rounds": rounds,
             "events_per_throughput_round": count,
             "latency_events_per_round": latency_count,
             "rate_per_s": rate,
         },
     }
+
+
+Row = tuple[str, str, str, str, str, str]
+HEADER: Row = ("benchmark", "measured", "reference", "ratio", "target", "ok")
+
+
+def relay_rows(relay: dict[str, Any]) -> list[Row]:
+    """This benchmark's rows of the ``make bench`` table."""
+    return [
+        (
+            "relay throughput (events/s)",
+            f"{relay['relay']['rps']:.0f} relay",
+            f"{relay['raw']['rps']:.0f} raw pika",
+            f"{relay['throughput_ratio']:.2f}",
+            f">= {TARGET_THROUGHPUT:.2f}",
+            "yes" if relay["throughput_ratio"] >= TARGET_THROUGHPUT else "NO",
+        ),
+        (
+            "latency p50/p95/p99 (ms)",
+            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} commit->handled".format(**relay["relay"]),
+            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} pika hop".format(**relay["raw"]),
+            f"{relay['p99_latency_ratio']:.2f} ({relay['pooled_p99_latency_ratio']:.2f} pooled)",
+            f"p99 <= {TARGET_LATENCY:g}x",
+            "yes" if relay["p99_latency_ratio"] <= TARGET_LATENCY else "NO",
+        ),
+        (
+            "  commit->delivered (ms)",
+            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} relay part".format(**relay["relay_delivered"]),
+            "",
+            "",
+            "",
+            "",
+        ),
+    ]
+
+
+def render(rows: Sequence[Row]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    """The relay benchmark alone: prints its rows of the ``make bench`` table and writes
+    ``bench/results/relay-<UTC>.json``."""
+    admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    amqp_url = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    print("relay benchmark (OutboxRelay vs raw pika, same batching) …", flush=True)
+    result = run(admin_url, amqp_url, **QUICK if quick else {})
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"relay-{stamp}.json"
+    path.write_text(json.dumps({"timestamp": stamp, "quick": quick, "relay": result}, indent=2) + "\n")
+    print()
+    print(render([HEADER, *relay_rows(result)]))
+    print(f"\nresults: {path}")
+    return 0
+
+
+#: ``BENCH_QUICK=1``: a smoke run, not a measurement.
+QUICK: dict[str, Any] = {"rounds": 1, "count": 1000, "latency_count": 100}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""`make bench`: the edge, event-relay and mail benchmarks, each against its reference in the same run.
+"""`make bench`: the edge, event-relay, mail and import benchmarks, each against its reference in the same run.
 
 Prints a table and writes bench/results/<UTC timestamp>.json and bench/results/latest.json.
 Needs PostgreSQL and RabbitMQ (BENCH_DATABASE_URL / BENCH_AMQP_URL, default the local
@@ -16,15 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import bench_edge
+import bench_import
 import bench_mail
 import bench_relay
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any]) -> str:
+def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any], imported: dict[str, Any]) -> str:
     rows = [
-        ("benchmark", "measured", "reference", "ratio", "target", "ok"),
+        bench_relay.HEADER,
         (
             "edge throughput (req/s)",
             f"{edge['edge']['rps']:.0f} nginx",
@@ -41,30 +42,7 @@ def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any]) -> 
             "",
             "",
         ),
-        (
-            "relay throughput (events/s)",
-            f"{relay['relay']['rps']:.0f} relay",
-            f"{relay['raw']['rps']:.0f} raw pika",
-            f"{relay['throughput_ratio']:.2f}",
-            ">= 0.70",
-            "yes" if relay["throughput_ratio"] >= bench_relay.TARGET_THROUGHPUT else "NO",
-        ),
-        (
-            "latency p50/p95/p99 (ms)",
-            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} commit->handled".format(**relay["relay"]),
-            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} pika hop".format(**relay["raw"]),
-            f"{relay['p99_latency_ratio']:.2f} ({relay['pooled_p99_latency_ratio']:.2f} pooled)",
-            "p99 <= 3x",
-            "yes" if relay["p99_latency_ratio"] <= bench_relay.TARGET_LATENCY else "NO",
-        ),
-        (
-            "  commit->delivered (ms)",
-            "{p50_ms:.2f}/{p95_ms:.2f}/{p99_ms:.2f} relay part".format(**relay["relay_delivered"]),
-            "",
-            "",
-            "",
-            "",
-        ),
+        *bench_relay.relay_rows(relay),
         (
             "mail throughput (accepted/s)",
             f"{mail['sender']['rps']:.0f} mailer",
@@ -73,11 +51,9 @@ def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any]) -> 
             f">= {bench_mail.TARGET_RATIO:.2f}",
             "yes" if mail["passed"] else "NO",
         ),
+        *bench_import.import_rows(imported),
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    return bench_relay.render(rows)
 
 
 def main() -> int:
@@ -91,13 +67,18 @@ def main() -> int:
         admin_url,
         amqp_url,
         rounds=1 if quick else 5,
-        count=300 if quick else 1000,
-        latency_count=100 if quick else 400,
+        **bench_relay.QUICK if quick else {},
     )
     print("mail benchmark (notifications mailer vs raw smtplib) …", flush=True)
     mail = bench_mail.run(admin_url, rounds=1 if quick else 3, count=300 if quick else 2000)
     print("edge benchmark (nginx vs direct) …", flush=True)
     edge = bench_edge.run(admin_url, rounds=2 if quick else 4, seconds=3 if quick else 8)
+    # Last: it starts the whole distributed portal and takes the longest.
+    print(
+        "import benchmark (the chamber's data import in distributed mode, upload to last effect) …",
+        flush=True,
+    )
+    imported = bench_import.run(quick)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     report = {
         "timestamp": stamp,
@@ -110,13 +91,14 @@ def main() -> int:
         "edge": edge,
         "relay": relay,
         "mail": mail,
+        "import": imported,
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(report, indent=2) + "\n"
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)
     print()
-    print(table(edge, relay, mail))
+    print(table(edge, relay, mail, imported))
     print(f"\nresults: {RESULTS / (stamp + '.json')}")
     if not edge["clean"]:
         print(
