@@ -97,11 +97,8 @@ class CompanyDataV1(StrictSchema):
 
 
 @dataclass(frozen=True)
-class CompanyRegistered(IntegrationEvent):
-    """Typed payload of ``training.company.registered`` v1 (schema: ``CompanyDataV1``)."""
-
-    TYPE = "training.company.registered"
-    VERSION = 1
+class CompanyData(IntegrationEvent):
+    """The fields of ``CompanyDataV1``, shared by the company events that carry all master data."""
 
     company_number: str
     name: str
@@ -113,19 +110,19 @@ class CompanyRegistered(IntegrationEvent):
 
 
 @dataclass(frozen=True)
-class CompanyChanged(IntegrationEvent):
+class CompanyRegistered(CompanyData):
+    """Typed payload of ``training.company.registered`` v1 (schema: ``CompanyDataV1``)."""
+
+    TYPE = "training.company.registered"
+    VERSION = 1
+
+
+@dataclass(frozen=True)
+class CompanyChanged(CompanyData):
     """Typed payload of ``training.company.changed`` v1 (schema: ``CompanyDataV1``): the data after."""
 
     TYPE = "training.company.changed"
     VERSION = 1
-
-    company_number: str
-    name: str
-    email: str
-    street: str | None
-    postal_code: str | None
-    city: str | None
-    head_office_number: str | None
 
 
 class BranchV1(StrictSchema):
@@ -225,48 +222,39 @@ class TrainerV1(StrictSchema):
 
 
 @dataclass(frozen=True)
-class TrainerAdded(IntegrationEvent):
+class TrainerData(IntegrationEvent):
+    """The fields of ``TrainerV1``, shared by the trainer events."""
+
+    trainer_id: uuid.UUID
+    company_number: str
+    first_name: str
+    last_name: str
+    email: str
+    qualified: bool
+
+
+@dataclass(frozen=True)
+class TrainerAdded(TrainerData):
     """Typed payload of ``training.trainer.added`` v1 (schema: ``TrainerV1``)."""
 
     TYPE = "training.trainer.added"
     VERSION = 1
 
-    trainer_id: uuid.UUID
-    company_number: str
-    first_name: str
-    last_name: str
-    email: str
-    qualified: bool
-
 
 @dataclass(frozen=True)
-class TrainerChanged(IntegrationEvent):
+class TrainerChanged(TrainerData):
     """Typed payload of ``training.trainer.changed`` v1 (schema: ``TrainerV1``): the data after."""
 
     TYPE = "training.trainer.changed"
     VERSION = 1
 
-    trainer_id: uuid.UUID
-    company_number: str
-    first_name: str
-    last_name: str
-    email: str
-    qualified: bool
-
 
 @dataclass(frozen=True)
-class TrainerRemoved(IntegrationEvent):
+class TrainerRemoved(TrainerData):
     """Typed payload of ``training.trainer.removed`` v1 (schema: ``TrainerV1``): the data as it was."""
 
     TYPE = "training.trainer.removed"
     VERSION = 1
-
-    trainer_id: uuid.UUID
-    company_number: str
-    first_name: str
-    last_name: str
-    email: str
-    qualified: bool
 
 
 # -- the contract's life -------------------------------------------------------------------------------
