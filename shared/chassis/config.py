@@ -154,6 +154,7 @@ class ServiceSettings:
     # Events per consumer transaction, and how long the first of a batch waits for more (seconds).
     consumer_batch: int = 100
     consumer_batch_wait: float = 0.05
+    consumer_batch_idle: float = 0.001
     # Sent outbox rows and inbox rows older than this are deleted by the retention worker.
     message_retention_days: int = 30
     secret_key: str = ""
@@ -178,6 +179,8 @@ class ServiceSettings:
     def __post_init__(self) -> None:
         if self.consumer_batch < 1:
             raise ValueError(f"BP_CONSUMER_BATCH must be at least 1, not {self.consumer_batch}")
+        if self.consumer_batch_idle < 0:
+            raise ValueError(f"BP_CONSUMER_BATCH_IDLE must not be negative, not {self.consumer_batch_idle}")
         if self.consumer_batch_wait < 0:
             raise ValueError(f"BP_CONSUMER_BATCH_WAIT must not be negative, not {self.consumer_batch_wait}")
 
@@ -206,6 +209,7 @@ class ServiceSettings:
             consumer_max_attempts=env_int(env, "BP_CONSUMER_MAX_ATTEMPTS", 5),
             consumer_batch=env_int(env, "BP_CONSUMER_BATCH", 100),
             consumer_batch_wait=env_float(env, "BP_CONSUMER_BATCH_WAIT", 0.05),
+            consumer_batch_idle=env_float(env, "BP_CONSUMER_BATCH_IDLE", 0.001),
             message_retention_days=env_int(env, "BP_MESSAGE_RETENTION_DAYS", 30),
             secret_key=env.get(f"{prefix}_SECRET_KEY", env.get("BP_SECRET_KEY", "")),
             behind_proxy=env_bool(env, "BP_BEHIND_PROXY", False),

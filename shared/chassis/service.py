@@ -89,6 +89,7 @@ class ServiceRuntime(Generic[U]):
             max_attempts=settings.consumer_max_attempts,
             batch_size=settings.consumer_batch,
             batch_wait=settings.consumer_batch_wait,
+            batch_idle=settings.consumer_batch_idle,
         )
 
     def retention(self) -> RetentionWorker:

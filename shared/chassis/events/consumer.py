@@ -1,8 +1,10 @@
 """Idempotent event consumers with an inbox, bounded retries and a dead-letter queue.
 
-Messages are taken in batches: up to ``batch_size`` deliveries (``BP_CONSUMER_BATCH``),
-or what arrived within ``batch_wait`` of the first (``BP_CONSUMER_BATCH_WAIT``),
-so a lone event is not held back for long. For each batch:
+Messages are taken in batches: up to ``batch_size`` deliveries (``BP_CONSUMER_BATCH``), or
+what has arrived when the queue falls quiet for ``batch_idle`` (``BP_CONSUMER_BATCH_IDLE``,
+1 ms), and never held longer than ``batch_wait`` after the first (``BP_CONSUMER_BATCH_WAIT``).
+A backlog therefore makes full batches (the prefetched deliveries are there at once), while a
+lone event is handled about a millisecond after it arrived. For each batch:
 1. each envelope and payload is validated against the catalogue; a message that
    does not validate is poison and goes straight to ``<queue>.dlq``;
 2. the message bus applies the events in one transaction
@@ -94,6 +96,7 @@ class EventConsumer(ConsumerMixin):
         retry_delay: float = 0.5,
         batch_size: int = 100,
         batch_wait: float = 0.05,
+        batch_idle: float = 0.001,
         prefetch_count: int | None = None,
     ) -> None:
         if batch_size < 1:
@@ -106,6 +109,7 @@ class EventConsumer(ConsumerMixin):
         self.retry_delay = retry_delay
         self.batch_size = batch_size
         self.batch_wait = max(batch_wait, 0.0)
+        self.batch_idle = max(min(batch_idle, self.batch_wait), 0.0)
         # Room for the next batch to arrive while this one is handled.
         self.prefetch_count = prefetch_count or max(20, 2 * batch_size)
         self.connection: Connection = bus.connection()
@@ -159,24 +163,26 @@ class EventConsumer(ConsumerMixin):
     ) -> Iterator[None]:
         """ConsumerMixin's loop, taking deliveries in batches.
 
-        A batch is handled when it is full (``batch_size``) or ``batch_wait`` after its
-        first delivery arrived, so a lone event waits no longer than that.
+        A batch is handled when it is full (``batch_size``), when no further delivery has
+        arrived for ``batch_idle``, or ``batch_wait`` after its first delivery arrived.
         """
         with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
             self._consuming = conn
             try:
                 while not self.should_stop:
                     self.on_iteration()
-                    wait = self._due_in() if self._pending else safety_interval
+                    wait = min(self._due_in(), self.batch_idle) if self._pending else safety_interval
+                    quiet = False
                     if wait > 0:
                         try:
                             conn.drain_events(timeout=wait)
                         except TimeoutError:
+                            quiet = True
                             conn.heartbeat_check()
                         except OSError:
                             if not self.should_stop:
                                 raise
-                    if self._pending and self._due_in() <= 0:
+                    if self._pending and (quiet or self._due_in() <= 0):
                         self.flush()
                     yield
                 self.flush()  # what was taken before the stop: handle and ack it now

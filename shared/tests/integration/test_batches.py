@@ -216,7 +216,7 @@ def test_a_handler_registered_own_transaction_commits_alone_and_recognises_a_red
 def test_the_consumer_commits_once_per_batch(harness: Any) -> None:
     ids = {harness.emit() for _ in range(30)}
     harness.relay_all()
-    consumer = harness.consumer(batch_size=10, batch_wait=5.0)
+    consumer = harness.consumer(batch_size=10, batch_wait=5.0, batch_idle=5.0)
     consumer.declare()
     with commits_counted(harness.engine) as commits:
         harness.run(consumer.run_until)

@@ -184,7 +184,7 @@ def test_consumer_killed_before_its_batch_commits(
             raise Killed  # nine events applied in the open transaction, none committed
 
     harness.during_handling = die_at_the_last
-    dying = harness.consumer(batch_size=10, batch_wait=5.0)
+    dying = harness.consumer(batch_size=10, batch_wait=5.0, batch_idle=5.0)
     dying.declare()
     ended = threading.Event()
 
@@ -222,7 +222,7 @@ def test_a_database_connection_lost_before_the_batch_commits(
             uow.session.execute(sa.text("SELECT pg_terminate_backend(pg_backend_pid())"))
 
     harness.during_handling = drop_the_connection_once
-    harness.run(harness.consumer(batch_size=10, batch_wait=5.0).run_until)
+    harness.run(harness.consumer(batch_size=10, batch_wait=5.0, batch_idle=5.0).run_until)
     wait_until(
         lambda: harness.seen_ids() == set(ids), 60, "every event handled after the connection came back"
     )
