@@ -32,20 +32,22 @@ REGISTRAR_ROLES = ("chamber_clerk", "chamber_admin")
 CONTRACT_COMPANY_ROLES = ("admin", "manager")
 
 
-def check_may_register(principal: Principal) -> None:
+def _require_registrar(principal: Principal, what: str) -> None:
     if not principal.has_role(*REGISTRAR_ROLES):
-        raise Forbidden("Only chamber staff may register training contracts.")
+        raise Forbidden(f"Only chamber staff may {what}.")
+
+
+def check_may_register(principal: Principal) -> None:
+    _require_registrar(principal, "register training contracts")
 
 
 def check_may_keep_register(principal: Principal) -> None:
     """Companies, branches and the steps of a contract's life are the chamber's to enter."""
-    if not principal.has_role(*REGISTRAR_ROLES):
-        raise Forbidden("Only chamber staff may change the register.")
+    _require_registrar(principal, "change the register")
 
 
 def check_may_import(principal: Principal) -> None:
-    if not principal.has_role(*REGISTRAR_ROLES):
-        raise Forbidden("Only chamber staff may import the chamber's data.")
+    _require_registrar(principal, "import the chamber's data")
 
 
 def check_may_edit_catalogue(principal: Principal) -> None:

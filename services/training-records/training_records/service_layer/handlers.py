@@ -9,6 +9,7 @@ finally dead-letters it for a human.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -871,18 +872,15 @@ def save_atlas_entry(
         if occupation is None or not occupation.active:
             raise RuleViolation({"occupation_code": "Unknown occupation."})
         entry = uow.atlas.get((cmd.company_number, cmd.occupation_code))
+        published = dataclasses.asdict(offer)  # the offer's fields are the entry's, one for one
         if entry is None:
             entry = AtlasEntry(
-                company_number=cmd.company_number,
-                occupation_code=cmd.occupation_code,
-                places=offer.places,
-                postal_code=offer.postal_code,
-                city=offer.city,
+                company_number=cmd.company_number, occupation_code=cmd.occupation_code, **published
             )
             uow.atlas.add(entry)
-        entry.places, entry.postal_code, entry.city = offer.places, offer.postal_code, offer.city
-        entry.contact_name, entry.contact_email = offer.contact_name, offer.contact_email
-        entry.contact_phone, entry.website = offer.contact_phone, offer.website
+        else:
+            for name, value in published.items():
+                setattr(entry, name, value)
         entry.updated_at = now()
         uow.commit()
     return entry
