@@ -139,8 +139,10 @@ class ServiceSettings:
     """What every service needs to run; services add their own fields in ``extra``."""
 
     service_name: str
-    database_url: str
-    bus_url: str
+    # URLs may carry passwords; secrets and the service's own settings (``extra``, which
+    # holds keys such as IDENTITY_CODE_HASH_KEY) stay out of the repr, hence out of logs.
+    database_url: str = field(repr=False)
+    bus_url: str = field(repr=False)
     exchange: str
     queue_prefix: str
     public_url: str
@@ -157,12 +159,12 @@ class ServiceSettings:
     consumer_batch_idle: float = 0.001
     # Sent outbox rows and inbox rows older than this are deleted by the retention worker.
     message_retention_days: int = 30
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     behind_proxy: bool = False
     # BP_MODE and BP_DATA_DIR: what the secrets policy (``require_secret``) goes by.
     mode: str = DISTRIBUTED
     data_dir: Path = Path("var")
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def is_sqlite(self) -> bool:

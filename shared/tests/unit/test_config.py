@@ -24,3 +24,19 @@ def test_defaults_are_the_embedded_mode(tmp_path) -> None:
     assert settings.issuer == "http://127.0.0.1:8080/auth"
     assert settings.jwks_url == "http://127.0.0.1:8080/auth/jwks"
     assert settings.behind_proxy is False
+
+
+def test_the_repr_shows_no_secret(tmp_path) -> None:
+    """Settings end up in log lines and tracebacks: keys, passwords in URLs and the
+    service's own settings (which hold its keys) must not."""
+    env = {
+        "BP_DATA_DIR": str(tmp_path),
+        "IDENTITY_DATABASE_URL": "postgresql://bp:db-password@db/bp_identity",
+        "BP_BUS_URL": "amqp://bp:bus-password@mq//",
+        "IDENTITY_SECRET_KEY": "the-secret-key",
+        "IDENTITY_CODE_HASH_KEY": "the-code-hash-key",
+    }
+    text = repr(ServiceSettings.from_env("identity", env))
+    assert "identity" in text
+    for secret in ("db-password", "bus-password", "the-secret-key", "the-code-hash-key"):
+        assert secret not in text
