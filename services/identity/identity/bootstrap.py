@@ -32,8 +32,9 @@ from identity.config import IdentityConfig
 from identity.domain.commands import RegisterClient
 from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
-from identity.service_layer import handlers
+from identity.service_layer import handlers, registration
 from identity.service_layer.handlers import TimingShield
+from identity.service_layer.links import AccountLinks
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -106,6 +107,8 @@ def bootstrap(
         "activation_valid_for": identity_config.activation_valid_for,
         "password_reset_valid_for": identity_config.password_reset_valid_for,
         "login_session_lifetime": identity_config.login_session_lifetime,
+        "registration_valid_for": identity_config.registration_valid_for,
+        "links": AccountLinks(settings.issuer),
     }
     keys = KeyStore(engine, signing_key_file=identity_config.signing_key_file)
     runtime = build_runtime(
@@ -114,7 +117,7 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
+        command_handlers={**handlers.COMMAND_HANDLERS, **registration.COMMAND_HANDLERS},
         event_handlers=handlers.EVENT_HANDLERS,
         handler_dependencies=dependencies,
         engine=engine,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,13 +13,17 @@ from chassis.contracts.training import ContractRegistered
 from chassis.events.catalogue import load_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
+from chassis.pagination import Page, PageRequest
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from chassis.testing.samples import contract_registered_payload
+from identity.adapters.audit import NEWEST_FIRST
 from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.passwords import Argon2Hasher
+from identity.domain.audit import AuditFilter, AuditKind, AuditRecord, DetailValue
 from identity.domain.model import (
     Account,
     AccountStatus,
+    FailedLogin,
     LockoutPolicy,
     LoginSession,
     password_reset_token_hash,
@@ -56,12 +60,17 @@ class FakeAccounts(FakeRepository[Account]):
         assert account.id not in self.items
         super().add(account)
 
-    def record_failed_login(
-        self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy
-    ) -> datetime | None:
+    def by_registration_token(self, token: str, *, for_update: bool = False) -> Account | None:
+        token_hash = password_reset_token_hash(token)
+        return self.first(lambda a: a.registration is not None and a.registration.token_hash == token_hash)
+
+    def record_failed_login(self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy) -> FailedLogin:
         account = self.items[account_id]
+        was_locked = account.is_locked_out(now)
         account.record_failed_login(now, policy)
-        return account.locked_until if account.is_locked_out(now) else None
+        if not account.is_locked_out(now):
+            return FailedLogin(None)
+        return FailedLogin(account.locked_until, just_locked=not was_locked)
 
     def record_login(
         self, account_id: uuid.UUID, *, verified_hash: str, now: datetime, new_password_hash: str | None
@@ -122,12 +131,47 @@ class FakeTokens:
         self.revoked_for.append(str(account_id))
 
 
+class FakeAuditLog(FakeRepository[AuditRecord]):
+    """The audit log in memory: ``record`` as the real one, ``kinds`` for assertions."""
+
+    def __init__(self) -> None:
+        super().__init__(key="id")
+
+    def record(
+        self,
+        kind: AuditKind | str,
+        account_id: uuid.UUID | None,
+        *,
+        actor_id: uuid.UUID | None = None,
+        on_behalf_of: uuid.UUID | None = None,
+        details: Mapping[str, DetailValue] | None = None,
+        at: datetime | None = None,
+    ) -> AuditRecord:
+        record = AuditRecord.new(
+            kind,
+            account_id,
+            at or datetime.now(UTC),
+            actor_id=actor_id,
+            on_behalf_of=on_behalf_of,
+            details=details,
+        )
+        self.add(record)
+        return record
+
+    def page_matching(self, wanted: AuditFilter, request: PageRequest) -> Page[AuditRecord]:
+        return self.page(wanted.matches, NEWEST_FIRST, request)
+
+    def kinds(self) -> list[str]:
+        return [record.kind for record in self.items.values()]
+
+
 def new_fake_uow() -> FakeUnitOfWork:
     return FakeUnitOfWork(
         accounts=FakeAccounts(),
         apprentice_numbers=FakeApprenticeNumbers(),
         login_sessions=FakeLoginSessions(),
         oauth=FakeTokens(),
+        audit=FakeAuditLog(),
     )
 
 

@@ -22,8 +22,9 @@ from notifications.adapters import orm
 from notifications.adapters.mail_listener import start_mail_listener
 from notifications.adapters.smtp import SmtpTransport
 from notifications.config import MailSettings
+from notifications.domain.commands import VoidExpiredLinks
 from notifications.domain.model import RetryPolicy
-from notifications.service_layer import handlers
+from notifications.service_layer import account_mails, handlers
 from notifications.service_layer.delivery import MailSender, MailTransport
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork, wake_sender_on_commit
 
@@ -45,6 +46,7 @@ class NotificationsRuntime(ServiceRuntime[NotificationsUnitOfWork]):
     # Set after a commit in this process that queued mail (see wake_sender_on_commit).
     mail_wakeup: threading.Event
     clock: Callable[[], datetime]
+    link_scrub_interval: float = 300.0
 
     def mail_sender(self) -> MailSender:
         mail = self.mail
@@ -71,8 +73,20 @@ class NotificationsRuntime(ServiceRuntime[NotificationsUnitOfWork]):
         if listener is not None:
             listener.join(timeout=2)
 
+    def run_link_scrubber(self, stop: threading.Event) -> None:
+        """Every few minutes: stored mails whose one-time link expired lose it."""
+        while not stop.wait(self.link_scrub_interval):
+            try:
+                self.bus.handle(VoidExpiredLinks())
+            except Exception:  # the next round tries again; a database outage must not end the worker
+                log.exception("could not remove expired links from stored mails")
+
     def workers(self) -> list[Worker]:
-        return [*super().workers(), Worker("mailer", self.run_mailer)]
+        return [
+            *super().workers(),
+            Worker("mailer", self.run_mailer),
+            Worker("link-scrubber", self.run_link_scrubber),
+        ]
 
 
 def bootstrap(
@@ -93,8 +107,8 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=NotificationsUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
+        command_handlers={**handlers.COMMAND_HANDLERS, **account_mails.COMMAND_HANDLERS},
+        event_handlers={**handlers.EVENT_HANDLERS, **account_mails.EVENT_HANDLERS},
         handler_dependencies=dependencies,
         engine=engine,
         mail=mail,

@@ -100,3 +100,136 @@ class PasswordResetRequested(IntegrationEvent):
     name: str
     reset_url: str = field(repr=False)  # one-time secret: never in a repr or traceback
     expires_at: datetime
+
+
+# -- self-registration, lockout and password changes (mailed by notifications) ----------------------
+class RegistrationRequestedV1(StrictSchema):
+    """Someone registered with an e-mail address that has no account; notifications mails the link.
+
+    ``confirm_url`` carries a one-time token, valid until ``expires_at`` (24 hours by
+    default) or until it is used; only its SHA-256 hash stays with identity.
+    """
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    confirm_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class RegistrationForExistingAccountV1(StrictSchema):
+    """Someone registered with the e-mail address of an existing account.
+
+    The page answers as for a new address (no enumeration); the mail tells the owner
+    that they already have an account, and how to get a new password.
+    """
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password_forgotten_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+
+
+class AccountLockedOutV1(StrictSchema):
+    """Too many failed logins in a row: password logins are refused until ``locked_until``.
+
+    The owner is told, with "Passwort vergessen" as the way out (a reset lifts the lock).
+    """
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    locked_until = fields.AwareDateTime(required=True)
+    password_forgotten_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+
+
+class PasswordChangedV1(StrictSchema):
+    """An account's password was set or changed; the owner gets a confirmation (no secret in it)."""
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    changed_at = fields.AwareDateTime(required=True)
+    how = fields.String(required=True, validate=validate.OneOf(["reset", "activation", "registration"]))
+    password_forgotten_url = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+
+
+class AccountLinkUsedV1(StrictSchema):
+    """A one-time link an account was mailed (reset or registration) is used up or void.
+
+    notifications then removes the link from the mails it keeps: every link of that
+    kind and account that expires no later than ``expires_at`` (the used link's expiry;
+    a link issued after it expires later and is kept).
+    """
+
+    account_id = fields.UUID(required=True)
+    link = fields.String(required=True, validate=validate.OneOf(["password_reset", "registration"]))
+    expires_at = fields.AwareDateTime(required=True)
+
+
+@dataclass(frozen=True)
+class RegistrationRequested(IntegrationEvent):
+    """Typed payload of ``identity.registration.requested`` v1 (``confirm_url`` is a one-time secret)."""
+
+    TYPE = "identity.registration.requested"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    email: str
+    name: str
+    confirm_url: str = field(repr=False)  # one-time secret: never in a repr or traceback
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class RegistrationForExistingAccount(IntegrationEvent):
+    """Typed payload of ``identity.registration.existing_account`` v1."""
+
+    TYPE = "identity.registration.existing_account"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    email: str
+    name: str
+    password_forgotten_url: str
+
+
+@dataclass(frozen=True)
+class AccountLockedOut(IntegrationEvent):
+    """Typed payload of ``identity.account.locked_out`` v1."""
+
+    TYPE = "identity.account.locked_out"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    email: str
+    name: str
+    locked_until: datetime
+    password_forgotten_url: str
+
+
+@dataclass(frozen=True)
+class PasswordChanged(IntegrationEvent):
+    """Typed payload of ``identity.password.changed`` v1."""
+
+    TYPE = "identity.password.changed"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    email: str
+    name: str
+    changed_at: datetime
+    how: str
+    password_forgotten_url: str
+
+
+@dataclass(frozen=True)
+class AccountLinkUsed(IntegrationEvent):
+    """Typed payload of ``identity.account_link.used`` v1."""
+
+    TYPE = "identity.account_link.used"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    link: str
+    expires_at: datetime

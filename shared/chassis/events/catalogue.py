@@ -183,6 +183,57 @@ CATALOGUE: tuple[EventContract, ...] = (
         secret_fields=("reset_url",),
     ),
     EventContract(
+        "identity.registration.requested",
+        1,
+        "identity",
+        ("notifications",),
+        identity.RegistrationRequestedV1,
+        identity.RegistrationRequested,
+        "Someone registered (Registrieren) with a new e-mail address; carries the one-time "
+        "confirmation link (24 hours) for the mail.",
+        secret_fields=("confirm_url",),
+    ),
+    EventContract(
+        "identity.registration.existing_account",
+        1,
+        "identity",
+        ("notifications",),
+        identity.RegistrationForExistingAccountV1,
+        identity.RegistrationForExistingAccount,
+        "Someone registered with the e-mail address of an existing account: the owner is told "
+        "so (with the way to a new password) instead of getting a link; the page answers alike.",
+    ),
+    EventContract(
+        "identity.account.locked_out",
+        1,
+        "identity",
+        ("notifications",),
+        identity.AccountLockedOutV1,
+        identity.AccountLockedOut,
+        "Too many failed logins in a row: password logins are locked until the given time; "
+        "the owner is told, with Passwort vergessen as the way out.",
+    ),
+    EventContract(
+        "identity.password.changed",
+        1,
+        "identity",
+        ("notifications",),
+        identity.PasswordChangedV1,
+        identity.PasswordChanged,
+        "An account's password was changed (reset, activation or registration); the owner gets "
+        "a confirmation without any secret.",
+    ),
+    EventContract(
+        "identity.account_link.used",
+        1,
+        "identity",
+        ("notifications",),
+        identity.AccountLinkUsedV1,
+        identity.AccountLinkUsed,
+        "A mailed one-time link (password reset or registration) was used or replaced: the "
+        "stored mails lose it.",
+    ),
+    EventContract(
         "documents.document.issued",
         1,
         "documents",

@@ -12,7 +12,15 @@ from sqlalchemy.orm import composite, registry
 from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
 from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token
-from identity.domain.model import Account, AccountStatus, Activation, LoginSession, PasswordReset
+from identity.domain.audit import AuditRecord
+from identity.domain.model import (
+    Account,
+    AccountStatus,
+    Activation,
+    LoginSession,
+    PasswordReset,
+    Registration,
+)
 
 
 class UuidText(sa.TypeDecorator[uuid.UUID]):
@@ -66,6 +74,9 @@ accounts = sa.Table(
     # The one open reset link: SHA-256 of its token (unique, looked up by it) and expiry.
     sa.Column("password_reset_token_hash", sa.String(64), nullable=True, unique=True),
     sa.Column("password_reset_expires_at", UtcDateTime(), nullable=True),
+    # The open confirmation link of a self-registration: SHA-256 of its token and expiry.
+    sa.Column("registration_token_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("registration_expires_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("activated_at", UtcDateTime(), nullable=True),
     sa.Column("last_login_at", UtcDateTime(), nullable=True),
@@ -154,6 +165,25 @@ server_secrets = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
+# The audit log (identity.domain.audit): append-only; PostgreSQL refuses UPDATE and DELETE
+# (migration 0005's trigger). No foreign key: a record outlives what it is about.
+audit_records = sa.Table(
+    "audit_records",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("kind", sa.String(60), nullable=False),
+    sa.Column("account_id", sa.Uuid(), nullable=True),
+    sa.Column("actor_id", sa.Uuid(), nullable=True),
+    sa.Column("on_behalf_of", sa.Uuid(), nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    # The listing's orders (newest first), with its filters in front.
+    sa.Index("ix_audit_records_at", "at", "id"),
+    sa.Index("ix_audit_records_account", "account_id", "at", "id"),
+    sa.Index("ix_audit_records_actor", "actor_id", "at", "id"),
+    sa.Index("ix_audit_records_kind", "kind", "at", "id"),
+)
+
 outbox, inbox = add_messaging_tables(metadata)
 
 
@@ -187,9 +217,16 @@ def start_mappers() -> None:
                 accounts.c.password_reset_expires_at,
                 return_none_on=_all_none,
             ),
+            "registration": composite(
+                Registration,
+                accounts.c.registration_token_hash,
+                accounts.c.registration_expires_at,
+                return_none_on=_all_none,
+            ),
         },
     )
     mapper_registry.map_imperatively(LoginSession, login_sessions)
+    mapper_registry.map_imperatively(AuditRecord, audit_records)
     mapper_registry.map_imperatively(OAuthClient, oauth_clients)
     mapper_registry.map_imperatively(AuthorizationCode, authorization_codes)
     mapper_registry.map_imperatively(Token, oauth_tokens)
@@ -198,6 +235,7 @@ def start_mappers() -> None:
 
 __all__ = [
     "accounts",
+    "audit_records",
     "authorization_codes",
     "counters",
     "inbox",

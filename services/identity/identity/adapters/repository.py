@@ -16,6 +16,7 @@ from identity.adapters.orm import accounts, counters
 from identity.domain.model import (
     Account,
     AccountStatus,
+    FailedLogin,
     LockoutPolicy,
     is_apprentice_number,
     password_reset_token_hash,
@@ -62,13 +63,15 @@ class SqlAccounts(SqlAlchemyRepository[Account]):
     def _not_locked(now: datetime) -> sa.ColumnElement[bool]:
         return sa.or_(accounts.c.locked_until.is_(None), accounts.c.locked_until <= now)
 
-    def record_failed_login(
-        self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy
-    ) -> datetime | None:
+    def by_registration_token(self, token: str, *, for_update: bool = False) -> Account | None:
+        return self._one(accounts.c.registration_token_hash == password_reset_token_hash(token), for_update)
+
+    def record_failed_login(self, account_id: uuid.UUID, now: datetime, policy: LockoutPolicy) -> FailedLogin:
         """Count a failed login atomically (``Account.record_failed_login``'s rule).
 
-        Returns the end of the lock if the account is locked now, by this failure or
-        by a concurrent one (which this attempt then does not add to).
+        Answers the end of the lock if the account is locked now, by this failure or
+        by a concurrent one (which this attempt then does not add to), and whether
+        this failure set it.
         """
         count = accounts.c.failed_logins + 1
         reaches_threshold = count >= policy.threshold
@@ -85,14 +88,19 @@ class SqlAccounts(SqlAlchemyRepository[Account]):
             )
             .returning(accounts.c.locked_until)
         ).first()
+        just_locked = False
         if updated is not None:
             locked_until: datetime | None = updated.locked_until
+            # Only the attempt that reached the threshold sets this very end of the lock.
+            just_locked = locked_until == now + policy.duration
         else:
             # A concurrent attempt locked the account first: this one does not count.
             locked_until = self.session.execute(
                 sa.select(accounts.c.locked_until).where(accounts.c.id == account_id)
             ).scalar()
-        return locked_until if locked_until is not None and now < locked_until else None
+        if locked_until is None or now >= locked_until:
+            return FailedLogin(None)
+        return FailedLogin(locked_until, just_locked)
 
     def record_login(
         self, account_id: uuid.UUID, *, verified_hash: str, now: datetime, new_password_hash: str | None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from chassis.domain import NotFound
+from chassis.domain import Forbidden, NotFound
 from chassis.principal import Principal
 from identity.domain.model import Account
 
@@ -28,3 +28,20 @@ def readable_account(principal: Principal, account: Account | None) -> Account:
     if account is None or account.id != own_account_id(principal):
         raise NotFound(NO_ACCOUNT)
     return account
+
+
+# -- the chamber's tools: account locks and the audit log -------------------------------------
+UNLOCKING_ROLES = ("chamber_admin", "chamber_clerk")
+AUDIT_READING_ROLES = ("chamber_admin",)
+
+
+def may_unlock_accounts(principal: Principal) -> None:
+    """Chamber administrators and clerks look up account locks and lift them; nobody else."""
+    if not principal.has_role(*UNLOCKING_ROLES):
+        raise Forbidden("Only the chamber can look up and unlock accounts.")
+
+
+def may_read_audit_log(principal: Principal) -> None:
+    """The audit log is for chamber administrators only."""
+    if not principal.has_role(*AUDIT_READING_ROLES):
+        raise Forbidden("Only chamber administrators can read the audit log.")

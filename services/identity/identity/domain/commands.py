@@ -18,6 +18,7 @@ class LogIn(Command):
 
     login: str
     password: str = field(repr=False)
+    client: str | None = None  # the client's address, for the audit log
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+# The password rules live in their own module; re-exported here, where the flows look for them.
+from identity.domain.password_policy import (
+    check_password_policy,
+)
+
 # Human-typeable: no 0/O, 1/I/L, so that a code read off a letter is typed right.
 ACTIVATION_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 ACTIVATION_CODE_LENGTH = 12
 ACTIVATION_GROUP = 4
 
-MIN_PASSWORD_LENGTH = 12  # ASVS 2.1.1
-MAX_PASSWORD_LENGTH = 128  # ASVS 2.1.2
 
 APPRENTICE_ROLE = "apprentice"
 
@@ -83,10 +86,6 @@ class ActivationCodeUsed(IdentityError):
     pass
 
 
-class PasswordPolicyViolation(IdentityError):
-    pass
-
-
 class InvalidPasswordReset(IdentityError):
     """Unknown, used, replaced or expired reset link: one answer for all of them."""
 
@@ -108,13 +107,6 @@ def normalise_activation_code(typed: str) -> str:
     """What people type (lower case, spaces, missing dashes) in the canonical form."""
     raw = "".join(ch for ch in typed.upper() if ch.isalnum())
     return "-".join(raw[i : i + ACTIVATION_GROUP] for i in range(0, len(raw), ACTIVATION_GROUP))
-
-
-def check_password_policy(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordPolicyViolation("too short")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise PasswordPolicyViolation("too long")
 
 
 def is_apprentice_number(login: str) -> bool:
@@ -165,6 +157,23 @@ class PasswordReset:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Registration:
+    """The open confirmation link of a self-registered account; only the token's hash is kept."""
+
+    token_hash: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class FailedLogin:
+    """What one failed password attempt did: the lock's end if the account is locked now, and
+    whether this very attempt set the lock (so that the owner is told once)."""
+
+    locked_until: datetime | None
+    just_locked: bool = False
+
+
 @dataclass
 class Account:
     id: uuid.UUID
@@ -180,6 +189,7 @@ class Account:
     locked_until: datetime | None = None
     activation: Activation | None = None
     password_reset: PasswordReset | None = None
+    registration: Registration | None = None
     created_at: datetime | None = None
     activated_at: datetime | None = None
     last_login_at: datetime | None = None
@@ -232,6 +242,17 @@ class Account:
         if new_password_hash is not None:
             self.password_hash = new_password_hash
 
+    def unlock(self) -> bool:
+        """The chamber lifts a lockout (the failed attempts start over); True if there was one."""
+        was_locked = self.locked_until is not None
+        self.failed_logins = 0
+        self.locked_until = None
+        return was_locked
+
+    def personal_data(self) -> tuple[str | None, ...]:
+        """What a password must not be (``check_password_policy``'s ``personal``)."""
+        return (self.email, self.name, self.username, self.apprentice_number)
+
     # -- activation --------------------------------------------------------------------
     def issue_activation_code(self, now: datetime, valid_for: timedelta, code_hasher: CodeHasher) -> str:
         """Replace any earlier code by a fresh one; returns the plain code (shown once)."""
@@ -262,7 +283,7 @@ class Account:
             raise ActivationCodeUsed("code already used")
         if now >= activation.expires_at:
             raise ActivationCodeExpired("code expired")
-        check_password_policy(new_password)
+        check_password_policy(new_password, self.personal_data())
         return activation
 
     def complete_activation(self, verified: Activation, password_hash: str, now: datetime) -> None:

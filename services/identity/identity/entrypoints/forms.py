@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from identity.domain.model import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from identity.domain.password_policy import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PASSWORD_HINT
 
 
 class LoginForm(FlaskForm):
@@ -28,10 +28,10 @@ class LoginForm(FlaskForm):
     )
 
 
-def new_password_field() -> PasswordField:
+def new_password_field(label: str = "Neues Passwort") -> PasswordField:
     return PasswordField(
-        "Neues Passwort",
-        description=f"Mindestens {MIN_PASSWORD_LENGTH} Zeichen.",
+        label,
+        description=PASSWORD_HINT,
         validators=[
             DataRequired("Bitte wählen Sie ein Passwort."),
             Length(
@@ -44,9 +44,9 @@ def new_password_field() -> PasswordField:
     )
 
 
-def password_repeat_field() -> PasswordField:
+def password_repeat_field(label: str = "Neues Passwort wiederholen") -> PasswordField:
     return PasswordField(
-        "Neues Passwort wiederholen",
+        label,
         validators=[
             DataRequired("Bitte wiederholen Sie das Passwort."),
             EqualTo("password", message="Die beiden Passwörter stimmen nicht überein."),
@@ -89,3 +89,46 @@ class PasswordForgottenForm(FlaskForm):
 class PasswordResetForm(FlaskForm):
     password = new_password_field()
     password_repeat = password_repeat_field()
+
+
+class RegistrationForm(FlaskForm):
+    name = StringField(
+        "Vor- und Nachname",
+        validators=[
+            DataRequired("Bitte geben Sie Ihren Vor- und Nachnamen ein."),
+            Length(max=200, message="Der Name darf höchstens 200 Zeichen lang sein."),
+        ],
+    )
+    email = StringField(
+        "E-Mail-Adresse",
+        validators=[
+            DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein."),
+            Length(max=254, message="Die E-Mail-Adresse ist zu lang."),
+            Regexp(
+                r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$",
+                message="Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@beispiel.de.",
+            ),
+        ],
+    )
+    password = new_password_field("Passwort")
+    password_repeat = password_repeat_field("Passwort wiederholen")
+
+
+class RegistrationConfirmForm(FlaskForm):
+    password = PasswordField(
+        "Ihr Passwort aus der Registrierung",
+        validators=[
+            DataRequired("Bitte geben Sie das Passwort ein, das Sie bei der Registrierung gewählt haben."),
+            Length(max=MAX_PASSWORD_LENGTH, message="Die Eingabe ist zu lang."),
+        ],
+    )
+
+
+class RegistrationLinkForm(FlaskForm):
+    email = StringField(
+        "E-Mail-Adresse",
+        validators=[
+            DataRequired("Bitte geben Sie Ihre E-Mail-Adresse ein."),
+            Length(max=254, message="Die E-Mail-Adresse ist zu lang."),
+        ],
+    )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from prometheus_client import Counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -19,17 +18,16 @@ from identity.domain.model import (
     InvalidActivation,
     InvalidCredentials,
     InvalidPasswordReset,
-    PasswordPolicyViolation,
 )
+from identity.domain.password_policy import PasswordPolicyViolation
 from identity.domain.queries import CheckPasswordResetLink
 from identity.entrypoints.forms import ActivationForm, LoginForm, PasswordForgottenForm, PasswordResetForm
 from identity.entrypoints.login_session import PENDING_AUTHORIZE, log_in, require_login_session
 from identity.entrypoints.oauth_server import identity_runtime
+from identity.service_layer.links import PASSWORD_FORGOTTEN_PATH, PASSWORD_RESET_PATH
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
-# The reset link of a mail is this page's public URL (under the issuer) plus the token.
-PASSWORD_RESET_PATH = "/password/reset/"  # noqa: S105 - a path, not a secret
 
 LOGINS = Counter("identity_logins_total", "Login attempts at identity's login page", ["outcome"])
 ACTIVATIONS = Counter("identity_activations_total", "Account activation attempts", ["outcome"])
@@ -37,13 +35,13 @@ PASSWORD_RESETS = Counter(
     "identity_password_resets_total", "New passwords set through a reset link", ["outcome"]
 )
 
-GERMAN_TIME = ZoneInfo("Europe/Berlin")
-
-LOGIN_FAILED = "Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Ihre Zugangsdaten."
-LOCKED_OUT = (
-    "Ihr Zugang ist aus Sicherheitsgründen für {hours} Stunden gesperrt, weil mehrfach hintereinander "
-    "falsche Zugangsdaten verwendet wurden. Bitte versuchen Sie es nach dem {until} Uhr erneut oder "
-    "wenden Sie sich an Ihre IHK."
+# One answer for an unknown login, a wrong password and a locked account (same text, same
+# status): the page must not tell an attacker which accounts exist or are locked. The owner
+# of a locked account learns it by e-mail, with "Passwort vergessen" as the way out.
+LOGIN_FAILED = (
+    "Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Ihre Zugangsdaten. Nach mehreren "
+    "Fehlversuchen wird der Zugang vorübergehend gesperrt; mit „Passwort vergessen“ können Sie "
+    "jederzeit ein neues Passwort vergeben."
 )
 INVALID_ACTIVATION = "Azubinummer oder Aktivierungscode ist ungültig."
 ACTIVATION_EXPIRED = (
@@ -105,14 +103,11 @@ def login() -> Any:
     if form.validate_on_submit():
         runtime = identity_runtime()
         try:
-            account = runtime.bus.handle(LogIn(form.login.data or "", form.password.data or ""))
-        except AccountLockedOut as exc:
-            local = exc.until.astimezone(GERMAN_TIME)
-            error = LOCKED_OUT.format(
-                hours=int(runtime.config.lockout.duration.total_seconds() // 3600),
-                until=local.strftime("%d.%m.%Y, %H:%M"),
+            account = runtime.bus.handle(
+                LogIn(form.login.data or "", form.password.data or "", client=request.remote_addr)
             )
-            status = 403
+        except AccountLockedOut:
+            error = LOGIN_FAILED
             LOGINS.labels("locked").inc()
         except InvalidCredentials:
             error = LOGIN_FAILED
@@ -149,8 +144,8 @@ def activate() -> Any:
         except ActivationCodeUsed:
             error, status = ACTIVATION_USED, 409
             ACTIVATIONS.labels("used").inc()
-        except PasswordPolicyViolation:
-            form.password.errors = ["Das Passwort erfüllt die Anforderungen nicht."]
+        except PasswordPolicyViolation as exc:
+            form.password.errors = [exc.message]
             status = 422
         else:
             ACTIVATIONS.labels("success").inc()
@@ -169,7 +164,7 @@ def activate() -> Any:
     )
 
 
-@bp.route("/password/forgotten", methods=["GET", "POST"])
+@bp.route(PASSWORD_FORGOTTEN_PATH, methods=["GET", "POST"])
 def password_forgotten() -> Any:
     form = PasswordForgottenForm()
     status = 200
@@ -223,8 +218,8 @@ def password_reset(token: str) -> Any:
         bus.handle(CheckPasswordResetLink(token))
     except InvalidPasswordReset:
         return _reset_link_invalid()
-    except PasswordPolicyViolation:
-        form.password.errors = ["Das Passwort erfüllt die Anforderungen nicht."]
+    except PasswordPolicyViolation as exc:
+        form.password.errors = [exc.message]
     if form.errors:
         status = 422
     return (

@@ -18,11 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chassis.contracts.identity import AccountActivated, ApprenticeAccountPrepared, PasswordResetRequested
+from chassis.contracts.identity import (
+    AccountActivated,
+    AccountLinkUsed,
+    ApprenticeAccountPrepared,
+    PasswordChanged,
+    PasswordResetRequested,
+)
+from chassis.contracts.identity import AccountLockedOut as AccountLockedOutEvent
 from chassis.contracts.training import ContractRegistered
 from chassis.events.incoming import IncomingEvent
 from identity.adapters.oauth_models import OAuthClient, sha256
 from identity.domain import access
+from identity.domain.audit import AuditKind
 from identity.domain.commands import (
     ActivateAccount,
     EndLoginSession,
@@ -54,6 +62,7 @@ from identity.domain.queries import (
     GetOwnAccount,
     IsAccessTokenRevoked,
 )
+from identity.service_layer.links import AccountLinks
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -97,13 +106,16 @@ def log_in(
     clock: Clock,
     policy: LockoutPolicy,
     shield: TimingShield,
+    links: AccountLinks,
 ) -> Account:
     """Check a login; raises ``InvalidCredentials`` or ``AccountLockedOut``.
 
     The account is read, the password verified with no transaction open, and the
     outcome written with one conditional UPDATE (see the repository): concurrent
     failures are all counted, a lock set meanwhile is respected, and a password
-    replaced meanwhile does not log in.
+    replaced meanwhile does not log in. Every path spends one argon2 verification,
+    so that an unknown login, a wrong password and a locked account take as long.
+    The failure that locks the account tells its owner (``identity.account.locked_out``).
     """
     now = clock()
     with uow:
@@ -112,9 +124,14 @@ def log_in(
     if account is None:
         shield.spend_on_password(hasher, cmd.password)
         raise InvalidCredentials("unknown login")
-    if account.status is not AccountStatus.ACTIVE or account.password_hash is None:
-        # No password to verify: spend a hash anyway, so that the answer's timing
-        # does not tell a pending or disabled account from an unknown one.
+    if (
+        account.status is not AccountStatus.ACTIVE
+        or account.password_hash is None
+        or account.is_locked_out(now)
+    ):
+        # No password to verify (pending, disabled), or none worth verifying (locked): spend
+        # a hash anyway, so that the answer's timing tells none of them from an unknown login.
+        # The dummy never matches, so guessing during the lock learns nothing.
         shield.spend_on_password(hasher, cmd.password)
     account.refuse_login_early(now)
     verified_hash = account.password_hash
@@ -122,10 +139,29 @@ def log_in(
     if not hasher.verify(verified_hash, cmd.password):
         with uow:
             # The failure counter and the lock must persist although the login fails.
-            locked_until = uow.accounts.record_failed_login(account.id, now, policy)
+            failed = uow.accounts.record_failed_login(account.id, now, policy)
+            uow.audit.record(AuditKind.LOGIN_FAILED, account.id, details={"client": cmd.client}, at=now)
+            if failed.just_locked:
+                assert failed.locked_until is not None
+                uow.audit.record(
+                    AuditKind.ACCOUNT_LOCKED_OUT,
+                    account.id,
+                    details={"until": failed.locked_until.isoformat(), "client": cmd.client},
+                    at=now,
+                )
+                uow.emit(
+                    AccountLockedOutEvent(
+                        account_id=account.id,
+                        email=account.email,
+                        name=account.name,
+                        locked_until=failed.locked_until,
+                        password_forgotten_url=links.password_forgotten,
+                    ),
+                    subject=str(account.id),
+                )
             uow.commit()
-        if locked_until is not None:
-            raise AccountLockedOut(locked_until)
+        if failed.locked_until is not None:
+            raise AccountLockedOut(failed.locked_until)
         raise InvalidCredentials("wrong password")
     # The cost parameters changed since this hash was made: upgrade it now that we
     # hold the plain password (still outside any transaction).
@@ -141,9 +177,37 @@ def log_in(
                 assert current.locked_until is not None
                 raise AccountLockedOut(current.locked_until)
             raise InvalidCredentials("account changed during the login")
+        uow.audit.record(AuditKind.LOGIN_SUCCEEDED, account.id, details={"client": cmd.client}, at=now)
+        if account.password_reset is not None:
+            # The login voided the open reset link: the mail that carried it loses it.
+            _link_used(uow, account, "password_reset", account.password_reset.expires_at)
         uow.commit()
     account.record_login(now, new_hash)
     return account
+
+
+def _link_used(uow: IdentityUnitOfWork, account: Account, link: str, expires_at: datetime) -> None:
+    """The mailed link (and any older one of its kind) is void: notifications drops it from its mails."""
+    uow.emit(
+        AccountLinkUsed(account_id=account.id, link=link, expires_at=expires_at), subject=str(account.id)
+    )
+
+
+def _password_changed(
+    uow: IdentityUnitOfWork, account: Account, now: datetime, how: str, links: AccountLinks
+) -> None:
+    """Tell the owner their password changed (no secret in it), with the way back if it was not them."""
+    uow.emit(
+        PasswordChanged(
+            account_id=account.id,
+            email=account.email,
+            name=account.name,
+            changed_at=now,
+            how=how,
+            password_forgotten_url=links.password_forgotten,
+        ),
+        subject=str(account.id),
+    )
 
 
 # -- login sessions at the provider ----------------------------------------------------------------
@@ -184,8 +248,9 @@ def activate_account(
     code_hasher: CodeHasher,
     clock: Clock,
     shield: TimingShield,
+    links: AccountLinks,
 ) -> Account:
-    """Activate with Azubinummer + one-time code; emits ``AccountActivated``.
+    """Activate with Azubinummer + one-time code; emits ``AccountActivated`` and ``PasswordChanged``.
 
     The code is verified (keyed hash; argon2 for a code issued before it) and the new
     password hashed (argon2) with no transaction open; the activation is then applied
@@ -216,6 +281,8 @@ def activate_account(
             ),
             subject=str(account.id),
         )
+        uow.audit.record(AuditKind.ACCOUNT_ACTIVATED, account.id, at=now)
+        _password_changed(uow, account, now, "activation", links)
         uow.commit()
     return account
 
@@ -316,6 +383,7 @@ def request_password_reset(
             ),
             subject=str(account.id),
         )
+        uow.audit.record(AuditKind.PASSWORD_RESET_REQUESTED, account.id, at=now)
         uow.commit()
 
 
@@ -331,7 +399,7 @@ def check_password_reset_link(
 
 
 def reset_password(
-    cmd: ResetPassword, uow: IdentityUnitOfWork, *, hasher: PasswordHasher, clock: Clock
+    cmd: ResetPassword, uow: IdentityUnitOfWork, *, hasher: PasswordHasher, clock: Clock, links: AccountLinks
 ) -> Account:
     """Set a new password through a reset link; raises ``InvalidPasswordReset`` or
     ``PasswordPolicyViolation``. The new password is hashed with no transaction open."""
@@ -341,14 +409,21 @@ def reset_password(
     if account is None:
         raise InvalidPasswordReset("unknown token")
     account.check_password_reset(cmd.token, now)
-    check_password_policy(cmd.new_password)
+    check_password_policy(cmd.new_password, account.personal_data())
     password_hash = hasher.hash(cmd.new_password)
     with uow:
         # Looked up again under the row lock: a link used or replaced meanwhile finds nothing.
         account = uow.accounts.by_password_reset_token(cmd.token, for_update=True)
         if account is None:
             raise InvalidPasswordReset("the link was used or replaced meanwhile")
+        was_locked = account.is_locked_out(now)
+        used_link = account.password_reset
+        # Also lifts a lockout: whoever holds the link controls the mailbox.
         account.reset_password(cmd.token, password_hash, now)
+        uow.audit.record(AuditKind.PASSWORD_RESET, account.id, details={"lifted_lock": was_locked}, at=now)
+        _password_changed(uow, account, now, "reset", links)
+        assert used_link is not None
+        _link_used(uow, account, "password_reset", used_link.expires_at)
         # Whoever was logged in with the old password is logged out everywhere: the
         # login sessions at identity end, and so do the account's tokens (a portal
         # session ends at its next refresh, within the access tokens' 5 minutes).

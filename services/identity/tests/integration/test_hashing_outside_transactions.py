@@ -21,6 +21,7 @@ from identity.adapters.orm import accounts, outbox
 from identity.domain.commands import ActivateAccount, RequestPasswordReset, ResetPassword
 from identity.domain.model import Account, Activation
 from identity.service_layer import handlers
+from identity.service_layer.links import AccountLinks
 
 NEW_PASSWORD = "Mein-neues-Passwort-2026"
 
@@ -101,6 +102,7 @@ def test_activation_verifies_and_hashes_outside_the_transaction(runtime, watcher
         code_hasher=code_hasher,
         clock=lambda: datetime.now(UTC),
         shield=runtime.shield,
+        links=AccountLinks("http://portal.test/auth"),
     )
     # The code's check and the new password's hash: no connection held, the row not locked.
     assert watcher.seen == [(0, "free"), (0, "free")]
@@ -130,6 +132,7 @@ def test_a_new_password_is_hashed_outside_the_transaction(runtime, watcher) -> N
         runtime.uow_factory(),
         hasher=hasher,
         clock=lambda: datetime.now(UTC),
+        links=AccountLinks("http://portal.test/auth"),
     )
     assert watcher.seen == [(0, "free")]
     with runtime.engine.connect() as conn:

@@ -17,6 +17,7 @@ from identity.adapters.orm import accounts
 from identity.domain.commands import LogIn
 from identity.domain.model import AccountLockedOut, InvalidCredentials
 from identity.service_layer import handlers
+from identity.service_layer.links import AccountLinks
 
 WRONG = "falsches-Passwort"
 
@@ -55,6 +56,7 @@ def attempt(runtime, login: str, password: str, hasher: Any) -> Any:
         clock=lambda: datetime.now(UTC),
         policy=runtime.config.lockout,
         shield=runtime.shield,
+        links=AccountLinks("http://portal.test/auth"),
     )
 
 

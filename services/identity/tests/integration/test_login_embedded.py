@@ -15,6 +15,7 @@ from identity.bootstrap import IdentityRuntime, bootstrap, seed_demo
 from identity.domain.commands import LogIn, StartLoginSession
 from identity.domain.model import Account, AccountLockedOut, InvalidCredentials
 from identity.service_layer import handlers
+from identity.service_layer.links import AccountLinks
 
 NOW = datetime.now(UTC)
 
@@ -51,6 +52,7 @@ def test_five_failures_lock_and_the_lock_expires(sqlite_runtime) -> None:
             clock=lambda: now,
             policy=runtime.config.lockout,
             shield=runtime.shield,
+            links=AccountLinks("http://portal.test/auth"),
         )
 
     for _ in range(4):

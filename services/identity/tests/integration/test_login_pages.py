@@ -13,13 +13,19 @@ from identity.adapters.orm import accounts, outbox
 from identity.domain.model import Account
 from identity.entrypoints.app import build_app
 
-LOCK_MESSAGE = "für 24 Stunden gesperrt"
 NEW_PASSWORD = "Mein-neues-Passwort-2026"
 FAILED_MESSAGE = "Die Anmeldung ist fehlgeschlagen. Bitte prüfen Sie Ihre Zugangsdaten."
 
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def alert_of(response) -> str:
+    """The page's error message (the rest of the page echoes what was typed)."""
+    match = re.search(r'<p class="message message--error" role="alert">(.*?)</p>', text(response), re.S)
+    assert match, "no error message"
+    return match.group(1)
 
 
 def test_login_page_is_german_and_labelled(browser) -> None:
@@ -81,11 +87,16 @@ def test_five_failures_lock_the_account_for_24_hours(runtime, browser) -> None:
     for _ in range(4):
         assert FAILED_MESSAGE in text(browser.login(trainer.login, "falsches-Passwort"))
     fifth = browser.login(trainer.login, "falsches-Passwort")
-    assert fifth.status_code == 403
-    assert LOCK_MESSAGE in text(fifth)
+    # The lock is not announced on the page: the same message and status as any failure,
+    # so that nobody learns which accounts exist or are locked (the owner gets a mail).
+    assert fifth.status_code == 200
+    assert FAILED_MESSAGE in text(fifth) and "gesperrt bis" not in text(fifth)
     # Now even the right password is refused, with the same German message.
     right = browser.login(trainer.login, trainer.password)
-    assert right.status_code == 403 and LOCK_MESSAGE in text(right)
+    assert right.status_code == 200 and FAILED_MESSAGE in text(right)
+    unknown = browser.login("niemand@example.org", trainer.password)
+    assert unknown.status_code == right.status_code
+    assert alert_of(unknown) == alert_of(right) == alert_of(fifth)
     with runtime.engine.connect() as conn:
         locked_until = conn.execute(
             sa.select(accounts.c.locked_until).where(accounts.c.id == trainer.account_id)

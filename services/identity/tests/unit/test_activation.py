@@ -20,12 +20,14 @@ from identity.domain.model import (
     ActivationCodeExpired,
     ActivationCodeUsed,
     InvalidActivation,
-    PasswordPolicyViolation,
     new_activation_code,
     normalise_activation_code,
 )
+from identity.domain.password_policy import PasswordPolicyViolation
 from identity.service_layer.handlers import TimingShield, activate_account
+from identity.service_layer.links import AccountLinks
 
+LINKS = AccountLinks("https://portal.example/idp")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 VALID_FOR = timedelta(days=30)
 NEW_PASSWORD = "Mein-neues-Passwort-2026"
@@ -52,6 +54,7 @@ def activate(fake_uow, fast_hasher, code_hasher):  # type: ignore[no-untyped-def
             code_hasher=code_hasher,
             clock=lambda: now,
             shield=shield,
+            links=LINKS,
         )
 
     return activate
@@ -81,10 +84,15 @@ def test_activation_sets_the_password_and_emits_the_event(activate, fake_uow, fa
     activate("20260101", code.lower().replace("-", " "))
     assert account.status is AccountStatus.ACTIVE
     assert fast_hasher.verify(account.password_hash or "", NEW_PASSWORD)
-    [event] = fake_uow.events
+    event, changed = fake_uow.events
     assert event.type == AccountActivated.TYPE
     assert event.payload["account_id"] == str(account.id)
     assert event.payload["apprentice_number"] == "20260101"
+    # The owner is told that a password was set (without it).
+    assert changed.type == "identity.password.changed"
+    assert changed.payload["how"] == "activation"
+    assert NEW_PASSWORD not in str(changed.payload)
+    assert fake_uow.audit.kinds() == ["account.activated"]
 
 
 def test_code_works_only_once(activate, fake_uow, pending) -> None:
@@ -92,7 +100,7 @@ def test_code_works_only_once(activate, fake_uow, pending) -> None:
     activate("20260101", code)
     with pytest.raises(ActivationCodeUsed):
         activate("20260101", code, "Ein-anderes-Passwort-1")
-    assert len(fake_uow.events) == 1
+    assert len(fake_uow.events) == 2
 
 
 def test_expired_code_is_refused(activate, fake_uow, pending) -> None:
@@ -202,6 +210,7 @@ def test_every_failing_path_spends_the_same_work(
                 code_hasher=code_hasher,
                 clock=lambda: NOW,
                 shield=shield,
+                links=LINKS,
             )
         spent.append((len(macs), counting.verified))
     expected = (1, 1) if accept_argon2 else (1, 0)

@@ -16,7 +16,9 @@ from identity.domain.model import (
     LockoutPolicy,
 )
 from identity.service_layer.handlers import TimingShield, log_in
+from identity.service_layer.links import AccountLinks
 
+LINKS = AccountLinks("https://portal.example/idp")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 POLICY = LockoutPolicy(threshold=5, duration=timedelta(hours=24))
 PASSWORD = "richtig-und-lang-genug"
@@ -43,6 +45,7 @@ def attempt(fake_uow, fast_hasher, login: str, password: str, now: datetime = NO
         clock=lambda: now,
         policy=POLICY,
         shield=TimingShield(fast_hasher.hash("x"), "unused: no activation here"),
+        links=LINKS,
     )
 
 
@@ -61,31 +64,38 @@ def test_fifth_consecutive_failure_locks_for_24_hours(fake_uow, fast_hasher, acc
     # Every failure was committed although the login failed: one commit each.
     assert fake_uow.commits == 5
     assert fake_uow.accounts.get(account.id).locked_until == NOW + timedelta(hours=24)
-    # While locked even the right password is refused, without being checked,
-    # and the refused attempt writes nothing (the lock is not extended).
+    # While locked even the right password is refused, without being checked against the
+    # account's hash (a dummy hash is spent instead, for the timing), and the refused
+    # attempt writes nothing (the lock is not extended).
+    not_verifying = NotVerifying(fast_hasher)
     with pytest.raises(AccountLockedOut):
         attempt(
             fake_uow,
-            NotVerifying(fast_hasher),
+            not_verifying,
             account.email,
             PASSWORD,
             NOW + timedelta(hours=23, minutes=59),
         )
+    assert not_verifying.calls == 1
     assert fake_uow.commits == 5
     assert fake_uow.accounts.get(account.id).locked_until == NOW + timedelta(hours=24)
 
 
 class NotVerifying:
-    """A hasher that must not be asked to verify a password."""
+    """A hasher that must not verify the password against the account's hash (a dummy is fine)."""
 
     def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
         self.inner = inner
+        self.calls = 0
 
     def hash(self, secret: str) -> str:
         return self.inner.hash(secret)
 
     def verify(self, hashed: str, secret: str) -> bool:
-        raise AssertionError("the password was checked during the lock")
+        self.calls += 1
+        if self.inner.verify(hashed, secret):
+            raise AssertionError("the password was checked during the lock")
+        return False
 
     def needs_rehash(self, hashed: str) -> bool:
         return self.inner.needs_rehash(hashed)
@@ -163,6 +173,7 @@ def test_accounts_that_cannot_log_in_cost_a_hash_like_unknown_ones(fake_uow, fas
                 clock=lambda: NOW,
                 policy=POLICY,
                 shield=shield,
+                links=LINKS,
             )
     # One hash each: the pending/disabled account is as slow as an unknown login.
     assert CountingShield.spent == 2

@@ -17,13 +17,15 @@ from identity.domain.model import (
     InvalidCredentials,
     InvalidPasswordReset,
     LockoutPolicy,
-    PasswordPolicyViolation,
     password_reset_token_hash,
 )
+from identity.domain.password_policy import PasswordPolicyViolation
 from identity.domain.queries import CheckPasswordResetLink
 from identity.service_layer import handlers
 from identity.service_layer.handlers import TimingShield
+from identity.service_layer.links import AccountLinks
 
+LINKS = AccountLinks("https://portal.example/idp")
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 VALID_FOR = timedelta(minutes=60)
 OLD_PASSWORD = "Mein-altes-Passwort-2025"
@@ -76,7 +78,7 @@ def request(fake_uow, login: str, now: datetime = NOW) -> str | None:
 
 def reset(fake_uow, fast_hasher, token: str, password: str = NEW_PASSWORD, now: datetime = NOW) -> Account:
     return handlers.reset_password(
-        ResetPassword(token, password), fake_uow, hasher=fast_hasher, clock=lambda: now
+        ResetPassword(token, password), fake_uow, hasher=fast_hasher, clock=lambda: now, links=LINKS
     )
 
 
@@ -88,6 +90,7 @@ def log_in(fake_uow, fast_hasher, login: str, password: str, now: datetime = NOW
         clock=lambda: now,
         policy=LockoutPolicy(),
         shield=TimingShield(fast_hasher.hash("x"), "unused: no activation here"),
+        links=LINKS,
     )
 
 
@@ -239,3 +242,53 @@ def test_unknown_token_is_invalid(fake_uow, fast_hasher, make_account) -> None:
         check_password_reset_link(fake_uow, "kein-gueltiger-token", now=NOW)
     with pytest.raises(InvalidPasswordReset):
         reset(fake_uow, fast_hasher, "kein-gueltiger-token")
+
+
+def test_a_locked_out_account_can_still_ask_for_a_link_and_the_reset_lifts_the_lock(
+    fake_uow, fast_hasher, make_account
+) -> None:
+    # Lockout by someone guessing (Azubinummern are guessable) must not keep the owner out.
+    account = make_account()
+    for _ in range(5):
+        with pytest.raises((InvalidCredentials, AccountLockedOut)):
+            log_in(fake_uow, fast_hasher, account.email, "falsches-Passwort")
+    assert account.is_locked_out(NOW)
+    token = request(fake_uow, account.email)
+    assert token is not None
+    reset(fake_uow, fast_hasher, token)
+    assert not account.is_locked_out(NOW)
+    assert log_in(fake_uow, fast_hasher, account.email, NEW_PASSWORD).id == account.id
+
+
+def test_the_reset_tells_the_owner_voids_the_mailed_link_and_is_audited(
+    fake_uow, fast_hasher, make_account
+) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    before = len(fake_uow.events)
+    reset(fake_uow, fast_hasher, token)
+    changed, used = fake_uow.events[before:]
+    assert changed.type == "identity.password.changed"
+    assert changed.payload["how"] == "reset"
+    assert changed.payload["password_forgotten_url"] == "https://portal.example/idp/password/forgotten"
+    assert NEW_PASSWORD not in str(changed.payload) and token not in str(changed.payload)
+    assert used.type == "identity.account_link.used"
+    assert used.payload == {
+        "account_id": str(account.id),
+        "link": "password_reset",
+        "expires_at": (NOW + VALID_FOR).isoformat(),
+    }
+    assert fake_uow.audit.kinds() == ["password.reset_requested", "password.reset"]
+
+
+def test_the_policy_refuses_a_common_password_and_the_own_address(
+    fake_uow, fast_hasher, make_account
+) -> None:
+    account = make_account()
+    token = request(fake_uow, account.email)
+    with pytest.raises(PasswordPolicyViolation) as common:
+        reset(fake_uow, fast_hasher, token, "passwordpassword")
+    assert common.value.rule == "common"
+    with pytest.raises(PasswordPolicyViolation) as personal:
+        reset(fake_uow, fast_hasher, token, account.email.upper())
+    assert personal.value.rule == "personal"

@@ -83,7 +83,19 @@ mails = sa.Table(
     sa.Column("last_error", sa.String(500), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("sent_at", UtcDateTime(), nullable=True),
+    # Mails with a one-time link (migration 0004): the link leaves the stored body once void.
+    sa.Column("account_id", sa.String(36), nullable=True),
+    sa.Column("link_kind", sa.String(20), nullable=True),
+    sa.Column("link_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("link_voided_at", UtcDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),
+    sa.Index(
+        "ix_mails_open_links",
+        "link_expires_at",
+        postgresql_where=sa.text("link_kind IS NOT NULL AND link_voided_at IS NULL"),
+        sqlite_where=sa.text("link_kind IS NOT NULL AND link_voided_at IS NULL"),
+    ),
+    sa.Index("ix_mails_account_links", "account_id", "link_kind"),
     sa.Index(
         "ix_mails_due",
         "next_attempt_at",

@@ -162,6 +162,38 @@ class SqlMails(SqlAlchemyRepository[OutgoingMail]):
             stmt = stmt.where(mails.c.status == status)
         return list(self.session.scalars(stmt))
 
+    def with_open_link(self, account_id: str, kind: str, *, expiring_by: datetime) -> list[OutgoingMail]:
+        """The account's mails whose link of ``kind`` is still in the body and expires by ``expiring_by``."""
+        return list(
+            self.session.scalars(
+                sa.select(OutgoingMail)
+                .where(
+                    mails.c.account_id == account_id,
+                    mails.c.link_kind == kind,
+                    mails.c.link_voided_at.is_(None),
+                    mails.c.link_expires_at <= expiring_by,
+                )
+                .with_for_update()
+            )
+        )
+
+    def with_expired_links(self, now: datetime, limit: int) -> list[OutgoingMail]:
+        """Up to ``limit`` mails whose link expired but is still in the body (SKIP LOCKED: several
+        scrubbers share the table)."""
+        return list(
+            self.session.scalars(
+                sa.select(OutgoingMail)
+                .where(
+                    mails.c.link_kind.is_not(None),
+                    mails.c.link_voided_at.is_(None),
+                    mails.c.link_expires_at <= now,
+                )
+                .order_by(mails.c.link_expires_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
     def requeue_failed(self, now: datetime) -> int:
         """Every failed mail back to pending, with a fresh count of attempts; how many.
 

@@ -19,3 +19,10 @@ class MarkNoticeRead(Command):
 @dataclass(frozen=True)
 class RetryFailedMails(Command):
     """An operator puts every failed mail back in the queue (``bp-notifications mails-retry``)."""
+
+
+@dataclass(frozen=True)
+class VoidExpiredLinks(Command):
+    """Remove expired one-time links from stored mails (the link scrubber, every few minutes)."""
+
+    limit: int = 500

@@ -148,9 +148,47 @@ def german_deadline(moment: datetime) -> str:
     return moment.astimezone(GERMAN_TIME).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
+# What a stored mail shows instead of a one-time link once it is used or expired.
+VOID_LINK = "(Link nicht mehr gültig)"
+
+
+def link_lines(url: str | None, label: str) -> tuple[list[str], list[str]]:
+    """The link as text lines and HTML paragraphs; a void link (None) as the German note."""
+    e = html.escape
+    if url is None:
+        return [f"    {VOID_LINK}"], [f"<p><strong>{e(VOID_LINK)}</strong></p>"]
+    return (
+        [f"    {url}"],
+        [
+            f'<p><a href="{e(url, quote=True)}" style="color: #004a99;">{e(label)}</a></p>',
+            f"<p>Falls der Link nicht funktioniert, kopieren Sie diese Adresse in Ihren Browser:<br>{e(url)}</p>",
+        ],
+    )
+
+
+def compose_mail(
+    subject: str, greeting: str, before: list[str], link: tuple[list[str], list[str]] | None, after: list[str]
+) -> MailContent:
+    """A German mail of plain paragraphs around an optional link: text and HTML alike."""
+    e = html.escape
+    text_lines = [greeting, ""]
+    html_parts = [f"<p>{e(greeting)}</p>"]
+    for paragraph in before:
+        text_lines += [paragraph, ""]
+        html_parts.append(f"<p>{e(paragraph)}</p>")
+    if link is not None:
+        text_lines += [*link[0], ""]
+        html_parts += link[1]
+    for paragraph in after:
+        text_lines += [paragraph, ""]
+        html_parts.append(f"<p>{e(paragraph)}</p>")
+    text_lines += ["Freundliche Grüße", SIGNATURE, "", "-- ", AUTOMATIC, ""]
+    return MailContent(
+        subject=subject, text="\n".join(text_lines), html=_html_page(subject, "\n".join(html_parts))
+    )
+
+
 def compose_password_reset_mail(reset: PasswordReset) -> MailContent:
-    greeting = f"Guten Tag {one_line(reset.name)},"
-    intro = "für Ihren Account im Bildungsportal der IHK wurde ein neues Passwort angefordert."
     validity = (
         f"Der Link ist gültig bis {german_deadline(reset.expires_at)} und kann nur einmal verwendet werden."
     )
@@ -158,43 +196,22 @@ def compose_password_reset_mail(reset: PasswordReset) -> MailContent:
         "Haben Sie kein neues Passwort angefordert, können Sie diese E-Mail ignorieren: "
         "Ihr bisheriges Passwort bleibt gültig."
     )
-    text = "\n".join(
+    return compose_mail(
+        RESET_SUBJECT,
+        f"Guten Tag {one_line(reset.name)},",
         [
-            greeting,
-            "",
-            intro,
-            "Über den folgenden Link vergeben Sie ein neues Passwort:",
-            "",
-            f"    {reset.reset_url}",
-            "",
-            validity,
-            "",
-            ignore,
-            "",
-            "Freundliche Grüße",
-            SIGNATURE,
-            "",
-            "-- ",
-            AUTOMATIC,
-            "",
-        ]
+            "für Ihren Account im Bildungsportal der IHK wurde ein neues Passwort angefordert. "
+            "Über den folgenden Link vergeben Sie ein neues Passwort:"
+        ],
+        link_lines(reset.reset_url, "Neues Passwort vergeben"),
+        [validity, ignore],
     )
-    e = html.escape
-    paragraphs = "\n".join(
-        [
-            f"<p>{e(greeting)}</p>",
-            f"<p>{e(intro)}</p>",
-            f'<p><a href="{e(reset.reset_url, quote=True)}" style="color: #004a99;">Neues Passwort vergeben</a></p>',
-            f"<p>Falls der Link nicht funktioniert, kopieren Sie diese Adresse in Ihren Browser:<br>"
-            f"{e(reset.reset_url)}</p>",
-            f"<p>{e(validity)}</p>",
-            f"<p>{e(ignore)}</p>",
-        ]
-    )
-    return MailContent(subject=RESET_SUBJECT, text=text, html=_html_page(RESET_SUBJECT, paragraphs))
 
 
-def _pending_mail(event_id: str, name: str, email: str, content: MailContent, now: datetime) -> OutgoingMail:
+PASSWORD_RESET_LINK = "password_reset"  # noqa: S105 - a kind of link, not a secret
+
+
+def pending_mail(event_id: str, name: str, email: str, content: MailContent, now: datetime) -> OutgoingMail:
     """A mail waiting for the sender, keyed by its event so that it exists once."""
     key = idempotency_key(event_id)
     return OutgoingMail(
@@ -215,12 +232,16 @@ def _pending_mail(event_id: str, name: str, email: str, content: MailContent, no
 def mail_for(document: IssuedDocument, portal_url: str, now: datetime) -> OutgoingMail:
     """The pending mail for a new document."""
     content = compose_document_mail(document, portal_url)
-    return _pending_mail(document.event_id, document.recipient.name, document.recipient.email, content, now)
+    return pending_mail(document.event_id, document.recipient.name, document.recipient.email, content, now)
 
 
 def password_reset_mail_for(reset: PasswordReset, now: datetime) -> OutgoingMail:
-    """The pending mail with the reset link."""
-    return _pending_mail(reset.event_id, reset.name, reset.email, compose_password_reset_mail(reset), now)
+    """The pending mail with the reset link (which leaves the stored copy once void)."""
+    mail = pending_mail(reset.event_id, reset.name, reset.email, compose_password_reset_mail(reset), now)
+    mail.account_id = reset.account_id
+    mail.link_kind = PASSWORD_RESET_LINK
+    mail.link_expires_at = reset.expires_at
+    return mail
 
 
 def notice_for(document: IssuedDocument, now: datetime) -> Notice | None:

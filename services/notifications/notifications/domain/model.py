@@ -67,8 +67,9 @@ class PasswordReset:
     event_id: str
     name: str
     email: str
-    reset_url: str = field(repr=False)  # kept out of tracebacks and debug output
+    reset_url: str | None = field(repr=False)  # kept out of tracebacks; None once used or expired
     expires_at: datetime
+    account_id: str | None = None
 
 
 def idempotency_key(event_id: str) -> str:
@@ -104,6 +105,12 @@ class OutgoingMail:
     attempts: int = 0
     last_error: str | None = None
     sent_at: datetime | None = None
+    # A mail with a one-time link (password reset, registration): whose, which, until when, and
+    # when the stored copy lost it (the link is replaced by a note once used or expired).
+    account_id: str | None = None
+    link_kind: str | None = None
+    link_expires_at: datetime | None = None
+    link_voided_at: datetime | None = None
 
     def is_due(self, now: datetime) -> bool:
         return self.status is MailStatus.PENDING and self.next_attempt_at <= now

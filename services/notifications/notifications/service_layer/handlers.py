@@ -114,6 +114,7 @@ def password_reset(event: IncomingEvent[PasswordResetRequested]) -> PasswordRese
         email=data.email,
         reset_url=data.reset_url,
         expires_at=data.expires_at,
+        account_id=str(data.account_id),
     )
 
 

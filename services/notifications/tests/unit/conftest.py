@@ -52,6 +52,27 @@ class FakeMails(FakeRepository[OutgoingMail]):
         mails = self.find(lambda m: status is None or m.status is status)
         return sorted(mails, key=lambda m: m.created_at, reverse=True)[:limit]
 
+    def with_open_link(self, account_id: str, kind: str, *, expiring_by: datetime) -> list[OutgoingMail]:
+        return self.find(
+            lambda m: (
+                m.account_id == account_id
+                and m.link_kind == kind
+                and m.link_voided_at is None
+                and m.link_expires_at is not None
+                and m.link_expires_at <= expiring_by
+            )
+        )
+
+    def with_expired_links(self, now: datetime, limit: int) -> list[OutgoingMail]:
+        return self.find(
+            lambda m: (
+                m.link_kind is not None
+                and m.link_voided_at is None
+                and m.link_expires_at is not None
+                and m.link_expires_at <= now
+            )
+        )[:limit]
+
     def requeue_failed(self, now: datetime) -> int:
         failed = self.find(lambda m: m.status is MailStatus.FAILED)
         for mail in failed:
