@@ -30,13 +30,16 @@ from identity.adapters.repository import FIRST_APPRENTICE_NUMBER
 from identity.adapters.tokens import RevocationCheckingTokenValidator
 from identity.config import IdentityConfig
 from identity.domain.commands import RegisterClient
+from identity.domain.invitations import InvitationSettings
 from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
-from identity.service_layer import handlers
+from identity.service_layer import access_data, handlers
 from identity.service_layer.handlers import TimingShield
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The page "Zugang einrichten": an invitation mail's link is the issuer + this path + the token.
+INVITATION_PATH = "/invitation/"
 
 
 def utc_now() -> datetime:
@@ -106,6 +109,10 @@ def bootstrap(
         "activation_valid_for": identity_config.activation_valid_for,
         "password_reset_valid_for": identity_config.password_reset_valid_for,
         "login_session_lifetime": identity_config.login_session_lifetime,
+        "invitation_settings": InvitationSettings(
+            valid_for=identity_config.invitation_valid_for,
+            link_prefix=settings.issuer + INVITATION_PATH,
+        ),
     }
     keys = KeyStore(engine, signing_key_file=identity_config.signing_key_file)
     runtime = build_runtime(
@@ -114,8 +121,8 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
+        command_handlers={**handlers.COMMAND_HANDLERS, **access_data.COMMAND_HANDLERS},
+        event_handlers={**handlers.EVENT_HANDLERS, **access_data.EVENT_HANDLERS},
         handler_dependencies=dependencies,
         engine=engine,
         config=identity_config,

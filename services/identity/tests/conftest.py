@@ -17,6 +17,8 @@ from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from chassis.testing.samples import contract_registered_payload
 from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.passwords import Argon2Hasher
+from identity.domain.company_access import RegisteredApprentice, RegisteredTrainer
+from identity.domain.invitations import Invitation, invitation_token_hash
 from identity.domain.model import (
     Account,
     AccountStatus,
@@ -122,12 +124,49 @@ class FakeTokens:
         self.revoked_for.append(str(account_id))
 
 
+class FakeInvitations(FakeRepository[Invitation]):
+    def __init__(self) -> None:
+        super().__init__(key="token_hash")
+
+    def replace_open(self, account_id: uuid.UUID) -> None:
+        for invitation in self.find(lambda i: i.account_id == account_id):
+            self.delete(invitation)
+
+    def by_token(self, token: str, *, for_update: bool = False) -> Invitation | None:
+        return self.get(invitation_token_hash(token))
+
+
+class FakeRegister:
+    """The register's apprentices and trainers per company."""
+
+    def __init__(self) -> None:
+        self.apprentices = FakeRepository[RegisteredApprentice](
+            key=lambda a: (a.company_number, a.apprentice_number)
+        )
+        self.trainers = FakeRepository[RegisteredTrainer](key="trainer_id")
+
+    def apprentice(self, company_number: str, apprentice_number: str) -> RegisteredApprentice | None:
+        return self.apprentices.get((company_number, apprentice_number))
+
+    def add_apprentice(self, apprentice: RegisteredApprentice) -> None:
+        if self.apprentice(apprentice.company_number, apprentice.apprentice_number) is None:
+            self.apprentices.add(apprentice)
+
+    def trainer(self, trainer_id: uuid.UUID) -> RegisteredTrainer | None:
+        return self.trainers.get(trainer_id)
+
+    def add_trainer(self, trainer: RegisteredTrainer) -> None:
+        self.trainers.add(trainer)
+
+
 def new_fake_uow() -> FakeUnitOfWork:
     return FakeUnitOfWork(
         accounts=FakeAccounts(),
         apprentice_numbers=FakeApprenticeNumbers(),
         login_sessions=FakeLoginSessions(),
         oauth=FakeTokens(),
+        invitations=FakeInvitations(),
+        register=FakeRegister(),
     )
 
 

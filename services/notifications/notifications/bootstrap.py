@@ -23,7 +23,7 @@ from notifications.adapters.mail_listener import start_mail_listener
 from notifications.adapters.smtp import SmtpTransport
 from notifications.config import MailSettings
 from notifications.domain.model import RetryPolicy
-from notifications.service_layer import handlers
+from notifications.service_layer import handlers, invitations
 from notifications.service_layer.delivery import MailSender, MailTransport
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork, wake_sender_on_commit
 
@@ -94,7 +94,7 @@ def bootstrap(
         migrations_dir=MIGRATIONS_DIR,
         uow_class=NotificationsUnitOfWork,
         command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
+        event_handlers={**handlers.EVENT_HANDLERS, **invitations.EVENT_HANDLERS},
         handler_dependencies=dependencies,
         engine=engine,
         mail=mail,

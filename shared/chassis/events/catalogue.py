@@ -128,7 +128,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.trainer.added",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.TrainerV1,
         training.TrainerAdded,
         "A company's trainer (Ausbilder/-in) was entered, by the company, a clerk or the import.",
@@ -137,7 +137,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.trainer.changed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.TrainerV1,
         training.TrainerChanged,
         "A trainer's data changed; the payload is the data after the change.",
@@ -146,7 +146,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.trainer.removed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.TrainerV1,
         training.TrainerRemoved,
         "A trainer no longer trains for the company.",
@@ -181,6 +181,18 @@ CATALOGUE: tuple[EventContract, ...] = (
         "An active account asked for a new password (Passwort vergessen); carries the "
         "one-time reset link for the mail.",
         secret_fields=("reset_url",),
+    ),
+    EventContract(
+        "identity.account.invited",
+        1,
+        "identity",
+        ("notifications",),
+        identity.AccountInvitedV1,
+        identity.AccountInvited,
+        "A company's Administrator or Verwalter created an account for an apprentice or trainer by "
+        "e-mail (Account erstellen); carries the one-time link that sets the password, null when the "
+        "person's account is already active.",
+        secret_fields=("invite_url",),
     ),
     EventContract(
         "documents.document.issued",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import composite, registry
 
 from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
+from identity.adapters.access_tables import add_access_tables, map_access_tables
 from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token
 from identity.domain.model import Account, AccountStatus, Activation, LoginSession, PasswordReset
 
@@ -154,6 +155,10 @@ server_secrets = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
 )
 
+# Invitation links and the register's people per company (identity/adapters/access_tables.py).
+access_tables = add_access_tables(metadata, UuidText())
+invitations = access_tables["invitations"]
+
 outbox, inbox = add_messaging_tables(metadata)
 
 
@@ -193,6 +198,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(OAuthClient, oauth_clients)
     mapper_registry.map_imperatively(AuthorizationCode, authorization_codes)
     mapper_registry.map_imperatively(Token, oauth_tokens)
+    map_access_tables(mapper_registry, access_tables)
     _mapped = True
 
 
@@ -201,6 +207,7 @@ __all__ = [
     "authorization_codes",
     "counters",
     "inbox",
+    "invitations",
     "login_sessions",
     "metadata",
     "oauth_clients",

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from chassis.app import create_service_app
 from chassis.ui import register_ui
 from identity.bootstrap import IdentityRuntime, bootstrap
-from identity.entrypoints import api, oidc, pages
+from identity.entrypoints import access_api, access_pages, api, oidc, pages
 from identity.entrypoints.login_session import ScriptRootSessionInterface
 from identity.entrypoints.oauth_server import build_authorization_server
 
@@ -40,7 +40,7 @@ def build_app(runtime: IdentityRuntime) -> Flask:
             "The OIDC endpoints (discovery, jwks, authorize, token, revoke, userinfo, logout) are "
             "described by /.well-known/openid-configuration."
         ),
-        blueprints=api.BLUEPRINTS,
+        blueprints=[*api.BLUEPRINTS, *access_api.BLUEPRINTS],
         configure=configure,
     )
     # IDENTITY_SECRET_KEY signs the login session and CSRF tokens: the same in every
@@ -51,6 +51,7 @@ def build_app(runtime: IdentityRuntime) -> Flask:
     register_ui(app)
     app.register_blueprint(oidc.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(access_pages.bp)
     build_authorization_server(app, runtime)
 
     csrf = CSRFProtect(app)
@@ -58,7 +59,7 @@ def build_app(runtime: IdentityRuntime) -> Flask:
     # are not sent by browsers on their own: no CSRF token applies.
     for view in (oidc.token, oidc.revoke, oidc.userinfo):
         csrf.exempt(view)
-    for blueprint in api.BLUEPRINTS:
+    for blueprint in (*api.BLUEPRINTS, *access_api.BLUEPRINTS):
         csrf.exempt(blueprint)
 
     @app.errorhandler(CSRFError)

@@ -54,6 +54,7 @@ from identity.domain.queries import (
     GetOwnAccount,
     IsAccessTokenRevoked,
 )
+from identity.service_layer import access_data
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -269,6 +270,9 @@ def contract_registered(
             )
             code = None
         assert account.apprentice_number is not None
+        access_data.remember_apprentice(
+            uow, contract.company.company_number, account.apprentice_number, account.name
+        )
         expires_at = account.activation.expires_at if code is not None and account.activation else None
         uow.emit(
             ApprenticeAccountPrepared(

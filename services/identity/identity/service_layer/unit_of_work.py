@@ -1,8 +1,10 @@
-"""identity's unit of work: accounts, the Azubinummer counter, login sessions and the OAuth store."""
+"""identity's unit of work: accounts, the Azubinummer counter, login sessions, the OAuth store,
+invitations and the register's people per company."""
 
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
+from identity.adapters.access_data import SqlInvitations, SqlRegister
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import SqlAccounts, SqlApprenticeNumbers
@@ -13,9 +15,13 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     apprentice_numbers: SqlApprenticeNumbers
     login_sessions: SqlLoginSessions
     oauth: OAuthStore
+    invitations: SqlInvitations
+    register: SqlRegister
 
     def _open(self) -> None:
         self.accounts = SqlAccounts(self.session)
         self.apprentice_numbers = SqlApprenticeNumbers(self.session)
         self.login_sessions = SqlLoginSessions(self.session)
         self.oauth = OAuthStore(self.session)
+        self.invitations = SqlInvitations(self.session)
+        self.register = SqlRegister(self.session)

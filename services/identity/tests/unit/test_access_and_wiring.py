@@ -15,7 +15,8 @@ from chassis.domain import NotFound
 from chassis.messagebus import MessageBus, _inject
 from chassis.principal import Principal
 from identity.bootstrap import bootstrap
-from identity.domain import access, commands, queries
+from identity.domain import access, access_commands, commands, queries
+from identity.domain.access_commands import AcceptInvitation
 from identity.domain.commands import ActivateAccount, LogIn, ResetPassword
 from identity.domain.model import (
     Account,
@@ -109,12 +110,17 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
     runtime = bootstrap(settings)  # no database is touched
     messages = {
         cls
-        for module in (commands, queries)
+        for module in (commands, queries, access_commands)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
     }
     assert messages == set(runtime.bus.command_handlers)
-    assert runtime.bus.subscribed_event_types == ["training.contract.registered"]
+    assert sorted(runtime.bus.subscribed_event_types) == [
+        "training.contract.registered",
+        "training.trainer.added",
+        "training.trainer.changed",
+        "training.trainer.removed",
+    ]
     runtime.engine.dispose()
 
 
@@ -132,6 +138,7 @@ def test_outside_the_embedded_mode_every_identity_process_needs_the_code_hash_ke
         (LogIn("anna@example.org", "geheimes-Passwort"), "geheimes-Passwort"),
         (ActivateAccount("20260101", "ABCD-EFGH-JKMN", "geheimes-Passwort"), "ABCD-EFGH-JKMN"),
         (ResetPassword("reset-token-0123", "geheimes-Passwort"), "reset-token-0123"),
+        (AcceptInvitation("invitation-token-0123", "geheimes-Passwort"), "invitation-token-0123"),
     ],
 )
 def test_commands_keep_their_secrets_out_of_reprs(message: object, secret: str) -> None:

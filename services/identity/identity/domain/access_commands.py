@@ -1,0 +1,47 @@
+"""Commands and queries of the access data: invitations (Account erstellen) and company access.
+
+Secrets (passwords, link tokens, codes) are kept out of every repr.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from chassis.messages import Command
+from chassis.principal import Principal
+
+
+@dataclass(frozen=True)
+class InviteApprentice(Command):
+    """A company's Administrator or Verwalter creates the account of one of its apprentices."""
+
+    principal: Principal
+    company_number: str
+    apprentice_number: str
+    email: str
+
+
+@dataclass(frozen=True)
+class InviteTrainer(Command):
+    """A company's Administrator or Verwalter creates the account of one of its trainers."""
+
+    principal: Principal
+    company_number: str
+    trainer_id: uuid.UUID
+    email: str
+
+
+@dataclass(frozen=True)
+class AcceptInvitation(Command):
+    """Set the first password through the link of an invitation mail (Zugang einrichten)."""
+
+    token: str = field(repr=False)
+    new_password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class CheckInvitation(Command):
+    """Whether an invitation link can still set a password (raises ``InvalidInvitation`` if not)."""
+
+    token: str = field(repr=False)

@@ -1,0 +1,89 @@
+"""identity's API for a company's access data: Account erstellen for its apprentices and trainers.
+
+Every route needs a valid access token, checked before the arguments are parsed, so an
+anonymous caller learns nothing about the input rules. Who may do what is decided in
+``domain.access``; its errors become problem+json in the chassis' app factory.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from chassis.app import current_runtime
+from chassis.auth import authenticate, current_principal
+from identity.bootstrap import IdentityRuntime
+from identity.domain.access_commands import InviteApprentice, InviteTrainer
+from identity.domain.model import Account
+
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+blp = Blueprint(
+    "company_access",
+    __name__,
+    url_prefix="/companies",
+    description="Accounts a company creates for its apprentices and trainers (Account erstellen).",
+)
+
+
+@blp.before_request
+def _authenticate() -> None:
+    authenticate()
+
+
+class InvitationInputSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+
+
+class InvitationSchema(Schema):
+    account_id = fields.UUID(required=True)
+    account_status = fields.String(
+        required=True,
+        metadata={
+            "enum": ["invited", "active"],
+            "description": "invited: a link to set the password went out",
+        },
+    )
+
+
+def _answer(account: Account) -> dict[str, Any]:
+    return {"account_id": account.id, "account_status": "active" if account.password_hash else "invited"}
+
+
+@blp.route("/<string:company_number>/apprentices/<string:apprentice_number>/invitation")
+class ApprenticeInvitation(MethodView):
+    @blp.arguments(InvitationInputSchema)
+    @blp.response(202, InvitationSchema)
+    @blp.alt_response(403, description="Not the company's Administrator or Verwalter.")
+    @blp.alt_response(404, description="Unknown company or apprentice, or not the caller's.")
+    @blp.alt_response(409, description="The e-mail address belongs to another account.")
+    @blp.doc(security=BEARER)
+    def post(self, data: dict[str, Any], company_number: str, apprentice_number: str) -> Any:
+        """Send the apprentice (by Azubinummer) a link to set the password of their account."""
+        account = current_runtime(IdentityRuntime).bus.handle(
+            InviteApprentice(current_principal(), company_number, apprentice_number, data["email"])
+        )
+        return _answer(account)
+
+
+@blp.route("/<string:company_number>/trainers/<uuid:trainer_id>/invitation")
+class TrainerInvitation(MethodView):
+    @blp.arguments(InvitationInputSchema)
+    @blp.response(202, InvitationSchema)
+    @blp.alt_response(403, description="Not the company's Administrator or Verwalter.")
+    @blp.alt_response(404, description="Unknown company or trainer, or not the caller's.")
+    @blp.alt_response(409, description="The account of this e-mail address is locked.")
+    @blp.doc(security=BEARER)
+    def post(self, data: dict[str, Any], company_number: str, trainer_id: uuid.UUID) -> Any:
+        """Create the trainer's account (role ``trainer`` for the company) and send a link to set its password."""
+        account = current_runtime(IdentityRuntime).bus.handle(
+            InviteTrainer(current_principal(), company_number, trainer_id, data["email"])
+        )
+        return _answer(account)
+
+
+BLUEPRINTS = [blp]

@@ -1,0 +1,58 @@
+"""Access data: invitation links, and the register's apprentices and trainers per company.
+
+Revision ID: 0006
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0006"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "invitations",
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name=op.f("fk_invitations_account_id_accounts")
+        ),
+        sa.PrimaryKeyConstraint("token_hash", name=op.f("pk_invitations")),
+    )
+    op.create_index(op.f("ix_invitations_account_id"), "invitations", ["account_id"])
+    op.create_table(
+        "register_apprentices",
+        sa.Column("company_number", sa.String(length=20), nullable=False),
+        sa.Column("apprentice_number", sa.String(length=8), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("company_number", "apprentice_number", name=op.f("pk_register_apprentices")),
+    )
+    op.create_table(
+        "register_trainers",
+        sa.Column("trainer_id", sa.Uuid(), nullable=False),
+        sa.Column("company_number", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("removed", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.PrimaryKeyConstraint("trainer_id", name=op.f("pk_register_trainers")),
+    )
+    op.create_index(op.f("ix_register_trainers_company_number"), "register_trainers", ["company_number"])
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_register_trainers_company_number"), table_name="register_trainers")
+    op.drop_table("register_trainers")
+    op.drop_table("register_apprentices")
+    op.drop_index(op.f("ix_invitations_account_id"), table_name="invitations")
+    op.drop_table("invitations")
