@@ -109,6 +109,7 @@ def bootstrap(
         "activation_valid_for": identity_config.activation_valid_for,
         "password_reset_valid_for": identity_config.password_reset_valid_for,
         "login_session_lifetime": identity_config.login_session_lifetime,
+        "company_code_valid_for": identity_config.company_code_valid_for,
         "invitation_settings": InvitationSettings(
             valid_for=identity_config.invitation_valid_for,
             link_prefix=settings.issuer + INVITATION_PATH,

@@ -17,7 +17,7 @@ from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from chassis.testing.samples import contract_registered_payload
 from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.passwords import Argon2Hasher
-from identity.domain.company_access import RegisteredApprentice, RegisteredTrainer
+from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.invitations import Invitation, invitation_token_hash
 from identity.domain.model import (
     Account,
@@ -159,6 +159,18 @@ class FakeRegister:
         self.trainers.add(trainer)
 
 
+class FakeCompanyAccesses(FakeRepository[CompanyAccess]):
+    def __init__(self) -> None:
+        super().__init__(key="company_number")
+
+    def get(self, key: object, *, for_update: bool = False) -> CompanyAccess | None:  # type: ignore[override]
+        return super().get(str(key).strip())
+
+    def hand_over_apprentice_number(self, pending: Account, account: Account, number: str) -> None:
+        pending.apprentice_number = None
+        account.make_apprentice(number)
+
+
 def new_fake_uow() -> FakeUnitOfWork:
     return FakeUnitOfWork(
         accounts=FakeAccounts(),
@@ -167,6 +179,7 @@ def new_fake_uow() -> FakeUnitOfWork:
         oauth=FakeTokens(),
         invitations=FakeInvitations(),
         register=FakeRegister(),
+        company_accesses=FakeCompanyAccesses(),
     )
 
 

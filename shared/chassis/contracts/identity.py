@@ -153,3 +153,48 @@ class AccountInvited(IntegrationEvent):
     company_role: str | None
     apprentice_number: str | None
     trainer_id: uuid.UUID | None
+
+
+ACCESS_CODE_KINDS = ("company", "apprentice")
+ACCESS_CODE_REASONS = ("registered", "requested")
+
+
+class AccessCodeIssuedV1(StrictSchema):
+    """A one-time Aktivierungscode for a company (by Identnummer) or an apprentice (by Azubinummer).
+
+    documents issues the access letter (Anschreiben) the chamber prints and posts; the
+    code is the one secret in the event (one-time, expiring, useful only with the number and
+    a logged-in account), redacted from identity's outbox once sent. A newer code replaces
+    the earlier one. ``reason``: ``registered`` (the company was entered in the register) or
+    ``requested`` (Zugangsdaten erneut anfordern, fulfilled by the chamber).
+    """
+
+    kind = fields.String(required=True, validate=validate.OneOf(ACCESS_CODE_KINDS))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    street = fields.String(required=True, allow_none=True)
+    postal_code = fields.String(required=True, allow_none=True)
+    city = fields.String(required=True, allow_none=True)
+    activation_code = fields.String(required=True, validate=validate.Length(min=8, max=64))
+    expires_at = fields.AwareDateTime(required=True)
+    issued_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(ACCESS_CODE_REASONS))
+
+
+@dataclass(frozen=True)
+class AccessCodeIssued(IntegrationEvent):
+    """Typed payload of ``identity.access_code.issued`` v1 (``activation_code`` is a one-time secret)."""
+
+    TYPE = "identity.access_code.issued"
+    VERSION = 1
+
+    kind: str
+    number: str
+    name: str
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    activation_code: str = field(repr=False)  # one-time secret: never in a repr or traceback
+    expires_at: datetime
+    issued_at: datetime
+    reason: str

@@ -64,7 +64,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.company.registered",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.CompanyDataV1,
         training.CompanyRegistered,
         "A company (Ausbildungsbetrieb) was entered in the register, by a clerk, a contract or the import.",
@@ -193,6 +193,18 @@ CATALOGUE: tuple[EventContract, ...] = (
         "e-mail (Account erstellen); carries the one-time link that sets the password, null when the "
         "person's account is already active.",
         secret_fields=("invite_url",),
+    ),
+    EventContract(
+        "identity.access_code.issued",
+        1,
+        "identity",
+        ("documents",),
+        identity.AccessCodeIssuedV1,
+        identity.AccessCodeIssued,
+        "A company (by Identnummer) or an apprentice (by Azubinummer) got a one-time Aktivierungscode "
+        "for its access letter (Anschreiben), when the company was registered or when the chamber "
+        "fulfilled a request for new access data; the newest code replaces earlier ones.",
+        secret_fields=("activation_code",),
     ),
     EventContract(
         "documents.document.issued",

@@ -7,9 +7,10 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from identity.adapters.orm import invitations
-from identity.domain.company_access import RegisteredApprentice, RegisteredTrainer
+from identity.adapters.orm import company_accesses, invitations
+from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.invitations import Invitation, invitation_token_hash
+from identity.domain.model import Account
 
 
 class SqlInvitations:
@@ -52,3 +53,26 @@ class SqlRegister:
 
     def add_trainer(self, trainer: RegisteredTrainer) -> None:
         self.session.add(trainer)
+
+
+class SqlCompanyAccesses:
+    """Companies' one-time Aktivierungscodes, by Identnummer."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, company_number: str, *, for_update: bool = False) -> CompanyAccess | None:
+        query = sa.select(CompanyAccess).where(company_accesses.c.company_number == company_number.strip())
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def add(self, access: CompanyAccess) -> None:
+        self.session.add(access)
+
+    def hand_over_apprentice_number(self, pending: Account, account: Account, number: str) -> None:
+        """Move a (unique) Azubinummer from ``pending`` to ``account`` within one transaction:
+        the old row lets go first, so the unique index never sees it twice."""
+        pending.apprentice_number = None
+        self.session.flush()
+        account.make_apprentice(number)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from chassis.db import UtcDateTime
-from identity.domain.company_access import RegisteredApprentice, RegisteredTrainer
+from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.invitations import Invitation
 
 
@@ -46,7 +46,23 @@ def add_access_tables(metadata: sa.MetaData, id_type: sa.types.TypeEngine[Any]) 
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("removed", sa.Boolean, nullable=False, server_default=sa.false()),
     )
+    # A company's one-time Aktivierungscode (keyed hash) for its access letter (Anschreiben).
+    company_accesses = sa.Table(
+        "company_accesses",
+        metadata,
+        sa.Column("company_number", sa.String(20), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("street", sa.String(200), nullable=True),
+        sa.Column("postal_code", sa.String(20), nullable=True),
+        sa.Column("city", sa.String(200), nullable=True),
+        sa.Column("code_hash", sa.String(255), nullable=True),
+        sa.Column("expires_at", UtcDateTime(), nullable=True),
+        sa.Column("issued_at", UtcDateTime(), nullable=True),
+        sa.Column("used_at", UtcDateTime(), nullable=True),
+        sa.Column("redeemed_by", id_type, nullable=True),
+    )
     return {
+        "company_accesses": company_accesses,
         "invitations": invitations,
         "register_apprentices": register_apprentices,
         "register_trainers": register_trainers,
@@ -55,5 +71,6 @@ def add_access_tables(metadata: sa.MetaData, id_type: sa.types.TypeEngine[Any]) 
 
 def map_access_tables(mapper_registry: registry, tables: dict[str, sa.Table]) -> None:
     mapper_registry.map_imperatively(Invitation, tables["invitations"])
+    mapper_registry.map_imperatively(CompanyAccess, tables["company_accesses"])
     mapper_registry.map_imperatively(RegisteredApprentice, tables["register_apprentices"])
     mapper_registry.map_imperatively(RegisteredTrainer, tables["register_trainers"])

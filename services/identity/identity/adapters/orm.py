@@ -158,6 +158,7 @@ server_secrets = sa.Table(
 # Invitation links and the register's people per company (identity/adapters/access_tables.py).
 access_tables = add_access_tables(metadata, UuidText())
 invitations = access_tables["invitations"]
+company_accesses = access_tables["company_accesses"]
 
 outbox, inbox = add_messaging_tables(metadata)
 
@@ -205,6 +206,7 @@ def start_mappers() -> None:
 __all__ = [
     "accounts",
     "authorization_codes",
+    "company_accesses",
     "counters",
     "inbox",
     "invitations",

@@ -45,3 +45,18 @@ class CheckInvitation(Command):
     """Whether an invitation link can still set a password (raises ``InvalidInvitation`` if not)."""
 
     token: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RedeemAccessCode(Command):
+    """Zugang freischalten: a logged-in person enters a number and the code of an access letter.
+
+    ``kind`` ``company``: ``number`` is the Identnummer, the person becomes the company's
+    Administrator. ``apprentice``: ``number`` is the Azubinummer, the apprentice's record
+    binds the person's account.
+    """
+
+    principal: Principal
+    kind: str
+    number: str
+    code: str = field(repr=False)

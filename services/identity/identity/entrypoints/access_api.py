@@ -16,9 +16,11 @@ from marshmallow import Schema, fields, validate
 
 from chassis.app import current_runtime
 from chassis.auth import authenticate, current_principal
+from chassis.problems import ProblemError
 from identity.bootstrap import IdentityRuntime
-from identity.domain.access_commands import InviteApprentice, InviteTrainer
-from identity.domain.model import Account
+from identity.domain.access_commands import InviteApprentice, InviteTrainer, RedeemAccessCode
+from identity.domain.company_access import ApprenticeNumberTaken
+from identity.domain.model import Account, ActivationCodeExpired, ActivationCodeUsed, InvalidActivation
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -86,4 +88,63 @@ class TrainerInvitation(MethodView):
         return _answer(account)
 
 
-BLUEPRINTS = [blp]
+codes = Blueprint(
+    "access_codes",
+    __name__,
+    url_prefix="/access-codes",
+    description="Zugang freischalten: redeem the Aktivierungscode of an access letter.",
+)
+
+
+@codes.before_request
+def _authenticate_codes() -> None:
+    authenticate()
+
+
+class RedeemInputSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["company", "apprentice"]))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64), load_only=True)
+
+
+class RedeemedSchema(Schema):
+    kind = fields.String(required=True)
+    number = fields.String(required=True)
+
+
+# One problem type per outcome, so that the portal can say what happened in German. An unknown
+# number and a wrong code are one outcome on purpose: nobody learns which numbers exist.
+CODE_PROBLEMS: dict[type[Exception], tuple[str, str]] = {
+    InvalidActivation: ("access-code-invalid", "Unknown number or wrong code."),
+    ActivationCodeExpired: ("access-code-expired", "The code has expired."),
+    ActivationCodeUsed: ("access-code-used", "The code was used already."),
+    ApprenticeNumberTaken: ("apprentice-number-taken", "The account belongs to another apprentice already."),
+}
+
+
+@codes.route("/redeem")
+class Redeem(MethodView):
+    @codes.arguments(RedeemInputSchema)
+    @codes.response(200, RedeemedSchema)
+    @codes.alt_response(404, description="The token names no active account.")
+    @codes.alt_response(
+        422, description="access-code-invalid (unknown number or wrong code), -expired, -used; or bad input."
+    )
+    @codes.doc(security=BEARER)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Zugang freischalten: the caller becomes the company's Administrator (kind ``company``,
+        Identnummer) or the apprentice of the Azubinummer (kind ``apprentice``). The caller's
+        tokens carry the new role from their next refresh."""
+        try:
+            current_runtime(IdentityRuntime).bus.handle(
+                RedeemAccessCode(current_principal(), data["kind"], data["number"].strip(), data["code"])
+            )
+        except (InvalidActivation, ActivationCodeExpired, ActivationCodeUsed, ApprenticeNumberTaken) as exc:
+            problem_type, detail = CODE_PROBLEMS[type(exc)]
+            raise ProblemError(
+                422, "Unprocessable Content", detail, problem_type=problem_type, errors=[{"field": "code"}]
+            ) from None
+        return {"kind": data["kind"], "number": data["number"].strip()}
+
+
+BLUEPRINTS = [blp, codes]

@@ -10,17 +10,34 @@ besides ``now``.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from chassis.contracts.identity import AccountActivated
-from chassis.contracts.training import TrainerAdded, TrainerChanged, TrainerData, TrainerRemoved
+from chassis.contracts.identity import AccessCodeIssued, AccountActivated
+from chassis.contracts.training import (
+    CompanyRegistered,
+    TrainerAdded,
+    TrainerChanged,
+    TrainerData,
+    TrainerRemoved,
+)
 from chassis.domain import Conflict, NotFound
 from chassis.events.incoming import IncomingEvent
 from identity.domain import access
-from identity.domain.access_commands import AcceptInvitation, CheckInvitation, InviteApprentice, InviteTrainer
-from identity.domain.company_access import RegisteredApprentice, RegisteredTrainer
+from identity.domain.access_commands import (
+    AcceptInvitation,
+    CheckInvitation,
+    InviteApprentice,
+    InviteTrainer,
+    RedeemAccessCode,
+)
+from identity.domain.company_access import (
+    CompanyAccess,
+    RegisteredTrainer,
+    take_over_apprentice,
+)
 from identity.domain.invitations import (
     InvalidInvitation,
     InvitationRefused,
@@ -28,7 +45,19 @@ from identity.domain.invitations import (
     Invitee,
     invite,
 )
-from identity.domain.model import Account, AccountStatus, PasswordHasher, check_password_policy
+from identity.domain.model import (
+    Account,
+    AccountStatus,
+    ActivationCodeExpired,
+    ActivationCodeUsed,
+    CodeHasher,
+    InvalidActivation,
+    NewActivationCode,
+    PasswordHasher,
+    check_password_policy,
+    normalise_activation_code,
+)
+from identity.service_layer.handlers import TimingShield
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -145,14 +174,148 @@ def accept_invitation(
     return account
 
 
-# -- the register's people per company -----------------------------------------------------------------
-def remember_apprentice(
-    uow: IdentityUnitOfWork, company_number: str, apprentice_number: str, name: str
+# -- company access: the Aktivierungscode of the access letter ---------------------------------------------
+def company_registered(
+    event: IncomingEvent[CompanyRegistered],
+    uow: IdentityUnitOfWork,
+    *,
+    code_hasher: CodeHasher,
+    clock: Clock,
+    company_code_valid_for: timedelta,
 ) -> None:
-    """Within the caller's unit of work: the apprentice trains at the company (from a registered contract)."""
-    uow.register.add_apprentice(RegisteredApprentice(company_number, apprentice_number, name))
+    """A company was entered in the register: give it a one-time Aktivierungscode for its
+    access letter; emits ``AccessCodeIssued`` (documents issues the Anschreiben).
+
+    A company that has a code already (a redelivered or replayed event) keeps it: the
+    chamber issues new codes on request only.
+    """
+    data = event.payload
+    now = clock()
+    new_code = NewActivationCode.generate(code_hasher)  # keyed hash: microseconds, before the transaction
+    with uow:
+        if uow.company_accesses.get(data.company_number, for_update=True) is not None:
+            log.info("company %s has an access code already; none issued", data.company_number)
+            return
+        company = CompanyAccess(data.company_number, data.name, data.street, data.postal_code, data.city)
+        uow.company_accesses.add(company)
+        code = company.accept_code(new_code, now, company_code_valid_for)
+        uow.emit(_code_issued(company, code, "registered"), subject=company.company_number)
+        uow.commit()
 
 
+def _code_issued(company: CompanyAccess, code: str, reason: str) -> AccessCodeIssued:
+    assert company.expires_at is not None and company.issued_at is not None
+    return AccessCodeIssued(
+        kind="company",
+        number=company.company_number,
+        name=company.name,
+        street=company.street,
+        postal_code=company.postal_code,
+        city=company.city,
+        activation_code=code,
+        expires_at=company.expires_at,
+        issued_at=company.issued_at,
+        reason=reason,
+    )
+
+
+def redeem_access_code(
+    cmd: RedeemAccessCode,
+    uow: IdentityUnitOfWork,
+    *,
+    code_hasher: CodeHasher,
+    clock: Clock,
+    shield: TimingShield,
+) -> Account:
+    """Zugang freischalten with an access letter's number and code; returns the caller's account.
+
+    An unknown number, a number without a code and a wrong code cost the same (one code
+    verification, the timing shield spends it when there is nothing to check) and raise the
+    same ``InvalidActivation``, so the page tells nobody which Identnummern or Azubinummern
+    exist. The code is checked with no transaction open, then used under the row locks only
+    if it is still the one checked and unused (of two concurrent redemptions one wins).
+    """
+    account_id = access.own_account_id(cmd.principal)
+    now = clock()
+    if cmd.kind == "company":
+        return _redeem_company(cmd, account_id, uow, code_hasher=code_hasher, now=now, shield=shield)
+    return _redeem_apprentice(cmd, account_id, uow, code_hasher=code_hasher, now=now, shield=shield)
+
+
+def _own_active_account(uow: IdentityUnitOfWork, account_id: uuid.UUID) -> Account:
+    account = uow.accounts.get(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        raise NotFound(access.NO_ACCOUNT)
+    return account
+
+
+def _redeem_company(
+    cmd: RedeemAccessCode,
+    account_id: uuid.UUID,
+    uow: IdentityUnitOfWork,
+    *,
+    code_hasher: CodeHasher,
+    now: datetime,
+    shield: TimingShield,
+) -> Account:
+    with uow:
+        company = uow.company_accesses.get(cmd.number)
+    if company is None or company.code_hash is None:
+        shield.spend_on_code(code_hasher, cmd.code)
+        raise InvalidActivation("unknown company or no code")
+    verified = company.verify(cmd.code, now, code_hasher)
+    with uow:
+        account = _own_active_account(uow, account_id)
+        company = uow.company_accesses.get(cmd.number, for_update=True)
+        if company is None:
+            raise InvalidActivation("the company is gone")
+        company.redeem(verified, account, now)
+        uow.commit()
+    log.info("account %s redeemed the access code of company %s", account_id, company.company_number)
+    return account
+
+
+def _redeem_apprentice(
+    cmd: RedeemAccessCode,
+    account_id: uuid.UUID,
+    uow: IdentityUnitOfWork,
+    *,
+    code_hasher: CodeHasher,
+    now: datetime,
+    shield: TimingShield,
+) -> Account:
+    with uow:
+        pending = uow.accounts.by_apprentice_number(cmd.number)
+    if pending is None or pending.activation is None:
+        shield.spend_on_code(code_hasher, cmd.code)
+        raise InvalidActivation("unknown apprentice number or no code")
+    activation = pending.activation
+    if not code_hasher.verify(activation.code_hash, normalise_activation_code(cmd.code)):
+        raise InvalidActivation("no matching code")
+    if activation.used_at is not None or pending.status is not AccountStatus.PENDING_ACTIVATION:
+        raise ActivationCodeUsed("code already used")
+    if now >= activation.expires_at:
+        raise ActivationCodeExpired("code expired")
+    with uow:
+        account = _own_active_account(uow, account_id)
+        pending = uow.accounts.by_apprentice_number(cmd.number, for_update=True)
+        if pending is None or pending.id == account.id:
+            raise InvalidActivation("the account is gone")
+        number = take_over_apprentice(pending, account, activation, now)
+        uow.company_accesses.hand_over_apprentice_number(pending, account, number)
+        uow.invitations.replace_open(pending.id)  # an invitation of the retired account is void too
+        uow.emit(
+            AccountActivated(
+                account_id=account.id, apprentice_number=number, email=account.email, activated_at=now
+            ),
+            subject=str(account.id),
+        )
+        uow.commit()
+    log.info("account %s took over apprentice number %s", account.id, number)
+    return account
+
+
+# -- the register's people per company -----------------------------------------------------------------
 def _trainer_name(data: TrainerData) -> str:
     return f"{data.first_name} {data.last_name}"
 
@@ -190,12 +353,14 @@ def trainer_removed(event: IncomingEvent[TrainerRemoved], uow: IdentityUnitOfWor
 
 
 COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
+    RedeemAccessCode: redeem_access_code,
     InviteApprentice: invite_apprentice,
     InviteTrainer: invite_trainer,
     AcceptInvitation: accept_invitation,
     CheckInvitation: check_invitation,
 }
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
+    CompanyRegistered.TYPE: company_registered,
     TrainerAdded.TYPE: trainer_entered,
     TrainerChanged.TYPE: trainer_entered,
     TrainerRemoved.TYPE: trainer_removed,

@@ -32,6 +32,7 @@ from identity.domain.commands import (
     ResetPassword,
     StartLoginSession,
 )
+from identity.domain.company_access import RegisteredApprentice
 from identity.domain.model import (
     APPRENTICE_ROLE,
     Account,
@@ -54,7 +55,6 @@ from identity.domain.queries import (
     GetOwnAccount,
     IsAccessTokenRevoked,
 )
-from identity.service_layer import access_data
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -270,8 +270,9 @@ def contract_registered(
             )
             code = None
         assert account.apprentice_number is not None
-        access_data.remember_apprentice(
-            uow, contract.company.company_number, account.apprentice_number, account.name
+        # identity's copy of who trains where: a company creates accounts only for its own apprentices.
+        uow.register.add_apprentice(
+            RegisteredApprentice(contract.company.company_number, account.apprentice_number, account.name)
         )
         expires_at = account.activation.expires_at if code is not None and account.activation else None
         uow.emit(

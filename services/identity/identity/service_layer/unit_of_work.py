@@ -4,7 +4,7 @@ invitations and the register's people per company."""
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
-from identity.adapters.access_data import SqlInvitations, SqlRegister
+from identity.adapters.access_data import SqlCompanyAccesses, SqlInvitations, SqlRegister
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import SqlAccounts, SqlApprenticeNumbers
@@ -17,6 +17,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     oauth: OAuthStore
     invitations: SqlInvitations
     register: SqlRegister
+    company_accesses: SqlCompanyAccesses
 
     def _open(self) -> None:
         self.accounts = SqlAccounts(self.session)
@@ -25,3 +26,4 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.oauth = OAuthStore(self.session)
         self.invitations = SqlInvitations(self.session)
         self.register = SqlRegister(self.session)
+        self.company_accesses = SqlCompanyAccesses(self.session)

@@ -190,10 +190,10 @@ def form_post_for() -> Callable[[Flask], Callable[..., Any]]:
 
 
 @pytest.fixture
-def access_token_for(app: Flask, runtime: IdentityRuntime) -> Callable[[str], str]:
-    """An access token of a demo account (``chassis.demo``), each logged in in a browser of its own."""
+def tokens_for(app: Flask, runtime: IdentityRuntime) -> Callable[[str], dict[str, Any]]:
+    """The token answer for a demo account (``chassis.demo``), each logged in in a browser of its own."""
 
-    def token(key: str) -> str:
+    def tokens(key: str) -> dict[str, Any]:
         person = demo_account(key)
         own = OidcBrowser(
             client=app.test_client(),
@@ -207,10 +207,16 @@ def access_token_for(app: Flask, runtime: IdentityRuntime) -> Callable[[str], st
             grant_type="authorization_code", code=code, redirect_uri=own.redirect_uri, code_verifier=verifier
         )
         assert answer.status_code == 200, answer.get_data(as_text=True)
-        access_token: str = answer.get_json()["access_token"]
-        return access_token
+        answered: dict[str, Any] = answer.get_json()
+        return answered
 
-    return token
+    return tokens
+
+
+@pytest.fixture
+def access_token_for(tokens_for: Callable[[str], dict[str, Any]]) -> Callable[[str], str]:
+    """An access token of a demo account."""
+    return lambda key: str(tokens_for(key)["access_token"])
 
 
 @pytest.fixture

@@ -116,6 +116,7 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
     }
     assert messages == set(runtime.bus.command_handlers)
     assert sorted(runtime.bus.subscribed_event_types) == [
+        "training.company.registered",
         "training.contract.registered",
         "training.trainer.added",
         "training.trainer.changed",

@@ -1,4 +1,4 @@
-"""Access data: invitation links, and the register's apprentices and trainers per company.
+"""Access data: invitation links, the register's apprentices and trainers per company, companies' codes.
 
 Revision ID: 0006
 Revises: 0004
@@ -49,8 +49,24 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_register_trainers_company_number"), "register_trainers", ["company_number"])
 
+    op.create_table(
+        "company_accesses",
+        sa.Column("company_number", sa.String(length=20), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("street", sa.String(length=200), nullable=True),
+        sa.Column("postal_code", sa.String(length=20), nullable=True),
+        sa.Column("city", sa.String(length=200), nullable=True),
+        sa.Column("code_hash", sa.String(length=255), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("redeemed_by", sa.String(length=36), nullable=True),
+        sa.PrimaryKeyConstraint("company_number", name=op.f("pk_company_accesses")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("company_accesses")
     op.drop_index(op.f("ix_register_trainers_company_number"), table_name="register_trainers")
     op.drop_table("register_trainers")
     op.drop_table("register_apprentices")
