@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chassis.config import ServiceSettings
 from chassis.db import make_engine
-from chassis.demo import DEMO_ACCOUNTS
+from chassis.demo import DEMO_ACCOUNTS, DEMO_COMPANY
 from chassis.service import ServiceRuntime, build_runtime
 from identity import config
 from identity.adapters import orm
@@ -30,6 +30,7 @@ from identity.adapters.repository import FIRST_APPRENTICE_NUMBER
 from identity.adapters.tokens import RevocationCheckingTokenValidator
 from identity.config import IdentityConfig
 from identity.domain.commands import RegisterClient
+from identity.domain.company_access import CompanyAccess
 from identity.domain.invitations import InvitationSettings
 from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
@@ -167,5 +168,18 @@ def seed_demo(runtime: IdentityRuntime) -> None:
                 )
             )
         uow.apprentice_numbers.ensure_at_least(FIRST_APPRENTICE_NUMBER)
+        # The demo company as if registered before access letters existed: no code yet, but the
+        # chamber can issue one on request (Zugangsdaten erneut anfordern).
+        company = DEMO_COMPANY
+        if uow.company_accesses.get(company["company_number"]) is None:
+            uow.company_accesses.add(
+                CompanyAccess(
+                    company["company_number"],
+                    company["name"],
+                    company["street"],
+                    company["postal_code"],
+                    company["city"],
+                )
+            )
         uow.commit()
     runtime.register_clients()

@@ -7,7 +7,8 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from identity.adapters.orm import company_accesses, invitations
+from identity.adapters.orm import access_data_requests, company_accesses, invitations
+from identity.domain.access_requests import AccessDataRequest
 from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.invitations import Invitation, invitation_token_hash
 from identity.domain.model import Account
@@ -76,3 +77,34 @@ class SqlCompanyAccesses:
         pending.apprentice_number = None
         self.session.flush()
         account.make_apprentice(number)
+
+
+class SqlAccessDataRequests:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, request: AccessDataRequest) -> None:
+        self.session.add(request)
+
+    def get(self, request_id: uuid.UUID, *, for_update: bool = False) -> AccessDataRequest | None:
+        query = sa.select(AccessDataRequest).where(access_data_requests.c.id == request_id)
+        if for_update:
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def open_for(self, kind: str, number: str) -> AccessDataRequest | None:
+        table = access_data_requests
+        return self.session.scalars(
+            sa.select(AccessDataRequest).where(
+                table.c.kind == kind, table.c.number == number, table.c.fulfilled_at.is_(None)
+            )
+        ).first()
+
+    def newest(self, *, open_only: bool, limit: int) -> list[AccessDataRequest]:
+        table = access_data_requests
+        query = (
+            sa.select(AccessDataRequest).order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
+        )
+        if open_only:
+            query = query.where(table.c.fulfilled_at.is_(None))
+        return list(self.session.scalars(query))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import registry
 
 from chassis.db import UtcDateTime
+from identity.domain.access_requests import AccessDataRequest
 from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.invitations import Invitation
 
@@ -61,7 +62,24 @@ def add_access_tables(metadata: sa.MetaData, id_type: sa.types.TypeEngine[Any]) 
         sa.Column("used_at", UtcDateTime(), nullable=True),
         sa.Column("redeemed_by", id_type, nullable=True),
     )
+    # Zugangsdaten erneut anfordern: what was asked (public form), until the chamber fulfils it.
+    access_data_requests = sa.Table(
+        "access_data_requests",
+        metadata,
+        sa.Column("id", sa.Uuid, primary_key=True),
+        sa.Column("kind", sa.String(20), nullable=False),
+        sa.Column("number", sa.String(20), nullable=False),
+        sa.Column("contact_name", sa.String(200), nullable=False),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("fulfilled_at", UtcDateTime(), nullable=True),
+        sa.Column("fulfilled_by", sa.String(64), nullable=True),
+        sa.Column("outcome", sa.String(20), nullable=True),
+        sa.CheckConstraint("kind IN ('company', 'apprentice')", name="kind"),
+        sa.Index("ix_access_data_requests_open", "kind", "number", "fulfilled_at"),
+        sa.Index("ix_access_data_requests_listing", "created_at", "id"),
+    )
     return {
+        "access_data_requests": access_data_requests,
         "company_accesses": company_accesses,
         "invitations": invitations,
         "register_apprentices": register_apprentices,
@@ -72,5 +90,6 @@ def add_access_tables(metadata: sa.MetaData, id_type: sa.types.TypeEngine[Any]) 
 def map_access_tables(mapper_registry: registry, tables: dict[str, sa.Table]) -> None:
     mapper_registry.map_imperatively(Invitation, tables["invitations"])
     mapper_registry.map_imperatively(CompanyAccess, tables["company_accesses"])
+    mapper_registry.map_imperatively(AccessDataRequest, tables["access_data_requests"])
     mapper_registry.map_imperatively(RegisteredApprentice, tables["register_apprentices"])
     mapper_registry.map_imperatively(RegisteredTrainer, tables["register_trainers"])

@@ -159,6 +159,7 @@ server_secrets = sa.Table(
 access_tables = add_access_tables(metadata, UuidText())
 invitations = access_tables["invitations"]
 company_accesses = access_tables["company_accesses"]
+access_data_requests = access_tables["access_data_requests"]
 
 outbox, inbox = add_messaging_tables(metadata)
 
@@ -204,6 +205,7 @@ def start_mappers() -> None:
 
 
 __all__ = [
+    "access_data_requests",
     "accounts",
     "authorization_codes",
     "company_accesses",

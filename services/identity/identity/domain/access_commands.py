@@ -60,3 +60,27 @@ class RedeemAccessCode(Command):
     kind: str
     number: str
     code: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RequestAccessData(Command):
+    """Zugangsdaten erneut anfordern (public): answers nothing, whatever was entered."""
+
+    kind: str
+    number: str
+    contact_name: str
+
+
+@dataclass(frozen=True)
+class ListAccessDataRequests(Command):
+    principal: Principal
+    open_only: bool = True
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class FulfilAccessDataRequest(Command):
+    """The chamber issues a new code (and so a new letter) for the request's number."""
+
+    principal: Principal
+    request_id: uuid.UUID

@@ -12,13 +12,19 @@ from typing import Any
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from chassis.app import current_runtime
 from chassis.auth import authenticate, current_principal
 from chassis.problems import ProblemError
 from identity.bootstrap import IdentityRuntime
-from identity.domain.access_commands import InviteApprentice, InviteTrainer, RedeemAccessCode
+from identity.domain.access_commands import (
+    FulfilAccessDataRequest,
+    InviteApprentice,
+    InviteTrainer,
+    ListAccessDataRequests,
+    RedeemAccessCode,
+)
 from identity.domain.company_access import ApprenticeNumberTaken
 from identity.domain.model import Account, ActivationCodeExpired, ActivationCodeUsed, InvalidActivation
 
@@ -147,4 +153,58 @@ class Redeem(MethodView):
         return {"kind": data["kind"], "number": data["number"].strip()}
 
 
-BLUEPRINTS = [blp, codes]
+requests_blp = Blueprint(
+    "access_data_requests",
+    __name__,
+    url_prefix="/access-data-requests",
+    description="Zugangsdaten erneut anfordern: the requests chamber clerks fulfil with a new code and letter.",
+)
+
+
+@requests_blp.before_request
+def _authenticate_requests() -> None:
+    authenticate()
+
+
+class RequestQuerySchema(Schema):
+    open = fields.Boolean(load_default=True, metadata={"description": "only requests still open"})
+
+
+class AccessDataRequestSchema(Schema):
+    id = fields.UUID(required=True)
+    kind = fields.String(required=True, metadata={"enum": ["company", "apprentice"]})
+    number = fields.String(required=True)
+    contact_name = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    fulfilled_at = fields.AwareDateTime(allow_none=True)
+    outcome = fields.String(allow_none=True, metadata={"enum": ["issued", "nothing_to_issue"]})
+
+
+@requests_blp.route("")
+class AccessDataRequests(MethodView):
+    @requests_blp.arguments(RequestQuerySchema, location="query", unknown=RAISE)
+    @requests_blp.response(200, AccessDataRequestSchema(many=True))
+    @requests_blp.alt_response(403, description="Chamber staff who do not issue access data.")
+    @requests_blp.alt_response(404, description="Not chamber staff.")
+    @requests_blp.doc(security=BEARER)
+    def get(self, query: dict[str, Any]) -> Any:
+        """The newest requests (100), by default the open ones."""
+        return current_runtime(IdentityRuntime).bus.handle(
+            ListAccessDataRequests(current_principal(), open_only=query["open"])
+        )
+
+
+@requests_blp.route("/<uuid:request_id>/fulfil")
+class Fulfil(MethodView):
+    @requests_blp.response(200, AccessDataRequestSchema)
+    @requests_blp.alt_response(404, description="No such request, or not chamber staff.")
+    @requests_blp.alt_response(409, description="Fulfilled already.")
+    @requests_blp.doc(security=BEARER)
+    def post(self, request_id: uuid.UUID) -> Any:
+        """Issue a new code (it replaces the old one; documents issues the new letter) and close the request."""
+        return current_runtime(IdentityRuntime).bus.handle(
+            FulfilAccessDataRequest(current_principal(), request_id)
+        )
+
+
+BLUEPRINTS = [blp, codes, requests_blp]

@@ -1,4 +1,5 @@
-"""German pages of the access data: Zugang einrichten (the link of an invitation mail)."""
+"""German pages of the access data: Zugang einrichten (the link of an invitation mail) and
+Zugangsdaten erneut anfordern (public; the same answer whatever was entered)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from chassis.problems import ServiceUnavailable
 from identity.bootstrap import INVITATION_PATH
-from identity.domain.access_commands import AcceptInvitation, CheckInvitation
+from identity.domain.access_commands import AcceptInvitation, CheckInvitation, RequestAccessData
 from identity.domain.invitations import InvalidInvitation
 from identity.domain.model import PasswordPolicyViolation
+from identity.entrypoints.access_forms import AccessDataRequestForm
 from identity.entrypoints.forms import PasswordResetForm
 from identity.entrypoints.oauth_server import identity_runtime
 from identity.entrypoints.pages import unavailable_page
@@ -67,4 +69,33 @@ def invitation(token: str) -> Any:
     status = 422 if form.errors else 200
     return render_template(
         "identity/invitation.html", form=form, token=token, page_title="Zugang einrichten"
+    ), status
+
+
+# Where the public form lives (the edge's credential rate limit names it too).
+ACCESS_DATA_REQUEST_PATH = "/access-data/request"
+REQUEST_NOTED = (
+    "Vielen Dank. Wenn zu Ihren Angaben Zugangsdaten ausgestellt werden können, erstellt Ihre IHK ein neues "
+    "Schreiben mit einem neuen Aktivierungscode und sendet es per Post an die bei der IHK hinterlegte "
+    "Anschrift. Der bisherige Aktivierungscode ist dann nicht mehr gültig."
+)
+
+
+@bp.route(ACCESS_DATA_REQUEST_PATH, methods=["GET", "POST"])
+def request_access_data() -> Any:
+    """Zugangsdaten erneut anfordern: noted for the chamber; the same answer for every number."""
+    form = AccessDataRequestForm()
+    if form.validate_on_submit():
+        identity_runtime().bus.handle(
+            RequestAccessData(form.kind.data or "", form.number.data or "", form.contact_name.data or "")
+        )
+        return render_template(
+            "identity/message.html",
+            page_title="Zugangsdaten erneut anfordern",
+            message=REQUEST_NOTED,
+            role="status",
+        )
+    status = 422 if form.errors else 200
+    return render_template(
+        "identity/access_data_request.html", form=form, page_title="Zugangsdaten erneut anfordern"
     ), status

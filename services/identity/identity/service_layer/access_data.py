@@ -29,9 +29,18 @@ from identity.domain import access
 from identity.domain.access_commands import (
     AcceptInvitation,
     CheckInvitation,
+    FulfilAccessDataRequest,
     InviteApprentice,
     InviteTrainer,
+    ListAccessDataRequests,
     RedeemAccessCode,
+    RequestAccessData,
+)
+from identity.domain.access_requests import (
+    AccessDataRequest,
+    RequestKind,
+    RequestOutcome,
+    check_may_issue_access_data,
 )
 from identity.domain.company_access import (
     CompanyAccess,
@@ -315,6 +324,96 @@ def _redeem_apprentice(
     return account
 
 
+# -- Zugangsdaten erneut anfordern ---------------------------------------------------------------------------
+def request_access_data(cmd: RequestAccessData, uow: IdentityUnitOfWork, *, clock: Clock) -> None:
+    """Note the request for the chamber; returns nothing, so the page answers the same for every number.
+
+    One open request per number: asking again while one is open adds nothing.
+    """
+    kind = RequestKind(cmd.kind)
+    number = cmd.number.strip()
+    with uow:
+        if uow.access_data_requests.open_for(kind, number) is not None:
+            return
+        uow.access_data_requests.add(
+            AccessDataRequest(uuid.uuid4(), kind, number, cmd.contact_name.strip(), clock())
+        )
+        uow.commit()
+
+
+def list_access_data_requests(
+    query: ListAccessDataRequests, uow: IdentityUnitOfWork
+) -> list[AccessDataRequest]:
+    check_may_issue_access_data(query.principal)
+    with uow:
+        return uow.access_data_requests.newest(open_only=query.open_only, limit=query.limit)
+
+
+def fulfil_access_data_request(
+    cmd: FulfilAccessDataRequest,
+    uow: IdentityUnitOfWork,
+    *,
+    code_hasher: CodeHasher,
+    clock: Clock,
+    company_code_valid_for: timedelta,
+    activation_valid_for: timedelta,
+) -> AccessDataRequest:
+    """Issue a new code for the request's number (it replaces the old one) and close the request;
+    emits ``AccessCodeIssued`` (documents issues the new letter). Nothing to issue for an unknown
+    number or an apprentice whose account is active (they use "Passwort vergessen")."""
+    check_may_issue_access_data(cmd.principal)
+    now = clock()
+    new_code = NewActivationCode.generate(code_hasher)
+    with uow:
+        request = uow.access_data_requests.get(cmd.request_id, for_update=True)
+        if request is None:
+            raise NotFound("No such request.")
+        if not request.is_open:
+            raise Conflict("The request was fulfilled already.")
+        if request.kind == RequestKind.COMPANY:
+            event = _new_company_code(uow, request.number, new_code, now, company_code_valid_for)
+        else:
+            event = _new_apprentice_code(uow, request.number, new_code, now, activation_valid_for)
+        outcome = RequestOutcome.NOTHING_TO_ISSUE if event is None else RequestOutcome.ISSUED
+        request.close(outcome, cmd.principal.subject, now)
+        if event is not None:
+            uow.emit(event, subject=request.number)
+        uow.commit()
+    return request
+
+
+def _new_company_code(
+    uow: IdentityUnitOfWork, number: str, new_code: NewActivationCode, now: datetime, valid_for: timedelta
+) -> AccessCodeIssued | None:
+    company = uow.company_accesses.get(number, for_update=True)
+    if company is None:
+        return None
+    code = company.accept_code(new_code, now, valid_for)
+    return _code_issued(company, code, "requested")
+
+
+def _new_apprentice_code(
+    uow: IdentityUnitOfWork, number: str, new_code: NewActivationCode, now: datetime, valid_for: timedelta
+) -> AccessCodeIssued | None:
+    account = uow.accounts.by_apprentice_number(number, for_update=True)
+    if account is None or account.status is not AccountStatus.PENDING_ACTIVATION:
+        return None
+    code = account.accept_activation_code(new_code, now, valid_for)
+    assert account.activation is not None
+    return AccessCodeIssued(
+        kind="apprentice",
+        number=number,
+        name=account.name,
+        street=None,
+        postal_code=None,
+        city=None,
+        activation_code=code,
+        expires_at=account.activation.expires_at,
+        issued_at=now,
+        reason="requested",
+    )
+
+
 # -- the register's people per company -----------------------------------------------------------------
 def _trainer_name(data: TrainerData) -> str:
     return f"{data.first_name} {data.last_name}"
@@ -353,6 +452,9 @@ def trainer_removed(event: IncomingEvent[TrainerRemoved], uow: IdentityUnitOfWor
 
 
 COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
+    RequestAccessData: request_access_data,
+    ListAccessDataRequests: list_access_data_requests,
+    FulfilAccessDataRequest: fulfil_access_data_request,
     RedeemAccessCode: redeem_access_code,
     InviteApprentice: invite_apprentice,
     InviteTrainer: invite_trainer,

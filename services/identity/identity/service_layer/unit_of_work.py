@@ -4,7 +4,12 @@ invitations and the register's people per company."""
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
-from identity.adapters.access_data import SqlCompanyAccesses, SqlInvitations, SqlRegister
+from identity.adapters.access_data import (
+    SqlAccessDataRequests,
+    SqlCompanyAccesses,
+    SqlInvitations,
+    SqlRegister,
+)
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import SqlAccounts, SqlApprenticeNumbers
@@ -18,6 +23,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     invitations: SqlInvitations
     register: SqlRegister
     company_accesses: SqlCompanyAccesses
+    access_data_requests: SqlAccessDataRequests
 
     def _open(self) -> None:
         self.accounts = SqlAccounts(self.session)
@@ -27,3 +33,4 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.invitations = SqlInvitations(self.session)
         self.register = SqlRegister(self.session)
         self.company_accesses = SqlCompanyAccesses(self.session)
+        self.access_data_requests = SqlAccessDataRequests(self.session)

@@ -64,8 +64,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("company_number", name=op.f("pk_company_accesses")),
     )
 
+    op.create_table(
+        "access_data_requests",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("contact_name", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("fulfilled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("fulfilled_by", sa.String(length=64), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=True),
+        sa.CheckConstraint("kind IN ('company', 'apprentice')", name=op.f("ck_access_data_requests_kind")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_data_requests")),
+    )
+    op.create_index(
+        "ix_access_data_requests_open", "access_data_requests", ["kind", "number", "fulfilled_at"]
+    )
+    op.create_index("ix_access_data_requests_listing", "access_data_requests", ["created_at", "id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_access_data_requests_listing", table_name="access_data_requests")
+    op.drop_index("ix_access_data_requests_open", table_name="access_data_requests")
+    op.drop_table("access_data_requests")
     op.drop_table("company_accesses")
     op.drop_index(op.f("ix_register_trainers_company_number"), table_name="register_trainers")
     op.drop_table("register_trainers")
