@@ -93,6 +93,11 @@ LIMITED_PATHS: tuple[LimitedPath, ...] = (
     LimitedPath("identity", "/login"),
     LimitedPath("identity", "/activate"),
     LimitedPath("identity", "/password"),
+    # Zugangsdaten erneut anfordern (public form), Zugang einrichten (invitation links) and
+    # Zugang freischalten (access-letter codes): where numbers and codes could be probed.
+    LimitedPath("identity", "/access-data"),
+    LimitedPath("identity", "/invitation"),
+    LimitedPath("identity", "/access-codes"),
 )
 
 

@@ -22,12 +22,15 @@ from documents.adapters import orm
 from documents.adapters.pdf import WeasyPrintRenderer
 from documents.adapters.vault import PENDING_ACCESS, SEALED_CONTENT, FernetVault
 from documents.domain.model import ConfirmationPolicy, ContractRecord
-from documents.service_layer import handlers
+from documents.service_layer import access_letters, handlers
+from documents.service_layer.access_letters import Lettering
 from documents.service_layer.handlers import Issuing, Reading
 from documents.service_layer.ports import DocumentRenderer
 from documents.service_layer.unit_of_work import DocumentsUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The portal's page "Zugang freischalten" (gateway/web), named in every access letter.
+UNLOCK_PATH = "/zugang-freischalten"
 
 
 def utcnow() -> datetime:
@@ -66,15 +69,21 @@ def bootstrap(
     )
     reading = Reading(renderer=renderer or WeasyPrintRenderer(), seals=seals, clock=clock)
     dependencies: dict[str, Any] = {"issuing": issuing, "reading": reading}
+    lettering = Lettering(
+        seals=seals,
+        unlock_url=settings.public_url + UNLOCK_PATH,
+        register_url=settings.public_url + "/",
+        clock=clock,
+    )
     return build_runtime(
         DocumentsRuntime,
         settings,
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=DocumentsUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
-        handler_dependencies=dependencies,
+        command_handlers={**handlers.COMMAND_HANDLERS, **access_letters.COMMAND_HANDLERS},
+        event_handlers={**handlers.EVENT_HANDLERS, **access_letters.EVENT_HANDLERS},
+        handler_dependencies={**dependencies, "lettering": lettering},
         engine=engine,
         **dependencies,
     )

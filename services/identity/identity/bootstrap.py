@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from chassis.config import ServiceSettings
 from chassis.db import make_engine
-from chassis.demo import DEMO_ACCOUNTS
+from chassis.demo import DEMO_ACCOUNTS, DEMO_COMPANY
 from chassis.service import ServiceRuntime, build_runtime
 from identity import config
 from identity.adapters import orm
@@ -30,14 +30,18 @@ from identity.adapters.repository import FIRST_APPRENTICE_NUMBER
 from identity.adapters.tokens import RevocationCheckingTokenValidator
 from identity.config import IdentityConfig
 from identity.domain.commands import RegisterClient
+from identity.domain.company_access import CompanyAccess
+from identity.domain.invitations import InvitationSettings
 from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
-from identity.service_layer import handlers, registration
+from identity.service_layer import access_data, handlers, registration
 from identity.service_layer.handlers import TimingShield
 from identity.service_layer.links import AccountLinks
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The page "Zugang einrichten": an invitation mail's link is the issuer + this path + the token.
+INVITATION_PATH = "/invitation/"
 
 
 def utc_now() -> datetime:
@@ -109,6 +113,11 @@ def bootstrap(
         "login_session_lifetime": identity_config.login_session_lifetime,
         "registration_valid_for": identity_config.registration_valid_for,
         "links": AccountLinks(settings.issuer),
+        "company_code_valid_for": identity_config.company_code_valid_for,
+        "invitation_settings": InvitationSettings(
+            valid_for=identity_config.invitation_valid_for,
+            link_prefix=settings.issuer + INVITATION_PATH,
+        ),
     }
     keys = KeyStore(engine, signing_key_file=identity_config.signing_key_file)
     runtime = build_runtime(
@@ -117,8 +126,12 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        command_handlers={**handlers.COMMAND_HANDLERS, **registration.COMMAND_HANDLERS},
-        event_handlers=handlers.EVENT_HANDLERS,
+        command_handlers={
+            **handlers.COMMAND_HANDLERS,
+            **registration.COMMAND_HANDLERS,
+            **access_data.COMMAND_HANDLERS,
+        },
+        event_handlers={**handlers.EVENT_HANDLERS, **access_data.EVENT_HANDLERS},
         handler_dependencies=dependencies,
         engine=engine,
         config=identity_config,
@@ -162,5 +175,18 @@ def seed_demo(runtime: IdentityRuntime) -> None:
                 )
             )
         uow.apprentice_numbers.ensure_at_least(FIRST_APPRENTICE_NUMBER)
+        # The demo company as if registered before access letters existed: no code yet, but the
+        # chamber can issue one on request (Zugangsdaten erneut anfordern).
+        company = DEMO_COMPANY
+        if uow.company_accesses.get(company["company_number"]) is None:
+            uow.company_accesses.add(
+                CompanyAccess(
+                    company["company_number"],
+                    company["name"],
+                    company["street"],
+                    company["postal_code"],
+                    company["city"],
+                )
+            )
         uow.commit()
     runtime.register_clients()

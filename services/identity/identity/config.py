@@ -89,6 +89,8 @@ class IdentityConfig:
     activation_valid_for: timedelta
     password_reset_valid_for: timedelta
     registration_valid_for: timedelta
+    invitation_valid_for: timedelta
+    company_code_valid_for: timedelta
     access_token_lifetime: int  # seconds
     refresh_token_lifetime: int  # seconds
     authorization_code_lifetime: int  # seconds
@@ -120,6 +122,8 @@ class IdentityConfig:
             activation_valid_for=timedelta(days=number("ACTIVATION_DAYS", 30)),
             password_reset_valid_for=timedelta(minutes=number("PASSWORD_RESET_MINUTES", 60)),
             registration_valid_for=timedelta(hours=number("REGISTRATION_HOURS", 24)),
+            invitation_valid_for=timedelta(days=number("INVITATION_DAYS", 7)),
+            company_code_valid_for=timedelta(days=number("COMPANY_CODE_DAYS", 90)),
             access_token_lifetime=number("ACCESS_TOKEN_SECONDS", 300),
             refresh_token_lifetime=number("REFRESH_TOKEN_HOURS", 8) * 3600,
             authorization_code_lifetime=number("AUTHORIZATION_CODE_SECONDS", 300),

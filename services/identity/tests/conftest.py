@@ -20,6 +20,8 @@ from identity.adapters.audit import NEWEST_FIRST
 from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.passwords import Argon2Hasher
 from identity.domain.audit import AuditFilter, AuditKind, AuditRecord, DetailValue
+from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
+from identity.domain.invitations import Invitation, invitation_token_hash
 from identity.domain.model import (
     Account,
     AccountStatus,
@@ -165,6 +167,53 @@ class FakeAuditLog(FakeRepository[AuditRecord]):
         return [record.kind for record in self.items.values()]
 
 
+class FakeInvitations(FakeRepository[Invitation]):
+    def __init__(self) -> None:
+        super().__init__(key="token_hash")
+
+    def replace_open(self, account_id: uuid.UUID) -> None:
+        for invitation in self.find(lambda i: i.account_id == account_id):
+            self.delete(invitation)
+
+    def by_token(self, token: str, *, for_update: bool = False) -> Invitation | None:
+        return self.get(invitation_token_hash(token))
+
+
+class FakeRegister:
+    """The register's apprentices and trainers per company."""
+
+    def __init__(self) -> None:
+        self.apprentices = FakeRepository[RegisteredApprentice](
+            key=lambda a: (a.company_number, a.apprentice_number)
+        )
+        self.trainers = FakeRepository[RegisteredTrainer](key="trainer_id")
+
+    def apprentice(self, company_number: str, apprentice_number: str) -> RegisteredApprentice | None:
+        return self.apprentices.get((company_number, apprentice_number))
+
+    def add_apprentice(self, apprentice: RegisteredApprentice) -> None:
+        if self.apprentice(apprentice.company_number, apprentice.apprentice_number) is None:
+            self.apprentices.add(apprentice)
+
+    def trainer(self, trainer_id: uuid.UUID) -> RegisteredTrainer | None:
+        return self.trainers.get(trainer_id)
+
+    def add_trainer(self, trainer: RegisteredTrainer) -> None:
+        self.trainers.add(trainer)
+
+
+class FakeCompanyAccesses(FakeRepository[CompanyAccess]):
+    def __init__(self) -> None:
+        super().__init__(key="company_number")
+
+    def get(self, key: object, *, for_update: bool = False) -> CompanyAccess | None:  # type: ignore[override]
+        return super().get(str(key).strip())
+
+    def hand_over_apprentice_number(self, pending: Account, account: Account, number: str) -> None:
+        pending.apprentice_number = None
+        account.make_apprentice(number)
+
+
 def new_fake_uow() -> FakeUnitOfWork:
     return FakeUnitOfWork(
         accounts=FakeAccounts(),
@@ -172,6 +221,9 @@ def new_fake_uow() -> FakeUnitOfWork:
         login_sessions=FakeLoginSessions(),
         oauth=FakeTokens(),
         audit=FakeAuditLog(),
+        invitations=FakeInvitations(),
+        register=FakeRegister(),
+        company_accesses=FakeCompanyAccesses(),
     )
 
 

@@ -24,7 +24,7 @@ from notifications.adapters.smtp import SmtpTransport
 from notifications.config import MailSettings
 from notifications.domain.commands import VoidExpiredLinks
 from notifications.domain.model import RetryPolicy
-from notifications.service_layer import account_mails, handlers
+from notifications.service_layer import account_mails, handlers, invitations
 from notifications.service_layer.delivery import MailSender, MailTransport
 from notifications.service_layer.unit_of_work import NotificationsUnitOfWork, wake_sender_on_commit
 
@@ -108,7 +108,11 @@ def bootstrap(
         migrations_dir=MIGRATIONS_DIR,
         uow_class=NotificationsUnitOfWork,
         command_handlers={**handlers.COMMAND_HANDLERS, **account_mails.COMMAND_HANDLERS},
-        event_handlers={**handlers.EVENT_HANDLERS, **account_mails.EVENT_HANDLERS},
+        event_handlers={
+            **handlers.EVENT_HANDLERS,
+            **account_mails.EVENT_HANDLERS,
+            **invitations.EVENT_HANDLERS,
+        },
         handler_dependencies=dependencies,
         engine=engine,
         mail=mail,

@@ -233,3 +233,101 @@ class AccountLinkUsed(IntegrationEvent):
     account_id: uuid.UUID
     link: str
     expires_at: datetime
+
+
+# -- invitations and company access (the access data a company or the chamber hands out) ----------------
+
+INVITED_STATES = ("invited", "active")
+
+
+class AccountInvitedV1(StrictSchema):
+    """A company's Administrator or Verwalter created an account for a person by e-mail.
+
+    ``account_status`` ``invited``: the account awaits its password, and ``invite_url``
+    carries the one-time link that sets it (valid until ``expires_at``; only its SHA-256
+    stays with identity); notifications mails it. ``active``: the person already has an
+    active account, which now holds the role; there is no link (both ``null``).
+    ``apprentice_number`` or ``trainer_id`` name the register's person the account is for.
+    """
+
+    account_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    account_status = fields.String(required=True, validate=validate.OneOf(INVITED_STATES))
+    invite_url = fields.Url(required=True, allow_none=True, require_tld=False, schemes={"http", "https"})
+    expires_at = fields.AwareDateTime(required=True, allow_none=True)
+    company_number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=20))
+    company_role = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=20))
+    apprentice_number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=20))
+    trainer_id = fields.UUID(required=True, allow_none=True)
+
+    @validates_schema
+    def _link_and_expiry_together(self, data: dict[str, Any], **_: Any) -> None:
+        if (data.get("invite_url") is None) != (data.get("expires_at") is None):
+            raise ValidationError("invite_url and expires_at are both set or both null.")
+        if (data.get("invite_url") is None) != (data.get("account_status") == "active"):
+            raise ValidationError("an invited account comes with a link, an active one without.")
+
+
+@dataclass(frozen=True)
+class AccountInvited(IntegrationEvent):
+    """Typed payload of ``identity.account.invited`` v1 (``invite_url`` is a one-time secret)."""
+
+    TYPE = "identity.account.invited"
+    VERSION = 1
+
+    account_id: uuid.UUID
+    email: str
+    name: str
+    account_status: str
+    invite_url: str | None = field(repr=False)  # one-time secret: never in a repr or traceback
+    expires_at: datetime | None
+    company_number: str | None
+    company_role: str | None
+    apprentice_number: str | None
+    trainer_id: uuid.UUID | None
+
+
+ACCESS_CODE_KINDS = ("company", "apprentice")
+ACCESS_CODE_REASONS = ("registered", "requested")
+
+
+class AccessCodeIssuedV1(StrictSchema):
+    """A one-time Aktivierungscode for a company (by Identnummer) or an apprentice (by Azubinummer).
+
+    documents issues the access letter (Anschreiben) the chamber prints and posts; the
+    code is the one secret in the event (one-time, expiring, useful only with the number and
+    a logged-in account), redacted from identity's outbox once sent. A newer code replaces
+    the earlier one. ``reason``: ``registered`` (the company was entered in the register) or
+    ``requested`` (Zugangsdaten erneut anfordern, fulfilled by the chamber).
+    """
+
+    kind = fields.String(required=True, validate=validate.OneOf(ACCESS_CODE_KINDS))
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    street = fields.String(required=True, allow_none=True)
+    postal_code = fields.String(required=True, allow_none=True)
+    city = fields.String(required=True, allow_none=True)
+    activation_code = fields.String(required=True, validate=validate.Length(min=8, max=64))
+    expires_at = fields.AwareDateTime(required=True)
+    issued_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(ACCESS_CODE_REASONS))
+
+
+@dataclass(frozen=True)
+class AccessCodeIssued(IntegrationEvent):
+    """Typed payload of ``identity.access_code.issued`` v1 (``activation_code`` is a one-time secret)."""
+
+    TYPE = "identity.access_code.issued"
+    VERSION = 1
+
+    kind: str
+    number: str
+    name: str
+    street: str | None
+    postal_code: str | None
+    city: str | None
+    activation_code: str = field(repr=False)  # one-time secret: never in a repr or traceback
+    expires_at: datetime
+    issued_at: datetime
+    reason: str

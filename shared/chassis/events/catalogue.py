@@ -64,7 +64,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.company.registered",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.CompanyDataV1,
         training.CompanyRegistered,
         "A company (Ausbildungsbetrieb) was entered in the register, by a clerk, a contract or the import.",
@@ -128,7 +128,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.trainer.added",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.TrainerV1,
         training.TrainerAdded,
         "A company's trainer (Ausbilder/-in) was entered, by the company, a clerk or the import.",
@@ -137,7 +137,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.trainer.changed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.TrainerV1,
         training.TrainerChanged,
         "A trainer's data changed; the payload is the data after the change.",
@@ -146,7 +146,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.trainer.removed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.TrainerV1,
         training.TrainerRemoved,
         "A trainer no longer trains for the company.",
@@ -232,6 +232,30 @@ CATALOGUE: tuple[EventContract, ...] = (
         identity.AccountLinkUsed,
         "A mailed one-time link (password reset or registration) was used or replaced: the "
         "stored mails lose it.",
+    ),
+    EventContract(
+        "identity.account.invited",
+        1,
+        "identity",
+        ("notifications",),
+        identity.AccountInvitedV1,
+        identity.AccountInvited,
+        "A company's Administrator or Verwalter created an account for an apprentice or trainer by "
+        "e-mail (Account erstellen); carries the one-time link that sets the password, null when the "
+        "person's account is already active.",
+        secret_fields=("invite_url",),
+    ),
+    EventContract(
+        "identity.access_code.issued",
+        1,
+        "identity",
+        ("documents",),
+        identity.AccessCodeIssuedV1,
+        identity.AccessCodeIssued,
+        "A company (by Identnummer) or an apprentice (by Azubinummer) got a one-time Aktivierungscode "
+        "for its access letter (Anschreiben), when the company was registered or when the chamber "
+        "fulfilled a request for new access data; the newest code replaces earlier ones.",
+        secret_fields=("activation_code",),
     ),
     EventContract(
         "documents.document.issued",

@@ -7,6 +7,7 @@ from sqlalchemy.orm import deferred, registry
 
 from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
+from documents.domain.access_letters import AccessLetter
 from documents.domain.model import ContractRecord, Document, PendingAccess
 
 metadata = new_metadata()
@@ -115,6 +116,35 @@ contract_turns = sa.Table(
     sa.Column("taken_at", UtcDateTime(), nullable=False),
 )
 
+# Access letters (Anschreiben) with a company's or apprentice's Aktivierungscode, for the chamber to
+# print: sealed like documents, rendered on first opening; only chamber staff open them.
+access_letters = sa.Table(
+    "access_letters",
+    metadata,
+    sa.Column("id", sa.Uuid, primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("number", sa.String(20), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),
+    sa.Column("issued_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("template", sa.String(50), nullable=False),
+    sa.Column("template_version", sa.Integer, nullable=False),
+    sa.Column("sealed_data", sa.LargeBinary, nullable=True),
+    sa.Column("sealed_sha256", sa.String(64), nullable=True),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+    sa.Column("size", sa.Integer, nullable=True),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("rendered_at", UtcDateTime(), nullable=True),
+    sa.Column("printed_at", UtcDateTime(), nullable=True),
+    sa.Column("printed_by", sa.String(64), nullable=True),
+    sa.Column("superseded_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint("kind IN ('company', 'apprentice')", name="kind"),
+    # The chamber's list: newest first.
+    sa.Index("ix_access_letters_listing", "issued_at", "id"),
+    sa.Index("ix_access_letters_number", "kind", "number"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _started = False
 
@@ -135,4 +165,12 @@ def start_mappers() -> None:
         },
     )
     mapper_registry.map_imperatively(PendingAccess, pending_access)
+    mapper_registry.map_imperatively(
+        AccessLetter,
+        access_letters,
+        properties={
+            "content": deferred(access_letters.c.content, group="payload"),
+            "sealed_data": deferred(access_letters.c.sealed_data, group="payload"),
+        },
+    )
     _started = True

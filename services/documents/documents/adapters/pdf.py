@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from documents.domain.access_letters import ACCESS_LETTER
 from documents.domain.model import REGISTRATION_CONFIRMATION, DocumentContent
 
 # WeasyPrint narrates every rendering step at INFO; our logs keep only its warnings.
@@ -26,6 +27,7 @@ LOCAL_TIME = ZoneInfo("Europe/Berlin")
 # add a new version (and raise the domain's *_VERSION) instead.
 TEMPLATES: dict[tuple[str, int], str] = {
     (REGISTRATION_CONFIRMATION, 1): "registration_confirmation.v1.html",
+    (ACCESS_LETTER, 1): "access_letter.v1.html",
 }
 
 # The same content renders to the same bytes. WeasyPrint subsets the embedded fonts with

@@ -6,6 +6,7 @@ from flask import Flask
 
 from chassis.app import create_service_app
 from documents.bootstrap import DocumentsRuntime, bootstrap
+from documents.entrypoints import letters_api
 from documents.entrypoints.api import BLUEPRINTS
 
 
@@ -17,7 +18,7 @@ def build_app(runtime: DocumentsRuntime) -> Flask:
             "Accessible PDF documents (PDF/UA-1) such as the Eintragungsbestätigung, "
             "their storage, and read receipts of their first opening."
         ),
-        blueprints=BLUEPRINTS,
+        blueprints=[*BLUEPRINTS, *letters_api.BLUEPRINTS],
     )
 
 

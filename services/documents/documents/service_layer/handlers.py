@@ -33,6 +33,7 @@ from chassis.events.incoming import IncomingEvent
 from chassis.pagination import Page
 from chassis.principal import Principal
 from documents.domain import access
+from documents.domain.access_letters import AccessLetter
 from documents.domain.commands import OpenDocument, RenderDocument
 from documents.domain.model import (
     REGISTRATION_CONFIRMATION,
@@ -280,8 +281,8 @@ def _record_opening(uow: DocumentsUnitOfWork, document: Document, principal: Pri
     return True
 
 
-def render(document: Document, reading: Reading) -> Rendering:
-    """The document's PDF, rendered from its sealed content (slow: call it with no transaction open).
+def render(document: Document | AccessLetter, reading: Reading) -> Rendering:
+    """The document's (or access letter's) PDF, rendered from its sealed content (slow: call it with no transaction open).
 
     Raises ``UnreadableSeal`` when the service's secret is not the one the content was
     sealed with, ``BrokenSeal`` when the opened content is not what was sealed.

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from chassis.uow import SqlAlchemyUnitOfWork
 from documents.adapters import orm
+from documents.adapters.access_letters import SqlAccessLetters
 from documents.adapters.repository import SqlContracts, SqlDocuments, SqlPendingAccess, insert_for
 
 
@@ -14,11 +15,13 @@ class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
     contracts: SqlContracts
     documents: SqlDocuments
     pending_access: SqlPendingAccess
+    access_letters: SqlAccessLetters
 
     def _open(self) -> None:
         self.contracts = SqlContracts(self.session)
         self.documents = SqlDocuments(self.session)
         self.pending_access = SqlPendingAccess(self.session)
+        self.access_letters = SqlAccessLetters(self.session)
 
     def take_turn(self, contract_id: uuid.UUID, at: datetime) -> None:
         """Make this transaction the contract's only writer until it ends.

@@ -11,6 +11,7 @@ from sqlalchemy.orm import composite, registry
 
 from chassis.db import UtcDateTime, new_metadata
 from chassis.events.tables import add_messaging_tables
+from identity.adapters.access_tables import add_access_tables, map_access_tables
 from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token
 from identity.domain.audit import AuditRecord
 from identity.domain.model import (
@@ -183,6 +184,11 @@ audit_records = sa.Table(
     sa.Index("ix_audit_records_actor", "actor_id", "at", "id"),
     sa.Index("ix_audit_records_kind", "kind", "at", "id"),
 )
+# Invitation links and the register's people per company (identity/adapters/access_tables.py).
+access_tables = add_access_tables(metadata, UuidText())
+invitations = access_tables["invitations"]
+company_accesses = access_tables["company_accesses"]
+access_data_requests = access_tables["access_data_requests"]
 
 outbox, inbox = add_messaging_tables(metadata)
 
@@ -230,15 +236,19 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(OAuthClient, oauth_clients)
     mapper_registry.map_imperatively(AuthorizationCode, authorization_codes)
     mapper_registry.map_imperatively(Token, oauth_tokens)
+    map_access_tables(mapper_registry, access_tables)
     _mapped = True
 
 
 __all__ = [
+    "access_data_requests",
     "accounts",
     "audit_records",
     "authorization_codes",
+    "company_accesses",
     "counters",
     "inbox",
+    "invitations",
     "login_sessions",
     "metadata",
     "oauth_clients",

@@ -1,7 +1,8 @@
 """Who may see what in identity: the one place its access rules live.
 
 identity's API shows a person their own account and nothing else; the chamber
-administers accounts through its own tools, not through this API (yet).
+administers accounts through its own tools, not through this API (yet). A company's
+Administrators and Verwalter create accounts for the company's apprentices and trainers.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from chassis.domain import Forbidden, NotFound
-from chassis.principal import Principal
+from chassis.principal import CHAMBER_ROLES, Principal
 from identity.domain.model import Account
 
 NO_ACCOUNT = "No account for this token."
@@ -45,3 +46,18 @@ def may_read_audit_log(principal: Principal) -> None:
     """The audit log is for chamber administrators only."""
     if not principal.has_role(*AUDIT_READING_ROLES):
         raise Forbidden("Only chamber administrators can read the audit log.")
+
+
+# Who creates accounts for a company's apprentices and trainers (Account erstellen).
+COMPANY_ACCOUNT_ROLES = ("admin", "manager")
+NO_COMPANY = "No such company."
+
+
+def check_may_invite(principal: Principal, company_number: str) -> None:
+    """The company's Administrators and Verwalter; its trainers and chamber staff learn why
+    (403); everyone else learns nothing about the company (404)."""
+    if principal.has_company_role(company_number, *COMPANY_ACCOUNT_ROLES):
+        return
+    if principal.roles & CHAMBER_ROLES or principal.has_company_role(company_number, "trainer"):
+        raise Forbidden("Only the company's administrators and Verwalter may create accounts.")
+    raise NotFound(NO_COMPANY)

@@ -11,9 +11,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from chassis.app import create_service_app
 from chassis.ui import register_ui
 from identity.bootstrap import IdentityRuntime, bootstrap
-from identity.entrypoints import api, chamber_api, oidc, pages, registration_pages
+from identity.entrypoints import access_api, access_pages, api, chamber_api, oidc, pages, registration_pages
 from identity.entrypoints.login_session import ScriptRootSessionInterface
 from identity.entrypoints.oauth_server import build_authorization_server
+
+# The JSON APIs: Bearer tokens, no cookies, so no CSRF token applies to them.
+API_BLUEPRINTS = [*api.BLUEPRINTS, *chamber_api.BLUEPRINTS, *access_api.BLUEPRINTS]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +43,7 @@ def build_app(runtime: IdentityRuntime) -> Flask:
             "The OIDC endpoints (discovery, jwks, authorize, token, revoke, userinfo, logout) are "
             "described by /.well-known/openid-configuration."
         ),
-        blueprints=[*api.BLUEPRINTS, *chamber_api.BLUEPRINTS],
+        blueprints=API_BLUEPRINTS,
         configure=configure,
     )
     # IDENTITY_SECRET_KEY signs the login session and CSRF tokens: the same in every
@@ -52,6 +55,7 @@ def build_app(runtime: IdentityRuntime) -> Flask:
     app.register_blueprint(oidc.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(registration_pages.bp)
+    app.register_blueprint(access_pages.bp)
     build_authorization_server(app, runtime)
 
     csrf = CSRFProtect(app)
@@ -59,7 +63,7 @@ def build_app(runtime: IdentityRuntime) -> Flask:
     # are not sent by browsers on their own: no CSRF token applies.
     for view in (oidc.token, oidc.revoke, oidc.userinfo):
         csrf.exempt(view)
-    for blueprint in [*api.BLUEPRINTS, *chamber_api.BLUEPRINTS]:
+    for blueprint in API_BLUEPRINTS:
         csrf.exempt(blueprint)
 
     @app.errorhandler(CSRFError)

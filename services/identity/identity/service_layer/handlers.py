@@ -40,6 +40,7 @@ from identity.domain.commands import (
     ResetPassword,
     StartLoginSession,
 )
+from identity.domain.company_access import RegisteredApprentice
 from identity.domain.model import (
     APPRENTICE_ROLE,
     Account,
@@ -336,6 +337,10 @@ def contract_registered(
             )
             code = None
         assert account.apprentice_number is not None
+        # identity's copy of who trains where: a company creates accounts only for its own apprentices.
+        uow.register.add_apprentice(
+            RegisteredApprentice(contract.company.company_number, account.apprentice_number, account.name)
+        )
         expires_at = account.activation.expires_at if code is not None and account.activation else None
         uow.emit(
             ApprenticeAccountPrepared(

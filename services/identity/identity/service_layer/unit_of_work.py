@@ -1,8 +1,15 @@
-"""identity's unit of work: accounts, the Azubinummer counter, login sessions, the OAuth store and the audit log."""
+"""identity's unit of work: accounts, the Azubinummer counter, login sessions, the OAuth store,
+the audit log, invitations and the register's people per company."""
 
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
+from identity.adapters.access_data import (
+    SqlAccessDataRequests,
+    SqlCompanyAccesses,
+    SqlInvitations,
+    SqlRegister,
+)
 from identity.adapters.audit import SqlAuditLog
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
@@ -15,6 +22,10 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     login_sessions: SqlLoginSessions
     oauth: OAuthStore
     audit: SqlAuditLog
+    invitations: SqlInvitations
+    register: SqlRegister
+    company_accesses: SqlCompanyAccesses
+    access_data_requests: SqlAccessDataRequests
 
     def _open(self) -> None:
         self.accounts = SqlAccounts(self.session)
@@ -22,3 +33,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.login_sessions = SqlLoginSessions(self.session)
         self.oauth = OAuthStore(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.invitations = SqlInvitations(self.session)
+        self.register = SqlRegister(self.session)
+        self.company_accesses = SqlCompanyAccesses(self.session)
+        self.access_data_requests = SqlAccessDataRequests(self.session)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import re
 import secrets
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,10 @@ import pytest
 from flask import Flask
 
 from chassis.config import ServiceSettings, require_secret
+from chassis.demo import demo_account
+from chassis.events.catalogue import load_payload, outgoing_envelope
+from chassis.events.incoming import IncomingEvent
+from chassis.messages import IntegrationEvent
 from identity.bootstrap import IdentityRuntime, bootstrap, seed_demo
 from identity.entrypoints.app import build_app
 
@@ -182,3 +187,45 @@ def form_post(browser: OidcBrowser) -> Callable[..., Any]:
 def form_post_for() -> Callable[[Flask], Callable[..., Any]]:
     """A form poster for another app instance (a fresh browser)."""
     return lambda app: _form_poster(app.test_client())
+
+
+@pytest.fixture
+def tokens_for(app: Flask, runtime: IdentityRuntime) -> Callable[[str], dict[str, Any]]:
+    """The token answer for a demo account (``chassis.demo``), each logged in in a browser of its own."""
+
+    def tokens(key: str) -> dict[str, Any]:
+        person = demo_account(key)
+        own = OidcBrowser(
+            client=app.test_client(),
+            client_id="portal-web",
+            client_secret=require_secret("BP_WEB_CLIENT_SECRET", None, runtime.settings),
+            redirect_uri=f"{PUBLIC_URL}/oidc/callback",
+        )
+        verifier, challenge = pkce_pair()
+        code, _ = own.code_for(person.login, person.password, verifier, challenge)
+        answer = own.token(
+            grant_type="authorization_code", code=code, redirect_uri=own.redirect_uri, code_verifier=verifier
+        )
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        answered: dict[str, Any] = answer.get_json()
+        return answered
+
+    return tokens
+
+
+@pytest.fixture
+def access_token_for(tokens_for: Callable[[str], dict[str, Any]]) -> Callable[[str], str]:
+    """An access token of a demo account."""
+    return lambda key: str(tokens_for(key)["access_token"])
+
+
+@pytest.fixture
+def deliver(runtime: IdentityRuntime) -> Callable[[IntegrationEvent], None]:
+    """Hand an event to identity's handler as its consumer would (typed payload, inbox)."""
+
+    def deliver(event: IntegrationEvent) -> None:
+        envelope = outgoing_envelope(event, producer="training-records", subject=str(uuid.uuid4()))
+        typed = load_payload(envelope.type, envelope.version, envelope.payload)
+        runtime.bus.handle_event(IncomingEvent(envelope, typed))
+
+    return deliver

@@ -15,7 +15,8 @@ from chassis.domain import NotFound
 from chassis.messagebus import MessageBus, _inject
 from chassis.principal import Principal
 from identity.bootstrap import bootstrap
-from identity.domain import access, account_commands, commands, queries
+from identity.domain import access, access_commands, account_commands, commands, queries
+from identity.domain.access_commands import AcceptInvitation
 from identity.domain.account_commands import ConfirmRegistration, Register
 from identity.domain.commands import ActivateAccount, LogIn, ResetPassword
 from identity.domain.model import (
@@ -110,12 +111,18 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
     runtime = bootstrap(settings)  # no database is touched
     messages = {
         cls
-        for module in (commands, queries, account_commands)
+        for module in (commands, queries, account_commands, access_commands)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
     }
     assert messages == set(runtime.bus.command_handlers)
-    assert runtime.bus.subscribed_event_types == ["training.contract.registered"]
+    assert sorted(runtime.bus.subscribed_event_types) == [
+        "training.company.registered",
+        "training.contract.registered",
+        "training.trainer.added",
+        "training.trainer.changed",
+        "training.trainer.removed",
+    ]
     runtime.engine.dispose()
 
 
@@ -135,6 +142,7 @@ def test_outside_the_embedded_mode_every_identity_process_needs_the_code_hash_ke
         (ResetPassword("reset-token-0123", "geheimes-Passwort"), "reset-token-0123"),
         (Register("Anna", "anna@example.org", "geheimes-Passwort"), "geheimes-Passwort"),
         (ConfirmRegistration("confirm-token-0123", "geheimes-Passwort"), "confirm-token-0123"),
+        (AcceptInvitation("invitation-token-0123", "geheimes-Passwort"), "invitation-token-0123"),
     ],
 )
 def test_commands_keep_their_secrets_out_of_reprs(message: object, secret: str) -> None:

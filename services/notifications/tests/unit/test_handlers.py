@@ -11,14 +11,16 @@ from chassis.messagebus import MessageBus, inject_dependencies
 from notifications.domain.commands import RetryFailedMails
 from notifications.domain.model import MailStatus
 from notifications.domain.queries import ListMails
-from notifications.service_layer import account_mails, handlers
+from notifications.service_layer import account_mails, handlers, invitations
 
 PORTAL = "https://portal.example/"
 
 
 def test_handlers_are_registered_for_the_catalogued_events() -> None:
     assert set(handlers.EVENT_HANDLERS) == {DocumentIssued.TYPE, PasswordResetRequested.TYPE}
-    assert set(handlers.EVENT_HANDLERS) | set(account_mails.EVENT_HANDLERS) == consumed_by("notifications")
+    # as the bootstrap merges them
+    merged = {**handlers.EVENT_HANDLERS, **account_mails.EVENT_HANDLERS, **invitations.EVENT_HANDLERS}
+    assert set(merged) == consumed_by("notifications")
 
 
 def test_new_document_queues_one_mail_and_stores_one_notice(fake_uow, issued_event, clock) -> None:
