@@ -32,11 +32,12 @@ from identity.config import IdentityConfig
 from identity.domain.commands import RegisterClient
 from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
-from identity.service_layer import handlers
+from identity.service_layer import grants, handlers
 from identity.service_layer.handlers import TimingShield
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a grant type URI
 
 
 def utc_now() -> datetime:
@@ -70,7 +71,8 @@ class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
                     redirect_uris=(web.redirect_uri,),
                     post_logout_redirect_uris=(web.post_logout_redirect_uri,),
                     scope=web.scope,
-                    grant_types=("authorization_code", "refresh_token"),
+                    # The token exchange narrows a login token to one context (service_layer/grants.py).
+                    grant_types=("authorization_code", "refresh_token", TOKEN_EXCHANGE_GRANT),
                 )
             )
 
@@ -114,8 +116,8 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
+        command_handlers={**handlers.COMMAND_HANDLERS, **grants.COMMAND_HANDLERS},
+        event_handlers={**handlers.EVENT_HANDLERS, **grants.EVENT_HANDLERS},
         handler_dependencies=dependencies,
         engine=engine,
         config=identity_config,

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from chassis.uow import SqlAlchemyUnitOfWork
+from identity.adapters.grants_repository import (
+    SqlAccountGrants,
+    SqlCompanyServices,
+    SqlCompanyStructure,
+    SqlDeputyships,
+)
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import SqlAccounts, SqlApprenticeNumbers
@@ -13,9 +19,17 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     apprentice_numbers: SqlApprenticeNumbers
     login_sessions: SqlLoginSessions
     oauth: OAuthStore
+    account_grants: SqlAccountGrants
+    company_services: SqlCompanyServices
+    deputyships: SqlDeputyships
+    company_structure: SqlCompanyStructure
 
     def _open(self) -> None:
         self.accounts = SqlAccounts(self.session)
         self.apprentice_numbers = SqlApprenticeNumbers(self.session)
         self.login_sessions = SqlLoginSessions(self.session)
         self.oauth = OAuthStore(self.session)
+        self.account_grants = SqlAccountGrants(self.session)
+        self.company_services = SqlCompanyServices(self.session)
+        self.deputyships = SqlDeputyships(self.session)
+        self.company_structure = SqlCompanyStructure(self.session)

@@ -15,7 +15,7 @@ from chassis.domain import NotFound
 from chassis.messagebus import MessageBus, _inject
 from chassis.principal import Principal
 from identity.bootstrap import bootstrap
-from identity.domain import access, commands, queries
+from identity.domain import access, commands, grant_commands, queries
 from identity.domain.commands import ActivateAccount, LogIn, ResetPassword
 from identity.domain.model import (
     Account,
@@ -109,12 +109,17 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
     runtime = bootstrap(settings)  # no database is touched
     messages = {
         cls
-        for module in (commands, queries)
+        for module in (commands, queries, grant_commands)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
     }
     assert messages == set(runtime.bus.command_handlers)
-    assert runtime.bus.subscribed_event_types == ["training.contract.registered"]
+    assert sorted(runtime.bus.subscribed_event_types) == [
+        "training.company.branch_assigned",
+        "training.company.branch_reach_changed",
+        "training.company.branch_removed",
+        "training.contract.registered",
+    ]
     runtime.engine.dispose()
 
 
