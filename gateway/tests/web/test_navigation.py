@@ -5,7 +5,6 @@ import pytest
 from chassis.auth import Principal
 from gateway.web.navigation import navigation
 
-
 # Everybody signed in names deputies and switches roles ("Profil – Vertretung", "Profil – Berechtigungen").
 PROFILE = ["Profil – Vertretung", "Profil – Berechtigungen"]
 
