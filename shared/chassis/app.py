@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from chassis.auth import init_auth
-from chassis.context import request_id_var, service_var
+from chassis.context import actor_var, request_id_var, service_var
 from chassis.idempotency import init_idempotency
 from chassis.logging import configure_logging
 from chassis.metrics import HTTP_LATENCY, HTTP_REQUESTS, exposition
@@ -164,6 +164,9 @@ def _install_request_context(app: Flask, service_name: str) -> None:
         token = g.pop("service_token", None)
         if token is not None:
             service_var.reset(token)
+        token = g.pop("actor_token", None)
+        if token is not None:
+            actor_var.reset(token)
 
 
 def _install_operational_routes(app: Flask, checks: list[ReadinessCheck]) -> None:

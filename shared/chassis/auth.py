@@ -22,6 +22,7 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from chassis.context import actor_var
 from chassis.principal import CHAMBER_ROLES, COMPANY_ROLES, Principal
 from chassis.problems import ProblemError, ServiceUnavailable
 
@@ -166,8 +167,14 @@ def authenticate() -> Principal:
             headers={"WWW-Authenticate": 'Bearer realm="bildungsportal"'},
         )
     validator: TokenValidator = current_app.extensions["token_validator"]
-    g.principal = validator.validate(token.strip())
-    return g.principal
+    principal = validator.validate(token.strip())
+    g.principal = principal
+    if principal.is_acting_for_someone and "actor_token" not in g:
+        # Every event this request emits and every log line it writes say who acted for whom;
+        # chassis.app resets it when the request ends.
+        g.actor_token = actor_var.set(principal.audit_label())
+        log.info("acting for someone: %s", principal.audit_label())
+    return principal
 
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -9,6 +9,9 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 # The id of the event being handled, so events raised while handling it name their cause.
 causation_id_var: ContextVar[str | None] = ContextVar("causation_id", default=None)
 service_var: ContextVar[str | None] = ContextVar("service", default=None)
+# Who really acts when a deputy acts for someone (RFC 8693 ``act``): "<deputy> for <whom>".
+# Set by chassis.auth for the request; every event emitted meanwhile and every log line carry it.
+actor_var: ContextVar[str | None] = ContextVar("actor", default=None)
 
 
 def current_request_id() -> str:

@@ -107,6 +107,16 @@ DEMO_ACCOUNTS = (
         apprentice_number="20260001",
         account_id="00000000-0000-4000-8000-000000000004",
     ),
+    DemoAccount(
+        key="chamber_admin",
+        login="administration@ihk.example",
+        email="administration@ihk.example",
+        password="Kammer-Admin-2026!",
+        name="Christa Kammer",
+        # Grants the chamber's roles ("Rollen der Kammer") and decides deputyships.
+        roles=("chamber_admin",),
+        account_id="00000000-0000-4000-8000-000000000005",
+    ),
 )
 
 # The demo apprentice's running contract. Seeded data raises no events, so it

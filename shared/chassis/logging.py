@@ -7,7 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from chassis.context import causation_id_var, request_id_var, service_var
+from chassis.context import actor_var, causation_id_var, request_id_var, service_var
 
 
 class ContextFilter(logging.Filter):
@@ -15,6 +15,7 @@ class ContextFilter(logging.Filter):
         record.request_id = request_id_var.get()
         record.causation_id = causation_id_var.get()
         record.service = service_var.get()
+        record.actor = actor_var.get()
         return True
 
 
@@ -30,7 +31,7 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     if json_logs:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s",
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(request_id)s %(actor)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )
         )

@@ -35,7 +35,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
-from chassis.context import causation_id_var, request_id_var
+from chassis.context import actor_var, causation_id_var, request_id_var
 from chassis.errors import is_unavailable
 from chassis.events.incoming import IncomingEvent
 from chassis.messages import Command, Query
@@ -276,11 +276,14 @@ class MessageBus(Generic[U]):
 
 @contextmanager
 def _event_context(event: IncomingEvent[Any]) -> Iterator[None]:
-    """The event's correlation and causation ids in the logs while its handler runs."""
+    """The event's correlation and causation ids, and who acted for whom, in the logs and the
+    events raised while its handler runs."""
     request = request_id_var.set(event.envelope.correlation_id)
     causation = causation_id_var.set(event.envelope.id)
+    actor = actor_var.set(event.envelope.actor)
     try:
         yield
     finally:
+        actor_var.reset(actor)
         causation_id_var.reset(causation)
         request_id_var.reset(request)

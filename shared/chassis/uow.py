@@ -312,6 +312,7 @@ class SqlAlchemyUnitOfWork:
                     "headers": {
                         "x-request-id": envelope.correlation_id,
                         "x-causation-id": envelope.causation_id,
+                        "x-actor": envelope.actor,
                     },
                     "created_at": now,
                 }

@@ -18,6 +18,7 @@ from chassis.config import require_secret
 from chassis.ui import register_ui
 from gateway.web import auth, errors, formatting
 from gateway.web.config import WebSettings
+from gateway.web.identity_api import HttpIdentity, IdentityServices, IdentityServicesFactory
 from gateway.web.navigation import navigation
 from gateway.web.oidc import OidcClient
 from gateway.web.services import HttpServices, PublicServices, ServiceError, Services
@@ -25,7 +26,7 @@ from gateway.web.sessions import SqlSessionInterface
 from gateway.web.store import create_store_engine
 from gateway.web.submissions import FormSubmissions
 from gateway.web.tokens import TokenStore
-from gateway.web.views import atlas, contracts, documents, imports, mailbox, pages, trainers
+from gateway.web.views import atlas, contracts, documents, imports, mailbox, pages, permissions, trainers
 from gateway.web.views.common import PublicServicesFactory, ServicesFactory
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def create_app(
     *,
     services_factory: ServicesFactory | None = None,
     public_services_factory: PublicServicesFactory | None = None,
+    identity_factory: IdentityServicesFactory | None = None,
 ) -> Flask:
     """Build the UI. ``services_factory`` (access token -> services client) and
     ``public_services_factory`` (the client of pages without login) are for tests."""
@@ -103,7 +105,17 @@ def create_app(
             request_id=g.get("request_id"),
         )
 
+    def http_identity(access_token: str) -> IdentityServices:
+        return HttpIdentity(
+            settings.api_base_url,
+            access_token,
+            http=http,
+            timeout=settings.api_timeout,
+            request_id=g.get("request_id"),
+        )
+
     app.extensions["web.services_factory"] = services_factory or http_services
+    app.extensions["web.identity_factory"] = identity_factory or http_identity
     app.extensions["web.public_services_factory"] = public_services_factory or public_http_services
 
     # Before CSRF: without its session store the app cannot check a form's token,
@@ -123,6 +135,7 @@ def create_app(
         imports.bp,
         documents.bp,
         mailbox.bp,
+        permissions.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

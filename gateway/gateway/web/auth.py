@@ -62,8 +62,65 @@ def current_token_set() -> TokenSet | None:
                 raise ServiceError(503) from None
             if token_set is None and "token_set" in session:
                 end_local_session(expired=True)
-    g.web_token_set = token_set
-    return token_set
+    g.web_token_set = token_set if token_set is None else _in_active_context(token_set)
+    return g.web_token_set
+
+
+def login_token_set() -> TokenSet | None:
+    """The token set of the login itself (all the person holds), whatever context is active."""
+    current_token_set()
+    return g.get("web_login_token_set")
+
+
+def _in_active_context(login: TokenSet) -> TokenSet:
+    """The token set the services are called with: the login's, or the one narrowed to the
+    context the person chose (``contexts.switch``), re-exchanged when it expires."""
+    g.web_login_token_set = login
+    context, narrowed_id = session.get("context"), session.get("context_token_set")
+    if not context or not narrowed_id:
+        return login
+    try:
+        narrowed = _tokens().fresh(
+            narrowed_id, lambda current: _oidc().exchange(login, context, token_set_id=current.id)
+        )
+    except TokenRefreshFailed:
+        # The context is no longer held (a role revoked, a deputyship removed): back to the login's.
+        log.info("context %s no longer available; back to the login's token", context)
+        leave_context()
+        flash("Die gewählte Rolle steht Ihnen nicht mehr zur Verfügung.", "warning")
+        return login
+    except (requests.RequestException, ValueError):
+        raise ServiceError(503) from None
+    if narrowed is None:
+        session.pop("context", None)
+        session.pop("context_token_set", None)
+        return login
+    return narrowed
+
+
+def enter_context(context: str) -> None:
+    """Switch to ``context`` (a key from identity's /contexts); TokenRefreshFailed if refused."""
+    login = login_token_set()
+    if login is None:
+        abort(401)
+    leave_context()
+    narrowed = _oidc().exchange(login, context)
+    _tokens().save(narrowed)
+    session["context"] = context
+    session["context_token_set"] = narrowed.id
+    g.pop("web_token_set", None)
+
+
+def leave_context() -> None:
+    """Back to the login's own token; the narrowed one is revoked (identity audits the end)."""
+    narrowed_id = session.pop("context_token_set", None)
+    session.pop("context", None)
+    g.pop("web_token_set", None)
+    if narrowed_id:
+        narrowed = _tokens().get(narrowed_id)
+        if narrowed is not None:
+            _oidc().revoke_access_token(narrowed)
+            _tokens().delete(narrowed_id)
 
 
 def current_user() -> Principal | None:
@@ -136,8 +193,12 @@ def logout() -> Response:
     token_set_id = session.get("token_set")
     token_set = _tokens().get(token_set_id) if token_set_id else None
     if token_set is not None:
+        # Revoking the login's grant revokes every token exchanged from it too.
         _oidc().revoke(token_set)
         _tokens().delete(token_set.id)
+    narrowed_id = session.get("context_token_set")
+    if narrowed_id:
+        _tokens().delete(narrowed_id)
     session.clear()
     return redirect(_oidc().logout_url(token_set))
 
@@ -146,6 +207,9 @@ def end_local_session(*, expired: bool) -> None:
     token_set_id = session.get("token_set")
     if token_set_id:
         _tokens().delete(token_set_id)
+    narrowed_id = session.get("context_token_set")
+    if narrowed_id:
+        _tokens().delete(narrowed_id)
     session.clear()
     if expired:
         flash(SESSION_EXPIRED, "warning")

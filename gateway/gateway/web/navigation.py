@@ -39,6 +39,22 @@ def is_apprentice(user: Principal) -> bool:
     return user.has_role("apprentice") or bool(user.apprentice_number)
 
 
+def administers_companies(user: Principal) -> bool:
+    """An Administrator of a company, in person (a deputy changes no permissions)."""
+    return not user.is_acting_for_someone and any(
+        user.has_company_role(n, "admin") for n in user.company_numbers
+    )
+
+
+def is_chamber_admin(user: Principal) -> bool:
+    return not user.is_acting_for_someone and user.has_role("chamber_admin")
+
+
+def may_name_deputies(user: Principal) -> bool:
+    """Everybody in person names deputies for themselves (and Administrators for the company)."""
+    return not user.is_acting_for_someone
+
+
 def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
     items: list[NavItem] = []
     if user is None:
@@ -58,6 +74,15 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
             items.append(NavItem("Profil – Dokumente", "documents.index"))
         elif is_apprentice(user):
             items.append(NavItem("Dokumente", "documents.index"))
+        if administers_companies(user):
+            items.append(NavItem("Berechtigungen verwalten", "permissions.manage"))
+        if is_clerk(user) and not user.is_acting_for_someone:
+            items.append(NavItem("Vertretungen bestätigen", "permissions.open_deputyships"))
+        if is_chamber_admin(user):
+            items.append(NavItem("Rollen der Kammer", "permissions.chamber_roles"))
+        if may_name_deputies(user):
+            items.append(NavItem("Profil – Vertretung", "permissions.deputies"))
+        items.append(NavItem("Profil – Berechtigungen", "permissions.contexts"))
     if mailbox:
         # The embedded mode's SMTP sink: a development aid, never configured in production.
         items.append(NavItem("Postfach (Entwicklung)", "mailbox.index"))

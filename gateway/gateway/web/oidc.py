@@ -7,6 +7,8 @@ client credentials and the provider's metadata.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -26,7 +28,21 @@ log = logging.getLogger(__name__)
 
 # Claims that drive the navigation; identity may put them in the ID token or
 # only into userinfo, so both are read.
-PORTAL_CLAIMS = ("name", "email", "roles", "company_roles", "apprentice_number")
+PORTAL_CLAIMS = (
+    "name",
+    "email",
+    "roles",
+    "company_roles",
+    "service_rights",
+    "reach",
+    "apprentice_number",
+    # Set on a token narrowed to one context, or acting for someone (RFC 8693).
+    "ctx",
+    "act",
+    "acting_for",
+)
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a grant type URI
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a type URI
 
 
 # Endpoints this server calls itself; the browser-facing ones (authorization,
@@ -116,7 +132,13 @@ class OidcClient:
                 # invalid_grant & co.: the refresh token is spent, revoked or expired.
                 # Transport errors and 5xx propagate (requests exceptions): "unavailable".
                 raise TokenRefreshFailed(exc.error or "oauth error") from exc
-        claims = dict(current.claims)
+        # The grants as they are now: a role granted or revoked since the login shows with the
+        # next refresh (within the access token's 5 minutes).
+        fresh = access_token_claims(token["access_token"])
+        claims = {**current.claims, **fresh} if fresh else dict(current.claims)
+        for name in ("reach", "service_rights"):
+            if fresh and name not in fresh:
+                claims.pop(name, None)
         # Rotation: the response carries the new refresh token; an omitted one
         # means the provider kept the old one valid.
         refreshed = TokenSet.from_token_response(
@@ -129,6 +151,44 @@ class OidcClient:
             token_set_id=current.id,
         )
         return refreshed
+
+    def exchange(self, login: TokenSet, context: str, *, token_set_id: str | None = None) -> TokenSet:
+        """Trade the login's access token for one narrowed to ``context`` (RFC 8693 token
+        exchange at identity): the services then see only what that context may do, and a
+        deputy's token names them in ``act``. Raises ``TokenRefreshFailed`` when identity
+        refuses (the context is no longer held, or the deputyship ended)."""
+        with self._session() as session:
+            response = session.post(
+                self.metadata()["token_endpoint"],
+                data={
+                    "grant_type": TOKEN_EXCHANGE,
+                    "subject_token": login.access_token,
+                    "subject_token_type": ACCESS_TOKEN_TYPE,
+                    "requested_token_type": ACCESS_TOKEN_TYPE,
+                    "context": context,
+                },
+                auth=(self.settings.client_id, self.settings.client_secret),
+                withhold_token=True,
+            )
+        if response.status_code == 400:
+            raise TokenRefreshFailed("exchange refused")
+        response.raise_for_status()  # 5xx: requests' HTTPError, "unavailable"
+        token = dict(response.json())
+        claims = {"sub": login.subject, **access_token_claims(str(token["access_token"]))}
+        return TokenSet.from_token_response(
+            {**token, "refresh_token": None, "id_token": None}, claims, token_set_id=token_set_id
+        )
+
+    def revoke_access_token(self, token_set: TokenSet) -> None:
+        """Revoke a narrowed access token when its context is left (identity audits the end)."""
+        endpoint = self._metadata_or_empty().get("revocation_endpoint")
+        if not endpoint:
+            return
+        try:
+            with self._session() as session:
+                session.revoke_token(endpoint, token_set.access_token, token_type_hint="access_token")  # noqa: S106 - a hint, not a secret
+        except Exception as exc:  # noqa: BLE001 - the token expires within minutes anyway
+            log.warning("access token revocation failed: %s", type(exc).__name__)
 
     def revoke(self, token_set: TokenSet) -> None:
         """Revoke the refresh token at identity; logging out never fails on this."""
@@ -179,6 +239,26 @@ class OidcClient:
             revocation_endpoint_auth_method=method,
             default_timeout=10,
         )
+
+
+def access_token_claims(access_token: str) -> dict[str, Any]:
+    """The portal claims of an access token identity just handed us over the back channel.
+
+    Not verified here: the token came straight from identity's token endpoint in answer to
+    our authenticated request, and the services verify it on every call; the UI uses these
+    claims only to choose what to show.
+    """
+    try:
+        payload = access_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return {}
+    if not isinstance(claims, dict):
+        return {}
+    kept = {name: claims[name] for name in PORTAL_CLAIMS if name in claims}
+    if "sub" in claims:
+        kept["sub"] = claims["sub"]
+    return kept
 
 
 def _portal_claims(claims: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,6 +5,9 @@ import pytest
 from chassis.auth import Principal
 from gateway.web.navigation import navigation
 
+# Everybody signed in names deputies and switches roles ("Profil – Vertretung", "Profil – Berechtigungen").
+PROFILE = ["Profil – Vertretung", "Profil – Berechtigungen"]
+
 
 def principal(**claims: object) -> Principal:
     return Principal.from_claims({"sub": "s-1", **claims})
@@ -25,13 +28,19 @@ def test_the_development_mailbox_is_listed_only_when_configured() -> None:
     assert "Postfach (Entwicklung)" not in labels(principal(roles=["chamber_clerk"]))
 
 
-@pytest.mark.parametrize("role", ["chamber_clerk", "chamber_admin"])
-def test_chamber_staff_list_register_and_import_contracts(role: str) -> None:
+@pytest.mark.parametrize(
+    ("role", "own"),
+    [("chamber_clerk", []), ("chamber_admin", ["Rollen der Kammer"])],
+)
+def test_chamber_staff_list_register_and_import_contracts(role: str, own: list[str]) -> None:
     assert labels(principal(roles=[role])) == [
         "Übersicht",
         "Ausbildungsverhältnisse",
         "Ausbildungsvertrag eintragen",
         "Datenübermittlung",
+        "Vertretungen bestätigen",
+        *own,
+        *PROFILE,
     ]
 
 
@@ -44,12 +53,15 @@ def test_company_administrators_and_managers_keep_trainers_and_the_atlas(company
         ("Ausbilder/-in", "trainers.index"),
         ("Ausbildungsatlas", "atlas.entries"),
         ("Profil – Dokumente", "documents.index"),
+        *([("Berechtigungen verwalten", "permissions.manage")] if company_role == "admin" else []),
+        ("Profil – Vertretung", "permissions.deputies"),
+        ("Profil – Berechtigungen", "permissions.contexts"),
     ]
 
 
 def test_company_trainers_see_contracts_and_profile_documents_only() -> None:
     user = principal(company_roles={"4711001": ["trainer"]})
-    assert labels(user) == ["Übersicht", "Ausbildungsverhältnisse", "Profil – Dokumente"]
+    assert labels(user) == ["Übersicht", "Ausbildungsverhältnisse", "Profil – Dokumente", *PROFILE]
 
 
 def test_an_administrator_of_one_company_and_trainer_of_another_keeps_the_first() -> None:
@@ -59,9 +71,31 @@ def test_an_administrator_of_one_company_and_trainer_of_another_keeps_the_first(
 
 def test_apprentices_see_their_documents_only() -> None:
     user = principal(roles=["apprentice"], apprentice_number="20260001")
-    assert labels(user) == ["Übersicht", "Dokumente"]
+    assert labels(user) == ["Übersicht", "Dokumente", *PROFILE]
 
 
 def test_roles_without_pages_get_no_placeholder_entries() -> None:
     # Examiners have no pages yet: no "Prüfungstermine" placeholder.
-    assert labels(principal(roles=["examiner"])) == ["Übersicht"]
+    assert labels(principal(roles=["examiner"])) == ["Übersicht", *PROFILE]
+
+
+def test_a_deputy_acting_for_a_company_sees_what_the_deputyship_allows_and_no_permissions() -> None:
+    user = principal(
+        company_roles={"4711001": ["manager"]},
+        act={"sub": "deputy-1", "name": "Detlef"},
+        acting_for={"kind": "company", "company_number": "4711001"},
+    )
+    assert labels(user) == [
+        "Übersicht",
+        "Ausbildungsverhältnisse",
+        "Ausbilder/-in",
+        "Ausbildungsatlas",
+        "Profil – Dokumente",
+        "Profil – Berechtigungen",
+    ]
+
+
+def test_an_administrator_acting_for_nobody_manages_permissions_and_a_narrowed_context_hides_them() -> None:
+    assert "Berechtigungen verwalten" in labels(principal(company_roles={"4711001": ["admin"]}))
+    narrowed = principal(roles=["examiner"], ctx="role:examiner")
+    assert "Berechtigungen verwalten" not in labels(narrowed)

@@ -34,14 +34,17 @@ from identity.domain.company_access import CompanyAccess
 from identity.domain.invitations import InvitationSettings
 from identity.domain.model import Account, AccountStatus, CodeHasher, PasswordHasher
 from identity.domain.queries import IsAccessTokenRevoked
-from identity.service_layer import access_data, handlers, registration
+from identity.service_layer import access_data, grants, handlers, registration
 from identity.service_layer.handlers import TimingShield
 from identity.service_layer.links import AccountLinks
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# identity's use cases, one module per area; each declares COMMAND_HANDLERS and EVENT_HANDLERS.
+USE_CASES = (handlers, registration, access_data, grants)
 # The page "Zugang einrichten": an invitation mail's link is the issuer + this path + the token.
 INVITATION_PATH = "/invitation/"
+TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a grant type URI
 
 
 def utc_now() -> datetime:
@@ -75,7 +78,8 @@ class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
                     redirect_uris=(web.redirect_uri,),
                     post_logout_redirect_uris=(web.post_logout_redirect_uri,),
                     scope=web.scope,
-                    grant_types=("authorization_code", "refresh_token"),
+                    # The token exchange narrows a login token to one context (service_layer/grants.py).
+                    grant_types=("authorization_code", "refresh_token", TOKEN_EXCHANGE_GRANT),
                 )
             )
 
@@ -126,12 +130,8 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        command_handlers={
-            **handlers.COMMAND_HANDLERS,
-            **registration.COMMAND_HANDLERS,
-            **access_data.COMMAND_HANDLERS,
-        },
-        event_handlers={**handlers.EVENT_HANDLERS, **access_data.EVENT_HANDLERS},
+        command_handlers={k: v for module in USE_CASES for k, v in module.COMMAND_HANDLERS.items()},
+        event_handlers={k: v for module in USE_CASES for k, v in module.EVENT_HANDLERS.items()},
         handler_dependencies=dependencies,
         engine=engine,
         config=identity_config,

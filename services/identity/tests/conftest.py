@@ -13,14 +13,18 @@ from chassis.contracts.training import ContractRegistered
 from chassis.events.catalogue import load_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
-from chassis.pagination import Page, PageRequest
+from chassis.pagination import Page, PageRequest, paginate_in_memory
+from chassis.principal import CHAMBER_ROLES
 from chassis.testing.fakes import FakeRepository, FakeUnitOfWork
 from chassis.testing.samples import contract_registered_payload
 from identity.adapters.audit import NEWEST_FIRST
 from identity.adapters.codes import KeyedCodeHasher
+from identity.adapters.grants_repository import MEMBER_ORDER, OPEN_ORDER
 from identity.adapters.passwords import Argon2Hasher
 from identity.domain.audit import AuditFilter, AuditKind, AuditRecord, DetailValue
 from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
+from identity.domain.deputies import Deputyship, DeputyshipStatus
+from identity.domain.grants import CompanyService
 from identity.domain.invitations import Invitation, invitation_token_hash
 from identity.domain.model import (
     Account,
@@ -214,9 +218,91 @@ class FakeCompanyAccesses(FakeRepository[CompanyAccess]):
         account.make_apprentice(number)
 
 
+class FakeAccountGrants:
+    """Finders over the fake accounts (the SQL one queries the JSON columns)."""
+
+    def __init__(self, accounts: FakeAccounts) -> None:
+        self.accounts = accounts
+
+    def all_members(self, company_number: str) -> list[Account]:
+        return self.accounts.find(lambda a: company_number in a.company_roles)
+
+    def members(self, company_number: str, request: PageRequest) -> Page[Account]:
+        return paginate_in_memory(self.all_members(company_number), MEMBER_ORDER, request)
+
+    def administrators(self, company_number: str) -> int:
+        return sum(1 for a in self.all_members(company_number) if "admin" in a.company_roles[company_number])
+
+    def chamber_staff(self, request: PageRequest) -> Page[Account]:
+        staff = self.accounts.find(lambda a: bool(set(a.roles) & CHAMBER_ROLES))
+        return paginate_in_memory(staff, MEMBER_ORDER, request)
+
+    def chamber_admins(self) -> int:
+        return len(self.accounts.find(lambda a: "chamber_admin" in a.roles))
+
+
+class FakeCompanyServices(FakeRepository[CompanyService]):
+    def __init__(self) -> None:
+        super().__init__(key=lambda s: (s.company_number, s.service))
+
+    def switched_on(self, company_number: str) -> frozenset[str]:
+        return frozenset(s.service for s in self.find(lambda s: s.company_number == company_number))
+
+    def find_one(self, company_number: str, service: str) -> CompanyService | None:
+        return self.get((company_number, service))
+
+
+class FakeDeputyships(FakeRepository[Deputyship]):
+    def __init__(self) -> None:
+        super().__init__(key="id")
+
+    def for_update(self, deputyship_id: uuid.UUID) -> Deputyship | None:
+        return self.get(deputyship_id)
+
+    def open_requests(self, request: PageRequest) -> Page[Deputyship]:
+        return paginate_in_memory(self.find(lambda d: d.is_open), OPEN_ORDER, request)
+
+    def involving(
+        self, account_id: uuid.UUID, company_numbers: list[str], *, email: str | None = None
+    ) -> list[Deputyship]:
+        return self.find(
+            lambda d: (
+                d.status in (DeputyshipStatus.REQUESTED, DeputyshipStatus.APPROVED)
+                and (
+                    account_id in (d.represented_account_id, d.deputy_account_id)
+                    or d.company_number in company_numbers
+                )
+            )
+        )
+
+
+class FakeCompanyStructure:
+    def __init__(self) -> None:
+        self.branches: dict[str, str] = {}
+        self.reach_on: set[str] = set()
+
+    def assign_branch(self, branch_number: str, head_office_number: str) -> None:
+        self.branches[branch_number] = head_office_number
+
+    def remove_branch(self, branch_number: str, head_office_number: str) -> None:
+        if self.branches.get(branch_number) == head_office_number:
+            del self.branches[branch_number]
+
+    def set_reach(self, company_number: str, enabled: bool) -> None:
+        (self.reach_on.add if enabled else self.reach_on.discard)(company_number)
+
+    def reach(self, head_offices: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for branch, head in sorted(self.branches.items()):
+            if head in head_offices and head in self.reach_on:
+                found.setdefault(head, []).append(branch)
+        return found
+
+
 def new_fake_uow() -> FakeUnitOfWork:
+    accounts = FakeAccounts()
     return FakeUnitOfWork(
-        accounts=FakeAccounts(),
+        accounts=accounts,
         apprentice_numbers=FakeApprenticeNumbers(),
         login_sessions=FakeLoginSessions(),
         oauth=FakeTokens(),
@@ -224,6 +310,10 @@ def new_fake_uow() -> FakeUnitOfWork:
         invitations=FakeInvitations(),
         register=FakeRegister(),
         company_accesses=FakeCompanyAccesses(),
+        account_grants=FakeAccountGrants(accounts),
+        company_services=FakeCompanyServices(),
+        deputyships=FakeDeputyships(),
+        company_structure=FakeCompanyStructure(),
     )
 
 

@@ -331,3 +331,70 @@ class AccessCodeIssued(IntegrationEvent):
     expires_at: datetime
     issued_at: datetime
     reason: str
+
+
+# -- deputyships ("Profil – Vertretung") -----------------------------------------------------------
+class DeputyshipV1(StrictSchema):
+    """One step of a deputyship: A (the deputy) may act for B, a person or a company.
+
+    ``represented_name`` is the person's name or the company number; ``deputy_has_account``
+    is false for a company's new employee, who gets an invitation to set up access once the
+    chamber approved ("Firmenmitarbeiter/in als Vertreter/in hinterlegen").
+    """
+
+    deputyship_id = fields.UUID(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["person", "company"]))
+    represented_account_id = fields.UUID(required=True, allow_none=True)
+    company_number = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=20))
+    represented_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    deputy_email = fields.Email(required=True)
+    deputy_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    deputy_has_account = fields.Boolean(required=True)
+    at = fields.AwareDateTime(required=True)
+
+
+@dataclass(frozen=True)
+class DeputyshipData(IntegrationEvent):
+    """The payload fields every deputyship event shares (schema: ``DeputyshipV1``)."""
+
+    deputyship_id: uuid.UUID
+    kind: str
+    represented_account_id: uuid.UUID | None
+    company_number: str | None
+    represented_name: str
+    deputy_email: str
+    deputy_name: str
+    deputy_has_account: bool
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeputyshipRequested(DeputyshipData):
+    """Typed payload of ``identity.deputyship.requested`` v1: waits for the chamber's approval."""
+
+    TYPE = "identity.deputyship.requested"
+    VERSION = 1
+
+
+@dataclass(frozen=True)
+class DeputyshipApproved(DeputyshipData):
+    """Typed payload of ``identity.deputyship.approved`` v1: the deputy may act from now on."""
+
+    TYPE = "identity.deputyship.approved"
+    VERSION = 1
+
+
+@dataclass(frozen=True)
+class DeputyshipRejected(DeputyshipData):
+    """Typed payload of ``identity.deputyship.rejected`` v1."""
+
+    TYPE = "identity.deputyship.rejected"
+    VERSION = 1
+
+
+@dataclass(frozen=True)
+class DeputyshipRemoved(DeputyshipData):
+    """Typed payload of ``identity.deputyship.removed`` v1: the deputy can no longer act."""
+
+    TYPE = "identity.deputyship.removed"
+    VERSION = 1

@@ -82,7 +82,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.company.branch_assigned",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.BranchV1,
         training.BranchAssigned,
         "A company became a branch (Niederlassung) of a head office (Zentrale).",
@@ -91,7 +91,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.company.branch_removed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.BranchV1,
         training.BranchRemoved,
         "A branch no longer belongs to its head office.",
@@ -100,7 +100,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.company.branch_reach_changed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.BranchReachV1,
         training.BranchReachChanged,
         "The chamber switched a head office's reach over its branches on or off: with reach, the "
@@ -256,6 +256,45 @@ CATALOGUE: tuple[EventContract, ...] = (
         "for its access letter (Anschreiben), when the company was registered or when the chamber "
         "fulfilled a request for new access data; the newest code replaces earlier ones.",
         secret_fields=("activation_code",),
+    ),
+    EventContract(
+        "identity.deputyship.requested",
+        1,
+        "identity",
+        (),
+        identity.DeputyshipV1,
+        identity.DeputyshipRequested,
+        "A person, or a company's Administrator, named a deputy (Vertretung); it waits for the "
+        "chamber's approval.",
+    ),
+    EventContract(
+        "identity.deputyship.approved",
+        1,
+        "identity",
+        ("notifications",),
+        identity.DeputyshipV1,
+        identity.DeputyshipApproved,
+        "The chamber approved a deputyship: the deputy may act from now on and is told by mail "
+        "(a new employee without an account is invited to set up access).",
+    ),
+    EventContract(
+        "identity.deputyship.rejected",
+        1,
+        "identity",
+        (),
+        identity.DeputyshipV1,
+        identity.DeputyshipRejected,
+        "The chamber rejected a requested deputyship.",
+    ),
+    EventContract(
+        "identity.deputyship.removed",
+        1,
+        "identity",
+        (),
+        identity.DeputyshipV1,
+        identity.DeputyshipRemoved,
+        "A deputyship ended (removed by the represented person or the company's Administrator); "
+        "the deputy's next token no longer lets them act.",
     ),
     EventContract(
         "documents.document.issued",

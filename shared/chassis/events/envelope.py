@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate
 
-from chassis.context import causation_id_var, current_request_id
+from chassis.context import actor_var, causation_id_var, current_request_id
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class Envelope:
     subject: str
     # Left out of the repr: a payload may carry a one-time secret (see the catalogue).
     payload: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Set when a deputy acted for someone ("<deputy account> for <person or company>"): every
+    # change made so is recorded as such, downstream too. None when the person acted themselves.
+    actor: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +52,7 @@ class EnvelopeSchema(Schema):
     causation_id = fields.String(load_default=None, allow_none=True)
     subject = fields.String(required=True)
     payload = fields.Dict(required=True)
+    actor = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
     @post_load
     def _make(self, data: dict[str, Any], **_: Any) -> Envelope:
@@ -62,6 +66,7 @@ class EnvelopeSchema(Schema):
             causation_id=data.get("causation_id"),
             subject=data["subject"],
             payload=data["payload"],
+            actor=data.get("actor"),
         )
 
 
@@ -79,4 +84,5 @@ def new_envelope(
         causation_id=causation_id_var.get(),
         subject=subject,
         payload=payload,
+        actor=actor_var.get(),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from typing import Any
 
@@ -14,6 +15,8 @@ from chassis.events.tables import add_messaging_tables
 from identity.adapters.access_tables import add_access_tables, map_access_tables
 from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token
 from identity.domain.audit import AuditRecord
+from identity.domain.deputies import Deputyship, DeputyshipStatus, RepresentedKind
+from identity.domain.grants import CompanyService
 from identity.domain.model import (
     Account,
     AccountStatus,
@@ -50,6 +53,23 @@ class AccountStatusText(sa.TypeDecorator[AccountStatus]):
         return None if value is None else AccountStatus(value)
 
 
+class EnumText(sa.TypeDecorator[Any]):
+    """A ``StrEnum`` by its value, in a plain string column (with a CHECK beside it)."""
+
+    impl = sa.String(20)
+    cache_ok = True
+
+    def __init__(self, enum_class: type[enum.StrEnum]) -> None:
+        super().__init__()
+        self.enum_class = enum_class
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_class(value).value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        return None if value is None else self.enum_class(value)
+
+
 metadata = new_metadata()
 mapper_registry = registry(metadata=metadata)
 
@@ -66,6 +86,8 @@ accounts = sa.Table(
     sa.Column("password_hash", sa.String(255), nullable=True),
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("company_roles", sa.JSON, nullable=False),
+    # {company_number: [exam_registration, ...]} (domain/grants.py).
+    sa.Column("service_rights", sa.JSON, nullable=False, server_default="{}"),
     sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
     sa.Column("locked_until", UtcDateTime(), nullable=True),
     # Only a hash of the one-time activation code is kept: keyed (HMAC-SHA256), or argon2id from before.
@@ -189,6 +211,55 @@ access_tables = add_access_tables(metadata, UuidText())
 invitations = access_tables["invitations"]
 company_accesses = access_tables["company_accesses"]
 access_data_requests = access_tables["access_data_requests"]
+# The services a company has switched on (Prüfungsanmeldung, ...): one row each.
+company_services = sa.Table(
+    "company_services",
+    metadata,
+    sa.Column("company_number", sa.String(20), primary_key=True),
+    sa.Column("service", sa.String(50), primary_key=True),
+    sa.Column("switched_on_by", sa.String(36), nullable=False),
+    sa.Column("switched_on_at", UtcDateTime(), nullable=False),
+)
+
+# Deputyships ("Profil – Vertretung"): requested, approved by the chamber, removed.
+deputyships = sa.Table(
+    "deputyships",
+    metadata,
+    sa.Column("id", UuidText(), primary_key=True),
+    sa.Column("kind", EnumText(RepresentedKind), nullable=False),
+    sa.Column("represented_account_id", UuidText(), sa.ForeignKey("accounts.id"), nullable=True, index=True),
+    sa.Column("company_number", sa.String(20), nullable=True, index=True),
+    sa.Column("deputy_email", sa.String(254), nullable=False),
+    sa.Column("deputy_name", sa.String(200), nullable=False),
+    sa.Column("deputy_account_id", UuidText(), sa.ForeignKey("accounts.id"), nullable=True, index=True),
+    sa.Column("company_roles", sa.JSON, nullable=False),
+    sa.Column("status", EnumText(DeputyshipStatus), nullable=False),
+    sa.Column("requested_by", UuidText(), nullable=False),
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("decided_by", UuidText(), nullable=True),
+    sa.Column("decided_at", UtcDateTime(), nullable=True),
+    sa.Column("removed_by", UuidText(), nullable=True),
+    sa.Column("removed_at", UtcDateTime(), nullable=True),
+    sa.CheckConstraint("kind IN ('person', 'company')", name="kind"),
+    sa.CheckConstraint("status IN ('requested', 'approved', 'rejected', 'removed')", name="status"),
+    # The chamber's list of open requests, oldest first (keyset order).
+    sa.Index("ix_deputyships_status_requested", "status", "requested_at", "id"),
+)
+
+# The register's head offices and branches (training.company.branch_*), and the head offices
+# whose reach the chamber switched on: their roles apply to every branch.
+company_branches = sa.Table(
+    "company_branches",
+    metadata,
+    sa.Column("branch_number", sa.String(20), primary_key=True),
+    sa.Column("head_office_number", sa.String(20), nullable=False, index=True),
+)
+head_office_reach = sa.Table(
+    "head_office_reach",
+    metadata,
+    sa.Column("company_number", sa.String(20), primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+)
 
 outbox, inbox = add_messaging_tables(metadata)
 
@@ -233,6 +304,8 @@ def start_mappers() -> None:
     )
     mapper_registry.map_imperatively(LoginSession, login_sessions)
     mapper_registry.map_imperatively(AuditRecord, audit_records)
+    mapper_registry.map_imperatively(CompanyService, company_services)
+    mapper_registry.map_imperatively(Deputyship, deputyships)
     mapper_registry.map_imperatively(OAuthClient, oauth_clients)
     mapper_registry.map_imperatively(AuthorizationCode, authorization_codes)
     mapper_registry.map_imperatively(Token, oauth_tokens)
@@ -246,7 +319,11 @@ __all__ = [
     "audit_records",
     "authorization_codes",
     "company_accesses",
+    "company_branches",
+    "company_services",
     "counters",
+    "deputyships",
+    "head_office_reach",
     "inbox",
     "invitations",
     "login_sessions",

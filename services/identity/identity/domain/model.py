@@ -185,6 +185,8 @@ class Account:
     password_hash: str | None = None
     roles: list[str] = field(default_factory=list)
     company_roles: dict[str, list[str]] = field(default_factory=dict)
+    # {company_number: [exam_registration, ...]}: granted apart from the roles (domain/grants.py).
+    service_rights: dict[str, list[str]] = field(default_factory=dict)
     failed_logins: int = 0
     locked_until: datetime | None = None
     activation: Activation | None = None
@@ -355,6 +357,9 @@ class Account:
             "email": self.email,
             "roles": sorted(self.roles),
             "company_roles": {number: sorted(roles) for number, roles in sorted(self.company_roles.items())},
+            "service_rights": {
+                number: sorted(rights) for number, rights in sorted(self.service_rights.items()) if rights
+            },
             "apprentice_number": self.apprentice_number,
         }
 

@@ -12,6 +12,7 @@ from chassis.auth import current_principal
 from identity.bootstrap import IdentityRuntime
 from identity.domain.model import Account
 from identity.domain.queries import GetOwnAccount
+from identity.entrypoints import grants_api
 from identity.entrypoints.schemas import AccountSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/accounts", description="Accounts")
@@ -33,9 +34,10 @@ class Me(MethodView):
             "status": account.status.value,
             "roles": sorted(account.roles),
             "company_roles": {k: sorted(v) for k, v in account.company_roles.items()},
+            "service_rights": {k: sorted(v) for k, v in account.service_rights.items()},
             "activated_at": account.activated_at,
             "last_login_at": account.last_login_at,
         }
 
 
-BLUEPRINTS = [blp]
+BLUEPRINTS = [blp, *grants_api.BLUEPRINTS]

@@ -22,7 +22,12 @@ from typing import Any
 
 from authlib.common.security import generate_token
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
+from authlib.oauth2.rfc6749 import (
+    InvalidGrantError,
+    InvalidRequestError,
+    UnauthorizedClientError,
+    grants,
+)
 from authlib.oauth2.rfc6750 import BearerTokenGenerator, BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -33,10 +38,13 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 
 from chassis.app import current_runtime
+from chassis.domain import DomainError
 from identity.adapters.keys import ALGORITHM
 from identity.adapters.oauth_models import AuthorizationCode, OAuthClient, Token, sha256
-from identity.bootstrap import IdentityRuntime
+from identity.bootstrap import TOKEN_EXCHANGE_GRANT, IdentityRuntime
+from identity.domain.grant_commands import ContextClaims, RecordContextSwitch
 from identity.domain.model import Account, AccountStatus
+from identity.service_layer import grants as grant_cases
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -92,13 +100,14 @@ def usable_account(account_id: str) -> Account | None:
 
 def user_info(account: Account, scope: str) -> UserInfo:
     scopes = set(scope.split())
-    claims = account.claims()
+    claims = grant_cases.full_token_claims(account, request_uow())
     info = UserInfo(sub=claims["sub"])
     if "profile" in scopes:
         info["name"] = claims["name"]
         info["preferred_username"] = account.apprentice_number or account.username or account.email
         info["roles"] = claims["roles"]
         info["company_roles"] = claims["company_roles"]
+        info["service_rights"] = claims["service_rights"]
         info["apprentice_number"] = claims["apprentice_number"]
     if "email" in scopes:
         info["email"] = claims["email"]
@@ -111,8 +120,10 @@ def make_access_token_generator(runtime: IdentityRuntime) -> Any:
 
     def generate(client: OAuthClient, grant_type: str, user: Account, scope: str) -> str:
         now = int(time.time())
+        # A token exchange narrowed the claims to one context; every other grant carries all.
+        subject_claims = g.get("exchange_claims") or grant_cases.full_token_claims(user, request_uow())
         claims = {
-            **user.claims(),
+            **subject_claims,
             "iss": settings.issuer,
             "aud": settings.audience,
             "iat": now,
@@ -128,7 +139,11 @@ def make_access_token_generator(runtime: IdentityRuntime) -> Any:
 
 
 def save_token(token: dict[str, Any], request: Any) -> None:
-    previous: Token | None = getattr(request, "refresh_token", None)
+    # A narrowed token joins the family of the token it was exchanged for: revoking the login's
+    # grant (logout, reuse of a refresh token) revokes it too.
+    previous: Token | None = getattr(request, "refresh_token", None) or getattr(
+        request, "exchanged_from", None
+    )
     code: AuthorizationCode | None = getattr(request, "authorization_code", None)
     request_uow().oauth.add_token(
         family_id=previous.family_id if previous else None,
@@ -281,6 +296,85 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return user_info(user, scope)
 
 
+ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S105 - a type URI
+
+
+def decode_own_token(token_string: str) -> dict[str, Any] | None:
+    """The claims of an access token identity signed and that has not expired; None otherwise."""
+    runtime = identity_runtime()
+    try:
+        decoded = jwt.decode(token_string, runtime.keys.public_key_set(), algorithms=[ALGORITHM])
+        jwt.JWTClaimsRegistry(
+            iss={"essential": True, "value": runtime.settings.issuer}, exp={"essential": True}
+        ).validate(decoded.claims)
+    except (JoseError, ValueError):
+        return None
+    return dict(decoded.claims)
+
+
+class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
+    """RFC 8693 token exchange: the portal trades the login's access token for one narrowed to
+    one context (``context``: ``company:<number>``, ``role:<role>`` or ``deputy:<id>``).
+
+    Only the client the subject token was issued to may exchange it, only a login token (not a
+    narrowed one: no chains), and only for a context the account holds now. The answer is an
+    access token without a refresh token; the portal exchanges again when it expires.
+    """
+
+    GRANT_TYPE = TOKEN_EXCHANGE_GRANT
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
+
+    def validate_token_request(self) -> None:
+        client = self.authenticate_token_endpoint_client()
+        if not client.check_grant_type(self.GRANT_TYPE):
+            raise UnauthorizedClientError("The client may not exchange tokens.")
+        data = self.request.payload.data
+        if data.get("subject_token_type") != ACCESS_TOKEN_TYPE or not data.get("subject_token"):
+            raise InvalidRequestError("subject_token and subject_token_type (access_token) are required.")
+        requested = data.get("requested_token_type")
+        if requested not in (None, ACCESS_TOKEN_TYPE):
+            raise InvalidRequestError("Only access tokens are issued.")
+        context = str(data.get("context") or "")
+        if not context:
+            raise InvalidRequestError("context is required.")
+        subject_token = str(data["subject_token"])
+        claims = decode_own_token(subject_token)
+        stored = request_uow().oauth.by_access_token(subject_token)
+        if (
+            claims is None
+            or stored is None
+            or stored.is_revoked()
+            or stored.client_id != client.client_id
+            or "act" in claims
+            or "ctx" in claims
+            or claims.get("sub") != stored.account_id
+        ):
+            raise InvalidGrantError("The subject token cannot be exchanged.")
+        user = usable_account(stored.account_id)
+        if user is None:
+            raise InvalidGrantError("The subject token cannot be exchanged.")
+        try:
+            narrowed = identity_runtime().bus.handle(ContextClaims(user.id, context))
+        except DomainError as exc:
+            raise InvalidGrantError("The account cannot act in this context.") from exc
+        g.exchange_claims = narrowed
+        self.request.client = client
+        self.request.user = user
+        self.request.exchanged_from = stored
+        self.request.context = context
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        token = self.generate_token(
+            user=self.request.user, scope=self.request.exchanged_from.scope, include_refresh_token=False
+        )
+        token["issued_token_type"] = ACCESS_TOKEN_TYPE
+        self.save_token(token)
+        identity_runtime().bus.handle(
+            RecordContextSwitch(self.request.user.id, self.request.context, self.request.client.client_id)
+        )
+        return 200, token, self.TOKEN_RESPONSE_HEADER
+
+
 # -- userinfo and revocation ----------------------------------------------------------------------
 class AccessTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string: str) -> Token | None:
@@ -320,6 +414,8 @@ class RevocationEndpoint(_RevocationEndpoint):
             token = store.by_access_token(token_string)
             if token is not None:
                 token.matched = "access"
+                # A narrowed token's context, so that leaving it (acting for someone) is audited.
+                token.context = (decode_own_token(token_string) or {}).get("ctx")
                 return token
         token = store.by_refresh_token(token_string)
         if token is not None:
@@ -333,6 +429,13 @@ class RevocationEndpoint(_RevocationEndpoint):
             store.revoke_family(token.family_id, _now())
         else:
             store.revoke(token, _now(), refresh=False)
+            context = getattr(token, "context", None)
+            if context:
+                identity_runtime().bus.handle(
+                    RecordContextSwitch(
+                        uuid.UUID(token.account_id), str(context), token.client_id, ended=True
+                    )
+                )
 
 
 # -- assembly ---------------------------------------------------------------------------------------
@@ -351,6 +454,7 @@ def build_authorization_server(app: Flask, runtime: IdentityRuntime) -> Authoriz
     )
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True), OpenIDCode()])
     server.register_grant(RefreshTokenGrant)
+    server.register_grant(TokenExchangeGrant)
     server.register_endpoint(RevocationEndpoint)
     protector = ResourceProtector()
     protector.register_token_validator(AccessTokenValidator())

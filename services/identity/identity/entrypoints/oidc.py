@@ -24,6 +24,7 @@ from joserfc.errors import JoseError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from chassis.problems import ServiceUnavailable, problem_response
+from identity.bootstrap import TOKEN_EXCHANGE_GRANT
 from identity.domain.model import LoginSession
 from identity.entrypoints.login_session import (
     PENDING_AUTHORIZE,
@@ -83,7 +84,7 @@ def discovery() -> Response:
         scopes_supported=SCOPES,
         response_types_supported=["code"],
         response_modes_supported=["query"],
-        grant_types_supported=["authorization_code", "refresh_token"],
+        grant_types_supported=["authorization_code", "refresh_token", TOKEN_EXCHANGE_GRANT],
         code_challenge_methods_supported=["S256"],
         subject_types_supported=["public"],
         id_token_signing_alg_values_supported=["RS256"],

@@ -246,3 +246,5 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     UnlockAccount: unlock_account,
     ListAuditRecords: list_audit_records,
 }
+# Registration and the chamber's tools consume no events.
+EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {}

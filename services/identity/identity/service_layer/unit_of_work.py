@@ -1,5 +1,5 @@
 """identity's unit of work: accounts, the Azubinummer counter, login sessions, the OAuth store,
-the audit log, invitations and the register's people per company."""
+the audit log, invitations, the register's people per company, grants and deputyships."""
 
 from __future__ import annotations
 
@@ -11,6 +11,12 @@ from identity.adapters.access_data import (
     SqlRegister,
 )
 from identity.adapters.audit import SqlAuditLog
+from identity.adapters.grants_repository import (
+    SqlAccountGrants,
+    SqlCompanyServices,
+    SqlCompanyStructure,
+    SqlDeputyships,
+)
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import SqlAccounts, SqlApprenticeNumbers
@@ -26,6 +32,10 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
     register: SqlRegister
     company_accesses: SqlCompanyAccesses
     access_data_requests: SqlAccessDataRequests
+    account_grants: SqlAccountGrants
+    company_services: SqlCompanyServices
+    deputyships: SqlDeputyships
+    company_structure: SqlCompanyStructure
 
     def _open(self) -> None:
         self.accounts = SqlAccounts(self.session)
@@ -37,3 +47,7 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.register = SqlRegister(self.session)
         self.company_accesses = SqlCompanyAccesses(self.session)
         self.access_data_requests = SqlAccessDataRequests(self.session)
+        self.account_grants = SqlAccountGrants(self.session)
+        self.company_services = SqlCompanyServices(self.session)
+        self.deputyships = SqlDeputyships(self.session)
+        self.company_structure = SqlCompanyStructure(self.session)

@@ -15,7 +15,7 @@ from chassis.domain import NotFound
 from chassis.messagebus import MessageBus, _inject
 from chassis.principal import Principal
 from identity.bootstrap import bootstrap
-from identity.domain import access, access_commands, account_commands, commands, queries
+from identity.domain import access, access_commands, account_commands, commands, grant_commands, queries
 from identity.domain.access_commands import AcceptInvitation
 from identity.domain.account_commands import ConfirmRegistration, Register
 from identity.domain.commands import ActivateAccount, LogIn, ResetPassword
@@ -111,12 +111,15 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
     runtime = bootstrap(settings)  # no database is touched
     messages = {
         cls
-        for module in (commands, queries, account_commands, access_commands)
+        for module in (commands, queries, account_commands, access_commands, grant_commands)
         for _, cls in inspect.getmembers(module, inspect.isclass)
         if cls.__module__ == module.__name__
     }
     assert messages == set(runtime.bus.command_handlers)
     assert sorted(runtime.bus.subscribed_event_types) == [
+        "training.company.branch_assigned",
+        "training.company.branch_reach_changed",
+        "training.company.branch_removed",
         "training.company.registered",
         "training.contract.registered",
         "training.trainer.added",

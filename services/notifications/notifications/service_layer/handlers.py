@@ -18,11 +18,12 @@ from datetime import datetime
 from typing import Any
 
 from chassis.contracts.documents import DocumentIssued
-from chassis.contracts.identity import PasswordResetRequested
+from chassis.contracts.identity import DeputyshipApproved, PasswordResetRequested
 from chassis.events.incoming import IncomingEvent
 from chassis.pagination import Page
 from notifications.domain import access
 from notifications.domain.commands import MarkNoticeRead, RetryFailedMails
+from notifications.domain.deputy_messages import ApprovedDeputyship, deputy_mail_for
 from notifications.domain.messages import mail_for, notice_for, password_reset_mail_for
 from notifications.domain.model import (
     IssuedDocument,
@@ -83,6 +84,26 @@ def password_reset_requested(
     mail = password_reset_mail_for(reset, clock())
     with uow:
         # Idempotent on its own, like the document mail.
+        if uow.mails.add_unless_present(mail):
+            uow.queue_mail()
+            uow.commit()
+
+
+def deputyship_approved(
+    event: IncomingEvent[DeputyshipApproved], uow: NotificationsUnitOfWork, *, clock: Clock, portal_url: str
+) -> None:
+    """The chamber approved a deputyship: tell the deputy (a notice mail, or for a new employee
+    that the invitation to set up access follows)."""
+    data = event.payload
+    approved = ApprovedDeputyship(
+        event_id=event.envelope.id,
+        deputy_name=data.deputy_name,
+        deputy_email=data.deputy_email,
+        represented_name=data.represented_name,
+        deputy_has_account=data.deputy_has_account,
+    )
+    mail = deputy_mail_for(approved, portal_url, clock())
+    with uow:
         if uow.mails.add_unless_present(mail):
             uow.queue_mail()
             uow.commit()
@@ -181,4 +202,5 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
     DocumentIssued.TYPE: document_issued,
     PasswordResetRequested.TYPE: password_reset_requested,
+    DeputyshipApproved.TYPE: deputyship_approved,
 }

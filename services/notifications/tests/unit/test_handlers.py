@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from chassis.contracts.documents import DocumentIssued
-from chassis.contracts.identity import PasswordResetRequested
-from chassis.events.catalogue import consumed_by
+from chassis.contracts.identity import DeputyshipApproved, PasswordResetRequested
+from chassis.events.catalogue import consumed_by, load_payload
+from chassis.events.envelope import new_envelope
+from chassis.events.incoming import IncomingEvent
 from chassis.messagebus import MessageBus, inject_dependencies
 from notifications.domain.commands import RetryFailedMails
 from notifications.domain.model import MailStatus
@@ -17,7 +20,11 @@ PORTAL = "https://portal.example/"
 
 
 def test_handlers_are_registered_for_the_catalogued_events() -> None:
-    assert set(handlers.EVENT_HANDLERS) == {DocumentIssued.TYPE, PasswordResetRequested.TYPE}
+    assert set(handlers.EVENT_HANDLERS) == {
+        DocumentIssued.TYPE,
+        PasswordResetRequested.TYPE,
+        DeputyshipApproved.TYPE,
+    }
     # as the bootstrap merges them
     merged = {**handlers.EVENT_HANDLERS, **account_mails.EVENT_HANDLERS, **invitations.EVENT_HANDLERS}
     assert set(merged) == consumed_by("notifications")
@@ -113,3 +120,42 @@ def test_operators_list_and_requeue_failed_mails(fake_uow, issued_event, clock) 
     assert (first.status, first.attempts, first.next_attempt_at) == (MailStatus.PENDING, 0, clock.now)
     assert fake_uow.mail_queued  # the sender hears about them at once
     assert handlers.list_mails(ListMails(MailStatus.FAILED), fake_uow) == []
+
+
+def deputyship_approved_event(has_account: bool) -> IncomingEvent[DeputyshipApproved]:
+    payload = {
+        "deputyship_id": str(uuid.uuid4()),
+        "kind": "company",
+        "represented_account_id": None,
+        "company_number": "4711001",
+        "represented_name": "Betrieb 4711001",
+        "deputy_email": "detlef@example.org",
+        "deputy_name": "Detlef Deputy",
+        "deputy_has_account": has_account,
+        "at": datetime(2026, 11, 29, 9, 0, tzinfo=UTC).isoformat(),
+    }
+    envelope = new_envelope(
+        producer="identity",
+        event_type=DeputyshipApproved.TYPE,
+        subject=payload["deputyship_id"],
+        payload=payload,
+    )
+    return IncomingEvent(envelope, load_payload(envelope.type, envelope.version, payload))  # type: ignore[arg-type]
+
+
+def test_an_approved_deputy_gets_one_mail(fake_uow, clock) -> None:
+    event = deputyship_approved_event(has_account=True)
+    handlers.deputyship_approved(event, fake_uow, clock=clock, portal_url=PORTAL)
+    handlers.deputyship_approved(event, fake_uow, clock=clock, portal_url=PORTAL)  # replayed: still one
+    [mail] = fake_uow.mails.all()
+    assert mail.recipient_email == "detlef@example.org"
+    assert "Betrieb 4711001" in mail.text_body and "Zum Programm" in mail.text_body
+    assert fake_uow.notices.all() == []
+
+
+def test_a_new_employee_is_told_that_the_invitation_follows(fake_uow, clock) -> None:
+    handlers.deputyship_approved(
+        deputyship_approved_event(has_account=False), fake_uow, clock=clock, portal_url=PORTAL
+    )
+    [mail] = fake_uow.mails.all()
+    assert "Account erstellen" in mail.text_body
