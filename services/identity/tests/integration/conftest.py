@@ -322,3 +322,8 @@ def http_code_flow() -> Callable[..., dict[str, Any]]:
         return dict(response.json())
 
     return flow
+
+
+@pytest.fixture
+def http_login() -> Callable[..., str]:
+    return http_login_at
