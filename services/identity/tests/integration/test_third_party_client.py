@@ -17,9 +17,9 @@ import pytest
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
+from click.testing import CliRunner
 from joserfc import jwt
 from joserfc.jwk import KeySet
-from click.testing import CliRunner
 
 from chassis.demo import demo_account
 from identity.entrypoints.cli import register_client
