@@ -8,9 +8,12 @@ logins: ``GET /auth/authorize`` (a fresh PKCE pair and state per login) → the 
 ``POST`` with the password → the redirect back with the code → ``POST /auth/token``. A login
 counts when the token response is 200 with an access token; anything else invalidates the run.
 
-The bound: argon2id verifications per second of a stored hash (the same parameters), by as many
-processes as the machine has cores, measured in the same run, alternating with the login rounds
-so both see the same machine noise. Each login verifies one password, so logins/s can at most
+The bound: argon2id verifications per second of a stored hash (the same parameters), measured in
+the same run, alternating with the login rounds so both see the same machine noise. It runs as
+many processes as there are concurrent login clients (default 2 per core): at least one per core,
+so on an idle machine it is the machine's (2 cores') rate; and on a machine shared with other jobs
+the bound gets the same number of runnable workers, hence the same share of the CPU, as the
+logins' concurrent argon2 verifications do. Each login verifies one password, so logins/s can at most
 reach the bound; the ratio says how much the rest (HTTP, nginx, Flask, PostgreSQL, the token
 signing) costs. Target: ≥ 0.8.
 
@@ -308,7 +311,7 @@ def run(
             order = ("bound", "login") if index % 2 == 0 else ("login", "bound")
             for side in order:
                 if side == "bound":
-                    bounds.append(argon2_round(stored_hash, demo.password, parallel=cores, seconds=seconds))
+                    bounds.append(argon2_round(stored_hash, demo.password, parallel=clients, seconds=seconds))
                 else:
                     logins.append(login_round(base_url, client_secret, clients=clients, seconds=seconds))
                 print(f"  login round {index + 1} {side}: done", flush=True)
@@ -334,7 +337,10 @@ def summarise(logins: list[dict[str, Any]], bounds: list[dict[str, Any]], **cont
     round_ratios = [
         login["rps"] / bound["rps"] for login, bound in zip(logins, bounds, strict=True) if bound["rps"]
     ]
-    ratio = login_rps / bound_rps if bound_rps else 0.0
+    # The median of the rounds' ratios: each pair of rounds saw the same machine noise (other
+    # jobs on a shared machine), which pooling the rounds would mix; the pooled one is kept too.
+    ratio = statistics.median(round_ratios) if round_ratios else 0.0
+    pooled = login_rps / bound_rps if bound_rps else 0.0
     clean = all(r["failed"] == 0 for r in logins)
     return {
         "name": "login: full OIDC logins (authorize, form, password, code, token) through nginx "
@@ -349,6 +355,7 @@ def summarise(logins: list[dict[str, Any]], bounds: list[dict[str, Any]], **cont
         },
         "bound": {"rps": round(bound_rps, 2), "verifications": sum(r["verifications"] for r in bounds)},
         "ratio": round(ratio, 3),
+        "pooled_ratio": round(pooled, 3),
         "round_ratios": [round(r, 3) for r in round_ratios],
         "target": f"logins/s >= {TARGET_RATIO} x argon2id verifications/s",
         "passed": clean and ratio >= TARGET_RATIO,
@@ -379,7 +386,7 @@ def login_rows(summary: dict[str, Any]) -> list[tuple[str, ...]]:
 def main() -> int:
     admin_url = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     quick = os.environ.get("BENCH_QUICK") == "1"
-    summary = run(admin_url, rounds=1 if quick else 3, seconds=5 if quick else 15)
+    summary = run(admin_url, rounds=1 if quick else 5, seconds=5 if quick else 10)
     import json
 
     results = Path(__file__).resolve().parent / "results"

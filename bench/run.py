@@ -82,7 +82,7 @@ def main() -> int:
     print("edge benchmark (nginx vs direct) …", flush=True)
     edge = bench_edge.run(admin_url, rounds=2 if quick else 4, seconds=3 if quick else 8)
     print("login benchmark (full OIDC logins through nginx vs argon2id verifications) …", flush=True)
-    login = bench_login.run(admin_url, rounds=1 if quick else 3, seconds=5 if quick else 15)
+    login = bench_login.run(admin_url, rounds=1 if quick else 5, seconds=5 if quick else 10)
     # Last: it starts the whole distributed portal and takes the longest.
     print(
         "import benchmark (the chamber's data import in distributed mode, upload to last effect) …",

@@ -105,7 +105,7 @@ KEY_ROTATION_CHECK_SECONDS = 3600.0
 
 def rotate_if_due(keys: KeyStore, policy: RotationPolicy, rotation_days: int) -> RotationReport:
     """Publish a successor once the signing key is ``rotation_days`` old; always remove retired keys."""
-    now = utc_now()
+    now = keys.now()
     current = keys.ring(force=True).signing(now)
     due = (
         rotation_days > 0

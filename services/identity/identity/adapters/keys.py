@@ -191,6 +191,10 @@ class KeyStore:
         self._ring: KeyRing | None = None
         self._loaded_at = 0.0
 
+    def now(self) -> datetime:
+        """The time by this store's clock (the key set's times are compared with it)."""
+        return self._clock()
+
     # -- reading ------------------------------------------------------------------------------
     def ring(self, *, force: bool = False) -> KeyRing:
         elapsed = time.monotonic() - self._loaded_at

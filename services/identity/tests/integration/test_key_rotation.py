@@ -22,6 +22,7 @@ from chassis.demo import demo_account
 from chassis.migrations import alembic_config
 from chassis.problems import ProblemError
 from identity.adapters.keys import KeyStore
+from identity.bootstrap import rotate_if_due
 from identity.entrypoints.cli import rotate_keys
 
 LEAD = timedelta(minutes=15)
@@ -167,3 +168,18 @@ def test_migration_keeps_the_key_of_before(make_runtime) -> None:
     assert json.loads(value)["kid"] == kid
     command.upgrade(config, "head")
     assert KeyStore(runtime.engine).kid == kid
+
+
+def test_the_rotation_worker_rotates_a_key_when_it_is_due_and_prunes_retired_ones(live_identity) -> None:
+    runtime, clock = live_identity.runtime, live_identity.clock
+    first = runtime.keys.kid
+    policy = runtime.rotation_policy(LEAD)
+    assert rotate_if_due(runtime.keys, policy, rotation_days=90).added is None  # young key
+    assert rotate_if_due(runtime.keys, policy, rotation_days=0).added is None  # only by command
+    clock.advance(days=90, seconds=1)
+    report = rotate_if_due(runtime.keys, policy, rotation_days=90)
+    assert report.added and report.retiring == (first,)
+    clock.advance(seconds=LEAD.total_seconds() + runtime.config.access_token_lifetime + 61)
+    assert rotate_if_due(runtime.keys, policy, rotation_days=90).deleted == (first,)
+    assert runtime.keys.kid == report.added
+    assert [worker.name for worker in runtime.workers()][-1] == "key-rotation"
