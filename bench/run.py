@@ -1,4 +1,4 @@
-"""`make bench`: the edge, event-relay, mail and import benchmarks, each against its reference in the same run.
+"""`make bench`: the edge, event-relay, mail, login and import benchmarks, each against its reference in the same run.
 
 Prints a table and writes bench/results/<UTC timestamp>.json and bench/results/latest.json.
 Needs PostgreSQL and RabbitMQ (BENCH_DATABASE_URL / BENCH_AMQP_URL, default the local
@@ -17,13 +17,20 @@ from typing import Any
 
 import bench_edge
 import bench_import
+import bench_login
 import bench_mail
 import bench_relay
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any], imported: dict[str, Any]) -> str:
+def table(
+    edge: dict[str, Any],
+    relay: dict[str, Any],
+    mail: dict[str, Any],
+    imported: dict[str, Any],
+    login: dict[str, Any] | None = None,
+) -> str:
     rows = [
         bench_relay.HEADER,
         (
@@ -51,6 +58,7 @@ def table(edge: dict[str, Any], relay: dict[str, Any], mail: dict[str, Any], imp
             f">= {bench_mail.TARGET_RATIO:.2f}",
             "yes" if mail["passed"] else "NO",
         ),
+        *(bench_login.login_rows(login) if login else []),
         *bench_import.import_rows(imported),
     ]
     return bench_relay.render(rows)
@@ -73,6 +81,8 @@ def main() -> int:
     mail = bench_mail.run(admin_url, rounds=1 if quick else 3, count=300 if quick else 2000)
     print("edge benchmark (nginx vs direct) …", flush=True)
     edge = bench_edge.run(admin_url, rounds=2 if quick else 4, seconds=3 if quick else 8)
+    print("login benchmark (full OIDC logins through nginx vs argon2id verifications) …", flush=True)
+    login = bench_login.run(admin_url, rounds=1 if quick else 5, seconds=5 if quick else 10)
     # Last: it starts the whole distributed portal and takes the longest.
     print(
         "import benchmark (the chamber's data import in distributed mode, upload to last effect) …",
@@ -91,6 +101,7 @@ def main() -> int:
         "edge": edge,
         "relay": relay,
         "mail": mail,
+        "login": login,
         "import": imported,
     }
     RESULTS.mkdir(exist_ok=True)
@@ -98,8 +109,11 @@ def main() -> int:
     (RESULTS / f"{stamp}.json").write_text(text)
     (RESULTS / "latest.json").write_text(text)
     print()
-    print(table(edge, relay, mail, imported))
+    print(table(edge, relay, mail, imported, login))
     print(f"\nresults: {RESULTS / (stamp + '.json')}")
+    if not login["clean"]:
+        print("login benchmark saw failed logins: its numbers are not valid", file=sys.stderr)
+        return 1
     if not edge["clean"]:
         print(
             "edge benchmark saw non-2xx responses or socket errors: the numbers are not valid",

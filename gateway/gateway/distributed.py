@@ -43,7 +43,15 @@ from chassis.config import DISTRIBUTED, env_prefix
 from chassis.db import normalise_url
 from gateway import nginx, processes
 from gateway.processes import ManagedProcess, Supervisor
-from gateway.routes import EDGE_PORT, ROUTES, WEB, Route, backend_services, database_name
+from gateway.routes import (
+    EDGE_PORT,
+    ROUTES,
+    WEB,
+    Route,
+    backend_services,
+    database_name,
+    local_rate_limits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -395,6 +403,8 @@ def run_distributed(
                 listen_port=options.edge_port,
                 ports={route.service: options.port(route.service) for route in ROUTES},
                 access_log=str(log_dir.resolve() / "nginx-access.log"),
+                # The routes' limits, or a benchmark's (BP_BENCH_CREDENTIALS_*) from the portal's env.
+                rate_limits=local_rate_limits(env),
             )
         )
         portal.processes.append(processes.start_nginx(config, runtime_dir, log_dir=log_dir))

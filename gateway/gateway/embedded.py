@@ -42,6 +42,7 @@ from werkzeug.serving import BaseWSGIServer, make_server, select_address_family
 
 from chassis.config import env_bool
 from chassis.logging import configure_logging
+from gateway.ratelimit import CredentialRateLimit
 from gateway.routes import (
     EDGE_OWNED_HEADERS,
     EDGE_PORT,
@@ -50,6 +51,7 @@ from gateway.routes import (
     WEB,
     Route,
     is_docs_path,
+    local_rate_limits,
     security_headers,
 )
 
@@ -264,6 +266,8 @@ def build_dispatcher(
     dispatcher: WSGIApp = DispatcherMiddleware(root, mounts)
     if not internal:
         dispatcher = HideInternalPaths(dispatcher, routes)
+        # nginx's credentials limit, the same table and numbers (gateway.ratelimit).
+        dispatcher = CredentialRateLimit(dispatcher, limits=local_rate_limits(os.environ))
     return EdgeHeaders(dispatcher)
 
 

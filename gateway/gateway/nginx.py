@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.ratelimit import retry_after_seconds, too_many_page
 from gateway.routes import (
     EDGE_OWNED_HEADERS,
     EDGE_PORT,
@@ -30,7 +31,9 @@ from gateway.routes import (
     ROUTES,
     UPLOAD_PATHS,
     RateClass,
+    RateLimit,
     Route,
+    local_rate_limits,
     security_headers,
 )
 
@@ -71,6 +74,8 @@ class NginxOptions:
     # and must be able to write the runtime directory.
     user: str | None = None
     worker_processes: str = "auto"
+    # The request limits (routes.RATE_LIMITS; a local benchmark run may set its own).
+    rate_limits: Mapping[RateClass, RateLimit] = field(default_factory=lambda: dict(RATE_LIMITS))
 
     def host(self, route: Route) -> str:
         return self.upstream_hosts.get(route.service, self.default_upstream_host)
@@ -83,6 +88,7 @@ def local_options(runtime_dir: str, **overrides: object) -> NginxOptions:
     """Options for nginx on this host in front of services on 127.0.0.1."""
     user = getpass.getuser() if hasattr(os, "geteuid") and os.geteuid() == 0 else None
     overrides.setdefault("listen_host", "127.0.0.1")
+    overrides.setdefault("rate_limits", local_rate_limits(os.environ))
     return NginxOptions(runtime_dir, user=user, **overrides)  # type: ignore[arg-type]
 
 
@@ -158,12 +164,18 @@ def _location(
     relaxed_for_docs: bool = False,
     rate_class: RateClass = RateClass.STANDARD,
     body_limit: str | None = None,
+    rate_limits: Mapping[RateClass, RateLimit] = RATE_LIMITS,
 ) -> None:
     w.open(f"location {match}")
     w.line(f"client_max_body_size {body_limit or route.body_limit};")
     if rate_class is not RateClass.STANDARD:
-        limit = RATE_LIMITS[rate_class]
+        limit = rate_limits[rate_class]
         w.line(f"limit_req zone={limit.zone} burst={limit.burst} nodelay;")
+        if not route.prefix.startswith("/api/"):
+            # A person posted a form: the refusal is a German page (error_page here replaces
+            # the server's, so every edge error is named again).
+            for status in EDGE_PROBLEMS:
+                w.line(f"error_page {status} {'@page_429' if status == 429 else f'@problem_{status}'};")
     _proxy(w, route, target_path)
     _security_headers(w, relaxed_for_docs=relaxed_for_docs)
     w.close()
@@ -233,7 +245,7 @@ def render(options: NginxOptions) -> str:
     w.line("POST $binary_remote_addr;")
     w.line('default "";')
     w.close()
-    for limit in RATE_LIMITS.values():
+    for limit in options.rate_limits.values():
         w.line(f"limit_req_zone $bp_credentials_key zone={limit.zone}:10m rate={limit.rate};")
     w.line("limit_req_status 429;")
     w.line("limit_req_log_level warn;")
@@ -282,7 +294,14 @@ def render(options: NginxOptions) -> str:
             _location(w, f"{route.prefix}/docs", route, "/docs", relaxed_for_docs=True)
     for limited in LIMITED_PATHS:
         for route, public_path in limited.public_paths():
-            _location(w, public_path, route, limited.path, rate_class=limited.rate_class)
+            _location(
+                w,
+                public_path,
+                route,
+                limited.path,
+                rate_class=limited.rate_class,
+                rate_limits=options.rate_limits,
+            )
     for upload in UPLOAD_PATHS:
         for route, public_path, target_path in upload.public_paths():
             _location(w, f"= {public_path}", route, target_path, body_limit=upload.body_limit)
@@ -294,12 +313,23 @@ def render(options: NginxOptions) -> str:
     web = next(route for route in ROUTES if not route.strips_prefix)
     _location(w, "/", web, "")
     w.line()
+    retry_after = retry_after_seconds(options.rate_limits[RateClass.CREDENTIALS])
     for status in EDGE_PROBLEMS:
         w.open(f"location @problem_{status}")
         w.line("default_type application/problem+json;")
         _security_headers(w)
+        if status == 429:
+            w.line(f"add_header Retry-After {retry_after} always;")
         w.line(f"return {status} '{_problem_json(status)}';")
         w.close()
+    w.open("location @page_429")
+    w.line('default_type "text/html; charset=utf-8";')
+    _security_headers(w)
+    w.line(f"add_header Retry-After {retry_after} always;")
+    w.line('add_header Cache-Control "no-store" always;')
+    # nginx single-quoted string: the page has no single quotes.
+    w.line(f"return 429 '{too_many_page(retry_after).decode()}';")
+    w.close()
     w.close()
     w.close()
     return w.text()

@@ -8,6 +8,8 @@ docs/service-conventions.md.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -98,6 +100,8 @@ LIMITED_PATHS: tuple[LimitedPath, ...] = (
     LimitedPath("identity", "/access-data"),
     LimitedPath("identity", "/invitation"),
     LimitedPath("identity", "/access-codes"),
+    # Self-registration: a form that creates accounts (and can probe for existing ones).
+    LimitedPath("identity", "/register"),
 )
 
 
@@ -129,9 +133,34 @@ UPLOAD_PATHS: tuple[UploadPath, ...] = (
 # not for the public: the edge answers 404 for them under every prefix.
 INTERNAL_PATHS: tuple[str, ...] = ("/metrics", "/readyz")
 
+# Both run modes apply these numbers: nginx's limit_req (gateway.nginx) and the embedded
+# mode's middleware (gateway.ratelimit).
 RATE_LIMITS: dict[RateClass, RateLimit] = {
     RateClass.CREDENTIALS: RateLimit(zone="bp_credentials", rate="10r/m", burst=5),
 }
+
+# For benchmarks on one machine only (every client there has the address 127.0.0.1): the
+# credentials rate and burst of a local run (``python -m gateway.distributed``, the embedded
+# mode). The compose configuration, the production one, never reads them.
+BENCH_CREDENTIALS_RATE = "BP_BENCH_CREDENTIALS_RATE"
+BENCH_CREDENTIALS_BURST = "BP_BENCH_CREDENTIALS_BURST"
+
+
+def local_rate_limits(env: Mapping[str, str]) -> dict[RateClass, RateLimit]:
+    """``RATE_LIMITS``, or for a benchmark run the credentials limit it sets."""
+    rate, burst = env.get(BENCH_CREDENTIALS_RATE, "").strip(), env.get(BENCH_CREDENTIALS_BURST, "").strip()
+    if not rate and not burst:
+        return dict(RATE_LIMITS)
+    default = RATE_LIMITS[RateClass.CREDENTIALS]
+    if rate and not re.fullmatch(r"[1-9]\d*r/[sm]", rate):
+        raise ValueError(f"{BENCH_CREDENTIALS_RATE}: an nginx rate such as 50r/s, not {rate!r}")
+    return {
+        **RATE_LIMITS,
+        RateClass.CREDENTIALS: RateLimit(
+            zone=default.zone, rate=rate or default.rate, burst=int(burst) if burst else default.burst
+        ),
+    }
+
 
 EDGE_PORT = 8080
 

@@ -182,10 +182,16 @@ def test_login_posts_are_rate_limited_but_page_views_are_not(edge: Edge) -> None
     assert refused.status_code in (200, 429)  # its own path, the same per-client zone
     limited = edge.post("/auth/activate", data={"code": "x"})
     assert limited.status_code == 429
-    assert limited.headers["Content-Type"] == "application/problem+json"
-    assert limited.json()["status"] == 429
-    # The same forms under identity's other prefix share the limit.
-    assert edge.post("/api/identity/login", data={"username": "u", "password": "p"}).status_code == 429
+    # A person posted a form: a German page, with Retry-After (gateway.ratelimit's numbers).
+    assert limited.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Zu viele Versuche" in limited.text and '<html lang="de">' in limited.text
+    assert limited.headers["Retry-After"] == "6"
+    assert limited.headers["X-Content-Type-Options"] == "nosniff"
+    # The same forms under identity's other prefix share the limit; there the answer is problem+json.
+    api = edge.post("/api/identity/login", data={"username": "u", "password": "p"})
+    assert api.status_code == 429
+    assert api.headers["Content-Type"] == "application/problem+json"
+    assert api.json()["status"] == 429 and api.headers["Retry-After"] == "6"
     # The API itself is not limited per client address (the BFF is one client for all users).
     assert [edge.post("/api/exams/registrations").status_code for _ in range(30)] == [200] * 30
 

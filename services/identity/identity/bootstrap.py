@@ -8,23 +8,25 @@ runtime's parts (keys, hasher, settings, unit of work).
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from chassis.config import ServiceSettings
 from chassis.db import make_engine
 from chassis.demo import DEMO_ACCOUNTS, DEMO_COMPANY
-from chassis.service import ServiceRuntime, build_runtime
+from chassis.service import ServiceRuntime, Worker, build_runtime
 from identity import config
 from identity.adapters import orm
 from identity.adapters.codes import KeyedCodeHasher
-from identity.adapters.keys import KeyStore
+from identity.adapters.keys import KeyStore, RotationPolicy, RotationReport
 from identity.adapters.passwords import Argon2Hasher
 from identity.adapters.repository import FIRST_APPRENTICE_NUMBER
 from identity.adapters.tokens import RevocationCheckingTokenValidator
@@ -46,6 +48,8 @@ USE_CASES = (handlers, registration, access_data, grants)
 INVITATION_PATH = "/invitation/"
 TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange"  # noqa: S105 - a grant type URI
 
+log = logging.getLogger(__name__)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -65,6 +69,27 @@ class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
         super().migrate()
         self.register_clients()
 
+    def rotation_policy(self, publish_lead: timedelta | None = None) -> RotationPolicy:
+        lifetime = self.config.access_token_lifetime  # access and ID tokens alike
+        return RotationPolicy(
+            publish_lead=self.config.signing_key_publish_lead if publish_lead is None else publish_lead,
+            token_lifetime=timedelta(seconds=lifetime),
+        )
+
+    def workers(self) -> list[Worker]:
+        if self.config.signing_key_file:
+            return super().workers()  # the secret store rotates the key
+        return [*super().workers(), Worker("key-rotation", self.run_key_rotation)]
+
+    def run_key_rotation(self, stop: threading.Event) -> None:
+        """Rotate the signing key when it is older than ``IDENTITY_SIGNING_KEY_ROTATION_DAYS`` and
+        remove retired keys; several processes may run this (the guard row serialises them)."""
+        while not stop.wait(KEY_ROTATION_CHECK_SECONDS):
+            try:
+                rotate_if_due(self.keys, self.rotation_policy(), self.config.signing_key_rotation_days)
+            except SQLAlchemyError:
+                log.warning("key rotation: the database is not reachable; trying again later", exc_info=True)
+
     def register_clients(self) -> None:
         """Register (or update) the portal's browser UI as OIDC client; idempotent."""
         web = self.config.web_client
@@ -82,6 +107,24 @@ class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
                     grant_types=("authorization_code", "refresh_token", TOKEN_EXCHANGE_GRANT),
                 )
             )
+
+
+KEY_ROTATION_CHECK_SECONDS = 3600.0
+
+
+def rotate_if_due(keys: KeyStore, policy: RotationPolicy, rotation_days: int) -> RotationReport:
+    """Publish a successor once the signing key is ``rotation_days`` old; always remove retired keys."""
+    now = keys.now()
+    current = keys.ring(force=True).signing(now)
+    due = (
+        rotation_days > 0
+        and current is not None
+        and now - current.signs_from >= timedelta(days=rotation_days)
+    )
+    report = keys.rotate(policy, add=due)
+    if report.added or report.deleted:
+        log.info("signing keys: published %s, removed %s", report.added, ", ".join(report.deleted) or "none")
+    return report
 
 
 def bootstrap(
@@ -123,7 +166,7 @@ def bootstrap(
             link_prefix=settings.issuer + INVITATION_PATH,
         ),
     }
-    keys = KeyStore(engine, signing_key_file=identity_config.signing_key_file)
+    keys = KeyStore(engine, signing_key_file=identity_config.signing_key_file, clock=clock)
     runtime = build_runtime(
         IdentityRuntime,
         settings,

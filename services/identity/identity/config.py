@@ -96,6 +96,10 @@ class IdentityConfig:
     authorization_code_lifetime: int  # seconds
     login_session_lifetime: timedelta
     signing_key_file: str | None
+    # A new signing key is in the JWKS this long before it signs (longer than any JWKS cache).
+    signing_key_publish_lead: timedelta
+    # The key-rotation worker replaces a signing key this old (0: only ``bp-identity rotate-keys``).
+    signing_key_rotation_days: int
     web_client: WebClientConfig
     code_hash: CodeHashConfig
 
@@ -129,6 +133,8 @@ class IdentityConfig:
             authorization_code_lifetime=number("AUTHORIZATION_CODE_SECONDS", 300),
             login_session_lifetime=timedelta(hours=number("LOGIN_SESSION_HOURS", 8)),
             signing_key_file=extra.get("SIGNING_KEY_FILE") or None,
+            signing_key_publish_lead=timedelta(minutes=number("SIGNING_KEY_PUBLISH_MINUTES", 15)),
+            signing_key_rotation_days=number("SIGNING_KEY_ROTATION_DAYS", 90),
             web_client=WebClientConfig(
                 client_id=env.get("BP_WEB_CLIENT_ID", "portal-web"),
                 configured_secret=env.get("BP_WEB_CLIENT_SECRET", ""),

@@ -11,6 +11,8 @@ they are, a socket client sends them as UTF-8 (which a server then reads as Lati
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -196,3 +198,61 @@ def malformed_authorization_headers(issuer: TestIssuer) -> list[tuple[str, str]]
         ("control characters", "Bearer \x01\x02\x1b[31m"),
     ]
     return headers
+
+
+def _decode_segment(segment: str) -> dict[str, Any]:
+    return dict(json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))))
+
+
+def tampered_tokens(genuine: str, signing_key: RSAKey) -> list[tuple[str, str]]:
+    """``(name, token)`` pairs made from a token the real issuer signed, and its real key (tests
+    hold it): each forges or bends one thing, so none may authenticate anybody. The genuine
+    token must still be accepted (the caller checks), or these refusals prove nothing."""
+    header_segment, claims_segment, signature = genuine.split(".")
+    header, claims = _decode_segment(header_segment), _decode_segment(claims_segment)
+    kid = header["kid"]
+    now = int(time.time())
+    public_pem = signing_key.as_pem(private=False)
+    public_jwk = json.dumps(signing_key.as_dict(private=False)).encode()
+
+    def signed(new_claims: dict[str, Any], key: RSAKey = signing_key, **header_fields: Any) -> str:
+        payload = json.dumps(new_claims).encode()
+        return jws.serialize_compact({"alg": "RS256", "kid": kid, **header_fields}, payload, key)
+
+    def hmac_signed(secret: bytes) -> str:
+        # What a library that trusts the header's alg would verify with the RSA public key as
+        # the HMAC secret (algorithm confusion, CVE-2015-9235 and kin). Signed by hand: JOSE
+        # libraries rightly refuse a public key as HMAC secret.
+        signing_input = f"{_json_segment({'alg': 'HS256', 'kid': kid})}.{_json_segment(elevated)}"
+        mac = hmac.new(secret, signing_input.encode("ascii"), hashlib.sha256).digest()
+        return f"{signing_input}.{b64url(mac)}"
+
+    elevated = {**claims, "roles": ["chamber_admin"]}
+    foreign = RSAKey.generate_key(2048, parameters={"kid": kid})
+    return [
+        ("alg none, no signature", f"{_json_segment({'alg': 'none', 'kid': kid})}.{_json_segment(claims)}."),
+        (
+            "alg none, signature kept",
+            f"{_json_segment({'alg': 'none', 'kid': kid})}.{_json_segment(claims)}.{signature}",
+        ),
+        ("HS256 keyed with the public key (PEM)", hmac_signed(public_pem)),
+        ("HS256 keyed with the public key (JWK)", hmac_signed(public_jwk)),
+        (
+            "payload modified, signature kept",
+            f"{_json_segment(header)}.{_json_segment(elevated)}.{signature}",
+        ),
+        (
+            "subject changed, signature kept",
+            f"{_json_segment(header)}.{_json_segment({**claims, 'sub': str(uuid.uuid4())})}.{signature}",
+        ),
+        (
+            "signature of another payload",
+            f"{_json_segment(header)}.{_json_segment(claims)}.{b64url(b'x' * 256)}",
+        ),
+        ("signed by a foreign key under the real kid", signed(elevated, foreign)),
+        ("expired (real key)", signed({**claims, "iat": now - 7200, "exp": now - 3600})),
+        ("wrong audience (real key)", signed({**claims, "aud": "another-audience"})),
+        ("wrong issuer (real key)", signed({**claims, "iss": "https://attacker.example/auth"})),
+        ("no expiry (real key)", signed({k: v for k, v in claims.items() if k != "exp"})),
+        ("no subject (real key)", signed({k: v for k, v in claims.items() if k != "sub"})),
+    ]

@@ -179,7 +179,7 @@ login_sessions = sa.Table(
     sa.Column("expires_at", UtcDateTime(), nullable=False, index=True),
 )
 
-# The token signing key, shared by every worker (adapters/keys.py).
+# Secrets every worker shares; the row of the signing key guards the key set (adapters/keys.py).
 server_secrets = sa.Table(
     "server_secrets",
     metadata,
@@ -261,6 +261,19 @@ head_office_reach = sa.Table(
     sa.Column("enabled", sa.Boolean, nullable=False),
 )
 
+# The rotating set of token signing keys (adapters/keys.py): each is published in the JWKS
+# from ``created_at``, signs from ``signs_from`` (the newest such key signs) and leaves the
+# JWKS at ``retire_at``, set once a successor signs and every token it signed has expired.
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("private_jwk", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("signs_from", UtcDateTime(), nullable=False),
+    sa.Column("retire_at", UtcDateTime(), nullable=True),
+)
+
 outbox, inbox = add_messaging_tables(metadata)
 
 
@@ -332,5 +345,6 @@ __all__ = [
     "oauth_tokens",
     "outbox",
     "server_secrets",
+    "signing_keys",
     "start_mappers",
 ]

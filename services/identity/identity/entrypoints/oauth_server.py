@@ -36,6 +36,7 @@ from authlib.oidc.core import grants as oidc_grants
 from flask import Flask, current_app, g, request, url_for
 from joserfc import jwt
 from joserfc.errors import JoseError
+from joserfc.jwk import RSAKey
 
 from chassis.app import current_runtime
 from chassis.domain import DomainError
@@ -86,6 +87,15 @@ def close_request_uow(_exc: BaseException | None = None) -> None:
         uow.__exit__(None, None, None)
 
 
+def signing_key() -> RSAKey:
+    """The key that signs this request's tokens: taken once per request, so the header's
+    ``kid`` and the signature agree even when the signing key changes meanwhile."""
+    key = g.get("signing_key")
+    if key is None:
+        key = g.signing_key = identity_runtime().keys.signing_key
+    return key
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -116,7 +126,7 @@ def user_info(account: Account, scope: str) -> UserInfo:
 
 # -- access tokens ---------------------------------------------------------------------------
 def make_access_token_generator(runtime: IdentityRuntime) -> Any:
-    settings, ttl, keys = runtime.settings, runtime.config.access_token_lifetime, runtime.keys
+    settings, ttl = runtime.settings, runtime.config.access_token_lifetime
 
     def generate(client: OAuthClient, grant_type: str, user: Account, scope: str) -> str:
         now = int(time.time())
@@ -132,8 +142,9 @@ def make_access_token_generator(runtime: IdentityRuntime) -> Any:
             "client_id": client.client_id,
             "scope": scope,
         }
-        header = {"alg": ALGORITHM, "kid": keys.kid, "typ": "at+jwt"}
-        return jwt.encode(header, claims, keys.signing_key, algorithms=[ALGORITHM])
+        key = signing_key()
+        header = {"alg": ALGORITHM, "kid": key.kid, "typ": "at+jwt"}
+        return jwt.encode(header, claims, key, algorithms=[ALGORITHM])
 
     return generate
 
@@ -276,13 +287,13 @@ class OpenIDCode(oidc_grants.OpenIDCode):
         return request_uow().oauth.nonce_used(request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:
-        return identity_runtime().keys.signing_key
+        return signing_key()
 
     def get_client_algorithm(self, client: OAuthClient) -> str:
         return ALGORITHM
 
     def get_encode_header(self, client: OAuthClient) -> dict[str, str]:
-        return {"alg": ALGORITHM, "kid": identity_runtime().keys.kid}
+        return {"alg": ALGORITHM, "kid": str(signing_key().kid)}
 
     def get_client_claims(self, client: OAuthClient) -> dict[str, Any]:
         runtime = identity_runtime()
@@ -402,7 +413,7 @@ class IdentityUserInfoEndpoint(UserInfoEndpoint):
         return user_info(user, scope)
 
     def resolve_private_key(self) -> Any:
-        return identity_runtime().keys.signing_key
+        return signing_key()
 
 
 class RevocationEndpoint(_RevocationEndpoint):

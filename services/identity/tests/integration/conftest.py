@@ -6,15 +6,20 @@ import base64
 import hashlib
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
 from flask import Flask
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
 
 from chassis.config import ServiceSettings, require_secret
 from chassis.demo import demo_account
@@ -229,3 +234,143 @@ def deliver(runtime: IdentityRuntime) -> Callable[[IntegrationEvent], None]:
         runtime.bus.handle_event(IncomingEvent(envelope, typed))
 
     return deliver
+
+
+# -- identity served over HTTP (for clients that speak HTTP: chassis' JwksClient, third-party OIDC) ---
+class FakeClock:
+    """A clock the test moves forward (key rotation); starts at the real time."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class _Late:
+    """A WSGI app bound after the port is known (the issuer names the port)."""
+
+    app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        return self.app(environ, start_response)
+
+
+@dataclass
+class LiveIdentity:
+    runtime: IdentityRuntime
+    issuer: str
+    clock: FakeClock
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+
+
+@pytest.fixture
+def live_identity(identity_env: dict[str, str]) -> Iterator[LiveIdentity]:
+    """identity under /auth on a real port, its key set on a clock the test moves."""
+    holder = _Late()
+    server = make_server("127.0.0.1", 0, holder, threaded=True)
+    public_url = f"http://127.0.0.1:{server.server_port}"
+    clock = FakeClock()
+    runtime = bootstrap(
+        ServiceSettings.from_env("identity", identity_env | {"BP_PUBLIC_URL": public_url}), clock=clock
+    )
+    runtime.migrate()
+    seed_demo(runtime)
+    holder.app = DispatcherMiddleware(_not_found, {"/auth": build_app(runtime)})
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveIdentity(
+            runtime=runtime,
+            issuer=runtime.settings.issuer,
+            clock=clock,
+            client_id="portal-web",
+            client_secret=require_secret("BP_WEB_CLIENT_SECRET", None, runtime.settings),
+            redirect_uri=f"{public_url}/oidc/callback",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        runtime.engine.dispose()
+
+
+def _not_found(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"not found"]
+
+
+def http_login_at(http: Any, issuer: str, authorize_url: str, login: str, password: str) -> str:
+    """The person's part over HTTP: follow the authorization request to the login form, log in,
+    and return the redirect back to the client (with code and state)."""
+    origin = issuer.rsplit("/auth", 1)[0]
+    response = http.get(authorize_url, allow_redirects=False, timeout=30)
+    assert response.status_code == 302, response.text
+    location = response.headers["Location"]
+    if not location.startswith(origin) and location.startswith("/"):
+        location = origin + location
+    if "/login" in urlsplit(location).path:
+        form = http.get(location, timeout=30)
+        done = http.post(
+            location,
+            data={"login": login, "password": password, "csrf_token": csrf_token(form.text)},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert done.status_code == 302, done.text
+        target = done.headers["Location"]
+        target = origin + target if target.startswith("/") else target
+        response = http.get(target, allow_redirects=False, timeout=30)
+        assert response.status_code == 302, response.text
+        location = response.headers["Location"]
+    return location
+
+
+@pytest.fixture
+def http_code_flow() -> Callable[..., dict[str, Any]]:
+    """authorize → login → code → token over HTTP against ``live_identity``, with a fresh PKCE pair."""
+
+    def flow(live: LiveIdentity, http: requests.Session, account: Any) -> dict[str, Any]:
+        verifier, challenge = pkce_pair()
+        state = secrets.token_urlsafe(8)
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": live.client_id,
+                "redirect_uri": live.redirect_uri,
+                "scope": "openid profile email",
+                "state": state,
+                "nonce": secrets.token_urlsafe(8),
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        back = http_login_at(
+            http, live.issuer, f"{live.issuer}/authorize?{query}", account.login, account.password
+        )
+        params = {k: v[0] for k, v in parse_qs(urlsplit(back).query).items()}
+        assert params["state"] == state
+        response = http.post(
+            f"{live.issuer}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": params["code"],
+                "redirect_uri": live.redirect_uri,
+                "code_verifier": verifier,
+            },
+            auth=(live.client_id, live.client_secret),
+            timeout=30,
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    return flow
+
+
+@pytest.fixture
+def http_login() -> Callable[..., str]:
+    return http_login_at
