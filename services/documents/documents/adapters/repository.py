@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, undefer_group
 
 from chassis.pagination import Page, PageRequest, SortKey
 from chassis.repository import SqlAlchemyRepository
+from chassis.uow import batch_cache
 from documents.adapters import orm
 from documents.domain.model import (
     APPRENTICE,
@@ -32,6 +33,15 @@ DOCUMENT_ORDER = (SortKey("issued_at", descending=True), SortKey("id", descendin
 CONTRACT_DOCUMENT_ORDER = (SortKey("issued_at"), SortKey("id"))
 
 
+# What a batch's transaction knows already (``chassis.uow.batch_cache``, filled by
+# ``DocumentsUnitOfWork.prepare_batch``): contracts and pending access data known to be absent,
+# the recipient kinds issued per (contract, kind), whether expired access data was purged.
+ABSENT_CONTRACTS = "documents.absent_contracts"
+ABSENT_PENDING = "documents.absent_pending"
+ISSUED = "documents.issued"
+PURGED = "documents.purged"
+
+
 def insert_for(session: Session, table: sa.Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
     dialect = session.get_bind().dialect.name
@@ -42,8 +52,48 @@ def insert_for(session: Session, table: sa.Table) -> Any:
     raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
 
 
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def statement_for(session: Session, name: str, build: Any) -> Any:
+    """One statement object per dialect and purpose, built once: SQLAlchemy then finds its
+    compiled form by a memoised cache key instead of building a statement for every row."""
+    key = (session.get_bind().dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
+def _absent(session: Session, name: str) -> set[Any] | None:
+    absent: set[Any] | None = batch_cache(session).get(name)
+    return absent
+
+
 class SqlContracts(SqlAlchemyRepository[ContractRecord]):
     model = ContractRecord
+
+    def get(self, key: Any) -> ContractRecord | None:
+        absent = _absent(self.session, ABSENT_CONTRACTS)
+        if absent is not None and key in absent:
+            return None  # the batch looked for it already (prepare_batch)
+        return self.session.get(ContractRecord, key)
+
+    def add(self, item: ContractRecord) -> None:
+        absent = _absent(self.session, ABSENT_CONTRACTS)
+        if absent is not None:
+            absent.discard(item.contract_id)
+        self.session.add(item)
+
+    def preload(self, contract_ids: list[uuid.UUID]) -> None:
+        """Load these contracts into the session in one query, and remember which are absent."""
+        found = {
+            contract.contract_id
+            for contract in self.session.scalars(
+                sa.select(ContractRecord).where(orm.contracts.c.contract_id.in_(contract_ids))
+            )
+        }
+        batch_cache(self.session)[ABSENT_CONTRACTS] = set(contract_ids) - found
 
 
 class SqlDocuments(SqlAlchemyRepository[Document]):
@@ -85,6 +135,9 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
 
     def issued_for(self, contract_id: uuid.UUID, kind: str) -> frozenset[str]:
         """The recipient kinds that have a document of ``kind`` for the contract."""
+        issued = batch_cache(self.session).get(ISSUED)
+        if issued is not None and contract_id in issued:
+            return frozenset(issued[contract_id].get(kind, ()))
         table = orm.documents
         return frozenset(
             self.session.scalars(
@@ -102,14 +155,34 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
         it and the other learns that it did not (False) and emits nothing.
         """
         table = orm.documents
-        values = {column.name: getattr(document, column.name) for column in table.columns}
-        stmt = (
-            insert_for(self.session, table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["contract_id", "kind", "recipient_kind"])
-            .returning(table.c.id)
+        stmt = statement_for(
+            self.session,
+            "documents.add_if_absent",
+            lambda: (
+                insert_for(self.session, table)
+                .on_conflict_do_nothing(index_elements=["contract_id", "kind", "recipient_kind"])
+                .returning(table.c.id)
+            ),
         )
-        return self.session.execute(stmt).first() is not None
+        values = {column.name: getattr(document, column.name) for column in table.columns}
+        added = self.session.execute(stmt, values).first() is not None
+        issued = batch_cache(self.session).get(ISSUED)
+        if added and issued is not None and document.contract_id in issued:
+            issued[document.contract_id].setdefault(document.kind, set()).add(document.recipient_kind)
+        return added
+
+    def preload_issued(self, contract_ids: list[uuid.UUID]) -> None:
+        """The recipient kinds issued for these contracts, by kind, in one query."""
+        table = orm.documents
+        issued: dict[uuid.UUID, dict[str, set[str]]] = {contract_id: {} for contract_id in contract_ids}
+        rows = self.session.execute(
+            sa.select(table.c.contract_id, table.c.kind, table.c.recipient_kind).where(
+                table.c.contract_id.in_(contract_ids)
+            )
+        )
+        for contract_id, kind, recipient_kind in rows:
+            issued[contract_id].setdefault(kind, set()).add(recipient_kind)
+        batch_cache(self.session)[ISSUED] = issued
 
     def page_for(self, scope: Scope, filters: DocumentFilter, request: PageRequest) -> Page[Document]:
         """One page of the documents in ``scope``, narrowed by ``filters``, newest first."""
@@ -175,9 +248,30 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
 class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
     model = PendingAccess
 
+    def get(self, key: Any) -> PendingAccess | None:
+        absent = _absent(self.session, ABSENT_PENDING)
+        if absent is not None and key in absent:
+            return None  # the batch looked for it already (prepare_batch)
+        return self.session.get(PendingAccess, key)
+
     def put(self, pending: PendingAccess) -> None:
         """Keep the newest access data for a contract (a re-prepared account replaces the old code)."""
+        absent = _absent(self.session, ABSENT_PENDING)
+        if absent is not None and pending.contract_id in absent:
+            absent.discard(pending.contract_id)
+            self.session.add(pending)  # known to be absent: no look-up first
+            return
         self.session.merge(pending)
+
+    def preload(self, contract_ids: list[uuid.UUID]) -> None:
+        """Load the access data waiting for these contracts in one query; remember which have none."""
+        found = {
+            pending.contract_id
+            for pending in self.session.scalars(
+                sa.select(PendingAccess).where(orm.pending_access.c.contract_id.in_(contract_ids))
+            )
+        }
+        batch_cache(self.session)[ABSENT_PENDING] = set(contract_ids) - found
 
     def remove(self, contract_id: uuid.UUID) -> None:
         pending = self.get(contract_id)
@@ -185,6 +279,11 @@ class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
             self.session.delete(pending)
 
     def purge_expired(self, now: datetime) -> int:
+        """Delete expired access data; once per transaction of a batch (it is housekeeping)."""
+        cache = batch_cache(self.session)
+        if cache.get(PURGED):
+            return 0
+        cache[PURGED] = True
         result = self.session.execute(
             sa.delete(orm.pending_access)
             .where(orm.pending_access.c.expires_at < now)
