@@ -38,6 +38,8 @@ CONTRACT_DOCUMENT_ORDER = (SortKey("issued_at"), SortKey("id"))
 # the recipient kinds issued per (contract, kind), whether expired access data was purged.
 ABSENT_CONTRACTS = "documents.absent_contracts"
 ABSENT_PENDING = "documents.absent_pending"
+LOADED_CONTRACTS = "documents.loaded_contracts"
+LOADED_PENDING = "documents.loaded_pending"
 ISSUED = "documents.issued"
 PURGED = "documents.purged"
 
@@ -80,20 +82,22 @@ class SqlContracts(SqlAlchemyRepository[ContractRecord]):
         return self.session.get(ContractRecord, key)
 
     def add(self, item: ContractRecord) -> None:
-        absent = _absent(self.session, ABSENT_CONTRACTS)
-        if absent is not None:
-            absent.discard(item.contract_id)
+        cache = batch_cache(self.session)
+        if ABSENT_CONTRACTS in cache:
+            cache[ABSENT_CONTRACTS].discard(item.contract_id)
+            cache[LOADED_CONTRACTS].append(item)  # a later event of the batch finds it in the session
         self.session.add(item)
 
     def preload(self, contract_ids: list[uuid.UUID]) -> None:
         """Load these contracts into the session in one query, and remember which are absent."""
-        found = {
-            contract.contract_id
-            for contract in self.session.scalars(
+        loaded = list(
+            self.session.scalars(
                 sa.select(ContractRecord).where(orm.contracts.c.contract_id.in_(contract_ids))
             )
-        }
-        batch_cache(self.session)[ABSENT_CONTRACTS] = set(contract_ids) - found
+        )
+        cache = batch_cache(self.session)
+        cache[ABSENT_CONTRACTS] = set(contract_ids) - {contract.contract_id for contract in loaded}
+        cache[LOADED_CONTRACTS] = loaded  # the identity map holds them only while referenced
 
 
 class SqlDocuments(SqlAlchemyRepository[Document]):
@@ -265,13 +269,14 @@ class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
 
     def preload(self, contract_ids: list[uuid.UUID]) -> None:
         """Load the access data waiting for these contracts in one query; remember which have none."""
-        found = {
-            pending.contract_id
-            for pending in self.session.scalars(
+        loaded = list(
+            self.session.scalars(
                 sa.select(PendingAccess).where(orm.pending_access.c.contract_id.in_(contract_ids))
             )
-        }
-        batch_cache(self.session)[ABSENT_PENDING] = set(contract_ids) - found
+        )
+        cache = batch_cache(self.session)
+        cache[ABSENT_PENDING] = set(contract_ids) - {pending.contract_id for pending in loaded}
+        cache[LOADED_PENDING] = loaded  # the identity map holds them only while referenced
 
     def remove(self, contract_id: uuid.UUID) -> None:
         pending = self.get(contract_id)
