@@ -38,6 +38,7 @@ from chassis.events.catalogue import outgoing_envelope
 from chassis.events.envelope import Envelope
 from chassis.events.incoming import IncomingEvent
 from chassis.messages import IntegrationEvent
+from chassis.repository import BATCH_CACHE, batch_cache
 
 
 class OutboxWakeup:
@@ -99,17 +100,6 @@ def _inbox_row(entry: InboxEntry, at: datetime) -> dict[str, Any]:
         "event_type": entry.envelope.type,
         "handled_at": at,
     }
-
-
-BATCH_CACHE = "chassis.batch_cache"
-
-
-def batch_cache(session: Session) -> dict[str, Any]:
-    """What the units of work of one transaction know already: filled by ``prepare_batch``, kept
-    true by the repositories that use it. Dropped whenever a handler's work is rolled back (the
-    repositories then ask the database), so a write that was undone is never remembered."""
-    cache: dict[str, Any] = session.info.setdefault(BATCH_CACHE, {})
-    return cache
 
 
 def write_outbox(session: Session, outbox: sa.Table, envelopes: list[Envelope], now: datetime) -> None:

@@ -11,8 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, undefer_group
 
 from chassis.pagination import Page, PageRequest, SortKey
-from chassis.repository import SqlAlchemyRepository
-from chassis.uow import batch_cache
+from chassis.repository import SqlAlchemyRepository, batch_cache, known_absent
 from documents.adapters import orm
 from documents.domain.model import (
     APPRENTICE,
@@ -33,13 +32,9 @@ DOCUMENT_ORDER = (SortKey("issued_at", descending=True), SortKey("id", descendin
 CONTRACT_DOCUMENT_ORDER = (SortKey("issued_at"), SortKey("id"))
 
 
-# What a batch's transaction knows already (``chassis.uow.batch_cache``, filled by
-# ``DocumentsUnitOfWork.prepare_batch``): contracts and pending access data known to be absent,
-# the recipient kinds issued per (contract, kind), whether expired access data was purged.
-ABSENT_CONTRACTS = "documents.absent_contracts"
-ABSENT_PENDING = "documents.absent_pending"
-LOADED_CONTRACTS = "documents.loaded_contracts"
-LOADED_PENDING = "documents.loaded_pending"
+# What a batch's transaction knows already (``chassis.repository.batch_cache``, filled by
+# ``DocumentsUnitOfWork.prepare_batch``) besides the preloaded contracts and access data: the
+# recipient kinds issued per (contract, kind), whether expired access data was purged.
 ISSUED = "documents.issued"
 PURGED = "documents.purged"
 
@@ -67,37 +62,8 @@ def statement_for(session: Session, name: str, build: Any) -> Any:
     return stmt
 
 
-def _absent(session: Session, name: str) -> set[Any] | None:
-    absent: set[Any] | None = batch_cache(session).get(name)
-    return absent
-
-
 class SqlContracts(SqlAlchemyRepository[ContractRecord]):
     model = ContractRecord
-
-    def get(self, key: Any) -> ContractRecord | None:
-        absent = _absent(self.session, ABSENT_CONTRACTS)
-        if absent is not None and key in absent:
-            return None  # the batch looked for it already (prepare_batch)
-        return self.session.get(ContractRecord, key)
-
-    def add(self, item: ContractRecord) -> None:
-        cache = batch_cache(self.session)
-        if ABSENT_CONTRACTS in cache:
-            cache[ABSENT_CONTRACTS].discard(item.contract_id)
-            cache[LOADED_CONTRACTS].append(item)  # a later event of the batch finds it in the session
-        self.session.add(item)
-
-    def preload(self, contract_ids: list[uuid.UUID]) -> None:
-        """Load these contracts into the session in one query, and remember which are absent."""
-        loaded = list(
-            self.session.scalars(
-                sa.select(ContractRecord).where(orm.contracts.c.contract_id.in_(contract_ids))
-            )
-        )
-        cache = batch_cache(self.session)
-        cache[ABSENT_CONTRACTS] = set(contract_ids) - {contract.contract_id for contract in loaded}
-        cache[LOADED_CONTRACTS] = loaded  # the identity map holds them only while referenced
 
 
 class SqlDocuments(SqlAlchemyRepository[Document]):
@@ -252,31 +218,12 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
 class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
     model = PendingAccess
 
-    def get(self, key: Any) -> PendingAccess | None:
-        absent = _absent(self.session, ABSENT_PENDING)
-        if absent is not None and key in absent:
-            return None  # the batch looked for it already (prepare_batch)
-        return self.session.get(PendingAccess, key)
-
     def put(self, pending: PendingAccess) -> None:
         """Keep the newest access data for a contract (a re-prepared account replaces the old code)."""
-        absent = _absent(self.session, ABSENT_PENDING)
-        if absent is not None and pending.contract_id in absent:
-            absent.discard(pending.contract_id)
-            self.session.add(pending)  # known to be absent: no look-up first
+        if known_absent(self.session, PendingAccess, pending.contract_id):
+            self.add(pending)  # the batch looked for it already: no look-up first
             return
         self.session.merge(pending)
-
-    def preload(self, contract_ids: list[uuid.UUID]) -> None:
-        """Load the access data waiting for these contracts in one query; remember which have none."""
-        loaded = list(
-            self.session.scalars(
-                sa.select(PendingAccess).where(orm.pending_access.c.contract_id.in_(contract_ids))
-            )
-        )
-        cache = batch_cache(self.session)
-        cache[ABSENT_PENDING] = set(contract_ids) - {pending.contract_id for pending in loaded}
-        cache[LOADED_PENDING] = loaded  # the identity map holds them only while referenced
 
     def remove(self, contract_id: uuid.UUID) -> None:
         pending = self.get(contract_id)

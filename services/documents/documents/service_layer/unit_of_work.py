@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from chassis.events.incoming import IncomingEvent
-from chassis.uow import SqlAlchemyUnitOfWork, batch_cache
+from chassis.repository import batch_cache, preload
+from chassis.uow import SqlAlchemyUnitOfWork
 from documents.adapters import orm
 from documents.adapters.repository import (
     SqlContracts,
@@ -19,6 +20,7 @@ from documents.adapters.repository import (
     insert_for,
     statement_for,
 )
+from documents.domain.model import ContractRecord, PendingAccess
 
 TURNS = "documents.turns"  # in the batch cache: the contracts whose turn this transaction holds
 
@@ -57,8 +59,8 @@ class DocumentsUnitOfWork(SqlAlchemyUnitOfWork):
         if not contract_ids:
             return
         _take_turns(session, contract_ids, datetime.now(UTC))
-        SqlContracts(session).preload(contract_ids)
-        SqlPendingAccess(session).preload(contract_ids)
+        preload(session, ContractRecord, contract_ids)
+        preload(session, PendingAccess, contract_ids)
         SqlDocuments(session).preload_issued(contract_ids)
         batch_cache(session)[TURNS] = set(contract_ids)
 

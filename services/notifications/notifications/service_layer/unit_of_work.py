@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
-from chassis.uow import SqlAlchemyUnitOfWork, batch_cache
+from chassis.repository import batch_cache
+from chassis.uow import SqlAlchemyUnitOfWork
 from notifications.adapters.mail_listener import MAIL_CHANNEL
 from notifications.adapters.repository import SqlMails, SqlNotices
 
