@@ -11,9 +11,12 @@ bound as keyword arguments by the service's bootstrap (``functools.partial``).
 Every handler owns its unit of work: it opens it, and commits it if it changes
 anything.
 
-Events are applied in batches: one transaction for the batch, the handler's
-``with uow:`` a savepoint in it (``SqlAlchemyUnitOfWork.join``), one inbox row per
-event written in that transaction, one commit. The inbox key is the dedupe: the
+Events are applied in batches: one transaction for the batch, one inbox row per
+event and the outbox rows of what the handlers emitted written in that transaction,
+one commit. The bus first applies a batch without savepoints (a handler's commit only
+flushes); if a handler fails or leaves its unit of work uncommitted, that try is rolled
+back and the batch applied again with the handler's ``with uow:`` a savepoint in it
+(``SqlAlchemyUnitOfWork.join``), so that only the failing event is undone. The inbox key is the dedupe: the
 bus looks the batch's event ids up in the inbox inside the batch's transaction
 and does not call the handler for one that is there; a concurrent delivery that
 commits first makes the batch's inbox insert fail, and the events are then
@@ -55,6 +58,20 @@ Result = Outcome | Exception
 
 class NoHandler(LookupError):
     pass
+
+
+class _NeedsSavepoints(Exception):
+    """A handler of a batch applied without savepoints failed, or left its unit of work
+    uncommitted: the try is rolled back and the batch applied again with savepoints.
+
+    ``event_id`` and ``failure``: the event whose handler failed before committing anything,
+    and how. In the second try that is its result, and its handler is not called again (with a
+    savepoint it would have ended the same: nothing of it kept, the failure reported)."""
+
+    def __init__(self, event_id: str | None = None, failure: Exception | None = None) -> None:
+        super().__init__(event_id)
+        self.event_id = event_id
+        self.failure = failure
 
 
 @dataclass(frozen=True)
@@ -193,14 +210,38 @@ class MessageBus(Generic[U]):
             return [exc] * len(events)
 
     def _run_batch(self, events: Sequence[IncomingEvent[Any]]) -> list[Result]:
-        """One transaction for ``events``; raises (nothing committed) if the batch cannot commit."""
+        """One transaction for ``events``; raises (nothing committed) if the batch cannot commit.
+
+        First without savepoints: in the usual case every handler commits, and each event saves
+        the round trips of its savepoint. Otherwise again with a savepoint per handler."""
+        try:
+            return self._run_batch_with(events, savepoints=False)
+        except _NeedsSavepoints as first_try:
+            failed = {}
+            if first_try.event_id is not None and first_try.failure is not None:
+                failed[first_try.event_id] = first_try.failure
+            return self._run_batch_with(events, savepoints=True, failed=failed)
+
+    def _run_batch_with(
+        self,
+        events: Sequence[IncomingEvent[Any]],
+        *,
+        savepoints: bool,
+        failed: Mapping[str, Exception] | None = None,
+    ) -> list[Result]:
         results: list[Result] = []
-        with self.uow_factory().event_batch(self.consumer_name) as batch:
+        with self.uow_factory().event_batch(self.consumer_name, savepoints=savepoints) as batch:
             seen = batch.handled_before(event.envelope.id for event in events)
+            fresh = [event for event in events if event.envelope.id not in seen]
+            if fresh:
+                self.uow_factory().prepare_batch(batch.session, fresh)
             for event in events:
                 envelope = event.envelope
                 if envelope.id in seen:
                     results.append("duplicate")  # handled before, or earlier in this batch
+                    continue
+                if failed and envelope.id in failed:
+                    results.append(failed[envelope.id])  # failed in the first try, nothing of it kept
                     continue
                 with _event_context(event):
                     outcome = self._run_in_batch(batch, event)
@@ -227,6 +268,9 @@ class MessageBus(Generic[U]):
         except Exception as exc:
             if is_unavailable(exc):
                 raise  # the database is gone (or the transaction with it): nothing of the batch commits
+            if not batch.savepoints:
+                committed = batch.current_committed  # then it must run again, to keep what it committed
+                raise _NeedsSavepoints(event.envelope.id, None if committed else exc) from exc
             # Effects a handler committed before failing stay, and so does its inbox row
             # (as in a transaction of its own); effects it did not commit are rolled back.
             batch.end(recorded=batch.current_committed)
@@ -234,6 +278,8 @@ class MessageBus(Generic[U]):
             # batch; then the batch ends here and its events are handled one by one instead.
             batch.check()
             return exc
+        if batch.abandoned:
+            raise _NeedsSavepoints
         batch.end(recorded=True)
         return "handled"
 

@@ -21,8 +21,54 @@ from chassis.pagination import KeyValue, Page, PageRequest, SortKey, _page, deco
 T = TypeVar("T")
 
 
+BATCH_CACHE = "chassis.batch_cache"
+
+
+def batch_cache(session: Session) -> dict[Any, Any]:
+    """What the units of work of one transaction know already: filled by a unit of work's
+    ``prepare_batch`` (``preload``), kept true by the repositories that use it. Dropped whenever a
+    handler's work is rolled back (the repositories then ask the database), so a write that was
+    undone is never remembered."""
+    cache: dict[Any, Any] = session.info.setdefault(BATCH_CACHE, {})
+    return cache
+
+
+def preload(session: Session, model: type[T], keys: Sequence[Any]) -> list[T]:
+    """Load the ``model`` rows with these primary keys (one column) in one query, for the
+    repositories' ``get`` of a consumer batch: the loaded ones from the session (kept referenced:
+    its identity map holds them weakly), the others known absent without a query."""
+    if not keys:
+        return []
+    mapper = sa.inspect(model)
+    loaded = list(session.scalars(sa.select(model).where(mapper.primary_key[0].in_(list(keys)))))
+    cache = batch_cache(session)
+    cache.setdefault(("loaded", model), []).extend(loaded)
+    found = {mapper.primary_key_from_instance(item)[0] for item in loaded}
+    cache.setdefault(("absent", model), set()).update(set(keys) - found)
+    return loaded
+
+
+def known_absent(session: Session, model: type[Any], key: Any) -> bool:
+    """Whether this transaction's ``preload`` found no ``model`` row with this primary key."""
+    absent = batch_cache(session).get(("absent", model))
+    return absent is not None and key in absent
+
+
+def note_added(session: Session, item: Any) -> None:
+    """``item`` was added: no longer absent, and kept referenced for the rest of the batch."""
+    cache = batch_cache(session)
+    model = type(item)
+    absent = cache.get(("absent", model))
+    if absent:
+        absent.discard(sa.inspect(model).primary_key_from_instance(item)[0])
+        cache[("loaded", model)].append(item)
+
+
 class SqlAlchemyRepository(Generic[T]):
-    """``add`` and ``get`` by primary key for one aggregate type; subclasses add finders."""
+    """``add`` and ``get`` by primary key for one aggregate type; subclasses add finders.
+
+    In a consumer batch whose unit of work preloaded the aggregates (``preload``), ``get``
+    answers from the session without a query."""
 
     model: type[T]
 
@@ -30,9 +76,12 @@ class SqlAlchemyRepository(Generic[T]):
         self.session = session
 
     def add(self, item: T) -> None:
+        note_added(self.session, item)
         self.session.add(item)
 
     def get(self, key: Any) -> T | None:
+        if known_absent(self.session, self.model, key):
+            return None
         return self.session.get(self.model, key)
 
     def delete(self, item: T) -> None:

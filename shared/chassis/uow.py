@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
@@ -36,7 +36,9 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from chassis.events.catalogue import outgoing_envelope
 from chassis.events.envelope import Envelope
+from chassis.events.incoming import IncomingEvent
 from chassis.messages import IntegrationEvent
+from chassis.repository import BATCH_CACHE, batch_cache
 
 
 class OutboxWakeup:
@@ -100,6 +102,28 @@ def _inbox_row(entry: InboxEntry, at: datetime) -> dict[str, Any]:
     }
 
 
+def write_outbox(session: Session, outbox: sa.Table, envelopes: list[Envelope], now: datetime) -> None:
+    """The envelopes' outbox rows, in one multi-row INSERT (a chunk of the chamber's import, or a
+    consumer's batch, emits thousands), in emission order, inside the committing transaction."""
+    session.execute(
+        sa.insert(outbox),
+        [
+            {
+                "event_id": envelope.id,
+                "event_type": envelope.type,
+                "body": envelope.to_json(),
+                "headers": {
+                    "x-request-id": envelope.correlation_id,
+                    "x-causation-id": envelope.causation_id,
+                    "x-actor": envelope.actor,
+                },
+                "created_at": now,
+            }
+            for envelope in envelopes
+        ],
+    )
+
+
 class EventBatch:
     """One transaction in which the message bus applies a batch of events (``MessageBus.handle_events``).
 
@@ -108,6 +132,14 @@ class EventBatch:
     that joined this batch, and ``end(recorded=...)``. ``commit()`` writes every
     recorded event's inbox row, wakes the relay (NOTIFY on PostgreSQL) if a handler
     emitted events, and commits once. Leaving without ``commit()`` rolls back.
+
+    ``savepoints``: whether each handler's ``with uow:`` is a savepoint. Without (the bus's
+    first try), a handler's commit only flushes, which saves two round trips per event and
+    PostgreSQL's subtransactions; nothing can then be undone for one event alone, so a
+    handler that fails, or leaves its unit of work without committing, *abandons* the
+    batch (``abandoned``), and the bus rolls it back and applies it again with savepoints.
+    The events the handlers emitted are written to the outbox at ``commit()``, in one
+    multi-row INSERT in emission order (only what a handler committed is handed over).
 
     On PostgreSQL each handler savepoint that writes is a subtransaction; a backend
     caches 64 of them, and beyond that other sessions' visibility checks consult
@@ -122,18 +154,23 @@ class EventBatch:
         consumer: str,
         producer: str,
         inbox: sa.Table,
+        outbox: sa.Table,
         wakeup: OutboxWakeup | None,
+        savepoints: bool = True,
     ) -> None:
         self._session_factory = session_factory
         self.consumer = consumer
         self.producer = producer
         self._inbox = inbox
+        self._outbox = outbox
         self._wakeup = wakeup
+        self.savepoints = savepoints
+        self.abandoned = False
         self.session: Session
         self._recorded: dict[str, InboxEntry] = {}
         self._current: Envelope | None = None
         self._current_committed = False
-        self._emitted = False
+        self._emitted: list[Envelope] = []
         self._joined: list[SqlAlchemyUnitOfWork] = []
 
     def __enter__(self) -> Self:
@@ -198,6 +235,8 @@ class EventBatch:
         if not self._recorded:
             return  # only duplicates and failures: nothing of them is kept (leaving rolls back)
         now = datetime.now(UTC)
+        if self._emitted:
+            write_outbox(self.session, self._outbox, self._emitted, now)
         # A concurrent delivery of one of these events that committed first fails this
         # insert (IntegrityError): the whole batch rolls back, nothing is applied twice.
         self.session.execute(sa.insert(self._inbox), [_inbox_row(e, now) for e in self._recorded.values()])
@@ -221,9 +260,14 @@ class EventBatch:
     def _join(self, uow: SqlAlchemyUnitOfWork) -> None:
         self._joined.append(uow)
 
-    def _committed(self, *, emitted: bool) -> None:
+    def _committed(self, emitted: list[Envelope]) -> None:
         self._current_committed = True
-        self._emitted = self._emitted or emitted
+        self._emitted += emitted
+
+    def _abandon(self) -> None:
+        """A handler failed or left its unit of work uncommitted while there was no savepoint to
+        roll back to: the batch must not commit (the bus applies it again with savepoints)."""
+        self.abandoned = True
 
 
 class SqlAlchemyUnitOfWork:
@@ -250,12 +294,15 @@ class SqlAlchemyUnitOfWork:
         self.inbox_written = False
         self._batch: EventBatch | None = None
         self._savepoint: SessionTransaction | None = None
+        self._committed_in_block = False
 
     def __enter__(self) -> Self:
         self._emitted = []
+        self._committed_in_block = False
         if self._batch is not None:
             self.session = self._batch.session
-            self._savepoint = self.session.begin_nested()
+            if self._batch.savepoints:
+                self._savepoint = self.session.begin_nested()
         else:
             self.session = self._session_factory()
             entry = self._inbox_entry
@@ -273,6 +320,12 @@ class SqlAlchemyUnitOfWork:
 
     def _open(self) -> None:
         """Hook for repositories bound to ``self.session``."""
+
+    def prepare_batch(self, session: Session, events: Sequence[IncomingEvent[Any]]) -> None:
+        """Hook: called once per batch of events, in the batch's transaction before its handlers
+        run, with the events not handled before. A service loads here what its handlers will
+        read, a query per table rather than per event (into the session's identity map or its
+        ``info``); the handlers run as they would without it."""
 
     def __exit__(self, *exc_info: Any) -> None:
         session = self.session
@@ -299,26 +352,7 @@ class SqlAlchemyUnitOfWork:
         return envelope
 
     def _write_outbox(self) -> None:
-        """The emitted events' outbox rows, in one multi-row INSERT (a chunk of the chamber's import
-        emits thousands), in emission order, inside the committing transaction."""
-        now = datetime.now(UTC)
-        self.session.execute(
-            sa.insert(self._outbox),
-            [
-                {
-                    "event_id": envelope.id,
-                    "event_type": envelope.type,
-                    "body": envelope.to_json(),
-                    "headers": {
-                        "x-request-id": envelope.correlation_id,
-                        "x-causation-id": envelope.causation_id,
-                        "x-actor": envelope.actor,
-                    },
-                    "created_at": now,
-                }
-                for envelope in self._emitted
-            ],
-        )
+        write_outbox(self.session, self._outbox, self._emitted, datetime.now(UTC))
 
     @property
     def emitted(self) -> list[Envelope]:
@@ -326,17 +360,21 @@ class SqlAlchemyUnitOfWork:
 
     # -- transaction -------------------------------------------------------------
     def commit(self) -> None:
-        if self._emitted:
-            self._write_outbox()
         if self._batch is not None:
+            # The emitted events join the batch's outbox INSERT at its commit.
             savepoint, self._savepoint = self._savepoint, None
             if savepoint is not None:
                 savepoint.commit()  # flushes and releases the savepoint; the batch commits
             else:
-                self.session.flush()  # a second commit in one block: what changed since joins too
-            self._batch._committed(emitted=bool(self._emitted))
+                # No savepoint (the bus's first try), or a second commit in one block: what
+                # changed joins the batch.
+                self.session.flush()
+            self._committed_in_block = True
+            self._batch._committed(self._emitted)
             self._emitted = []
             return
+        if self._emitted:
+            self._write_outbox()
         if self._inbox_entry is not None and not self.inbox_written:
             self._write_inbox(self._inbox_entry)
         if self._emitted and self.session.get_bind().dialect.name == "postgresql":
@@ -355,7 +393,11 @@ class SqlAlchemyUnitOfWork:
             if savepoint is not None:
                 savepoint.rollback()  # also after a failed flush left it inactive
             else:
+                if not self._batch.savepoints and not self._committed_in_block:
+                    self._batch._abandon()  # what this block wrote cannot be undone on its own
                 self._discard_unflushed()
+            if not self._committed_in_block:
+                self.session.info.pop(BATCH_CACHE, None)
         else:
             self.session.rollback()
         self._emitted = []
@@ -370,14 +412,17 @@ class SqlAlchemyUnitOfWork:
             session.expire(instance)
 
     # -- batches (the message bus's side) ----------------------------------------------------
-    def event_batch(self, consumer: str) -> EventBatch:
-        """A transaction for a batch of events handled by ``consumer`` (enter it to begin)."""
+    def event_batch(self, consumer: str, *, savepoints: bool = True) -> EventBatch:
+        """A transaction for a batch of events handled by ``consumer`` (enter it to begin);
+        ``savepoints``: each handler's ``with uow:`` is a savepoint (see ``EventBatch``)."""
         return EventBatch(
             self._session_factory,
             consumer=consumer,
             producer=self.producer,
             inbox=self._inbox,
+            outbox=self._outbox,
             wakeup=self._wakeup,
+            savepoints=savepoints,
         )
 
     def join(self, batch: EventBatch) -> None:
@@ -417,5 +462,6 @@ __all__ = [
     "OutboxWakeup",
     "SqlAlchemyUnitOfWork",
     "UnitOfWork",
+    "batch_cache",
     "notify_channel",
 ]

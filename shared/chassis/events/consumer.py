@@ -49,6 +49,10 @@ from chassis.metrics import EVENTS_HANDLED
 log = logging.getLogger(__name__)
 
 
+# One instance for every message: building a marshmallow schema costs more than loading with it.
+_ENVELOPE_SCHEMA = EnvelopeSchema()
+
+
 class PoisonMessage(Exception):
     """A message that can never be handled (bad envelope, unknown or invalid payload)."""
 
@@ -62,7 +66,7 @@ def parse_message(body: Any) -> IncomingEvent:
     if not isinstance(body, Mapping):
         raise PoisonMessage("body is not a JSON object")
     try:
-        envelope = EnvelopeSchema().load(body)
+        envelope = _ENVELOPE_SCHEMA.load(body)
     except ValidationError as exc:
         raise PoisonMessage(f"invalid envelope: {exc.messages}") from exc
     try:

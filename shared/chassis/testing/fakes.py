@@ -70,9 +70,15 @@ class FakeRepository(Generic[T]):
 class FakeEventBatch:
     """The message bus's batch transaction over fakes: what it records lands only with ``commit()``."""
 
-    def __init__(self, owner: FakeUnitOfWork, consumer: str) -> None:
+    def __init__(self, owner: FakeUnitOfWork, consumer: str, *, savepoints: bool = True) -> None:
         self.owner = owner
         self.consumer = consumer
+        # Always as with savepoints: a failed handler's events are dropped (its changes to the fake
+        # repositories stay, as they always did), so the bus never needs a second try here.
+        del savepoints
+        self.savepoints = True
+        self.abandoned = False
+        self.session: Any = None  # what the bus hands to ``prepare_batch``
         self._recorded: dict[str, tuple[str, str]] = {}
         self._events: list[
             tuple[FakeUnitOfWork, Envelope]
@@ -203,8 +209,11 @@ class FakeUnitOfWork:
     def rollback(self) -> None:
         self._pending = []
 
-    def event_batch(self, consumer: str) -> FakeEventBatch:
-        return FakeEventBatch(self, consumer)
+    def prepare_batch(self, session: Any, events: Sequence[Any]) -> None:
+        """Nothing to load ahead: the fake repositories answer from memory."""
+
+    def event_batch(self, consumer: str, *, savepoints: bool = True) -> FakeEventBatch:
+        return FakeEventBatch(self, consumer, savepoints=savepoints)
 
     def join(self, batch: FakeEventBatch) -> None:
         self._batch = batch

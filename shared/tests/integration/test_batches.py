@@ -89,6 +89,64 @@ def test_a_batch_commits_once_with_every_inbox_row_and_emitted_event(harness: An
     assert harness.wakeup.wait(0)  # the relay is woken once the batch has landed
 
 
+@contextmanager
+def statements_seen(engine: sa.Engine) -> Iterator[list[str]]:
+    """The SQL statements sent on ``engine`` while the block runs (an executemany counts once)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_batch_whose_handlers_all_commit_takes_no_savepoints_and_one_outbox_insert(harness: Any) -> None:
+    def handler(event: IncomingEvent[ContractRegistered], uow: SqlAlchemyUnitOfWork) -> None:
+        with uow:
+            uow.session.execute(sa.insert(harness.seen).values(contract_id=str(event.payload.contract_id)))
+            uow.emit(event.payload, subject=event.envelope.subject)
+            uow.commit()
+
+    bus = MessageBus(harness.uow, consumer_name="exams", event_handlers={harness.event: handler})
+    events = [incoming() for _ in range(5)]
+    with statements_seen(harness.engine) as statements:
+        assert bus.handle_events(events) == ["handled"] * 5
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    assert len([s for s in statements if s.upper().startswith("INSERT INTO OUTBOX")]) == 1
+    with harness.engine.connect() as conn:
+        bodies = list(
+            conn.execute(sa.select(harness.outbox.c.body).order_by(harness.outbox.c.position)).scalars()
+        )
+    # In the order the handlers emitted them.
+    assert [json.loads(body)["subject"] for body in bodies] == [e.envelope.subject for e in events]
+
+
+def test_a_handler_that_leaves_its_unit_of_work_uncommitted_keeps_nothing_of_it(harness: Any) -> None:
+    """Without a savepoint nothing of one event alone can be undone: the bus applies the batch again
+    with savepoints, so the uncommitted write is gone and the others' effects are kept once."""
+    events = [incoming() for _ in range(3)]
+    calls: list[str] = []
+
+    def handler(event: IncomingEvent[ContractRegistered], uow: SqlAlchemyUnitOfWork) -> None:
+        calls.append(event.id)
+        with uow:
+            uow.session.execute(sa.insert(harness.seen).values(contract_id=str(event.payload.contract_id)))
+            uow.emit(event.payload, subject=event.envelope.subject)
+            if event.id != events[1].id:
+                uow.commit()
+
+    bus = MessageBus(harness.uow, consumer_name="exams", event_handlers={harness.event: handler})
+    assert bus.handle_events(events) == ["handled"] * 3
+    assert harness.seen_ids() == {str(events[i].payload.contract_id) for i in (0, 2)}
+    assert rows(harness, harness.outbox) == 2
+    assert rows(harness, harness.inbox) == 3  # it was handled: it chose to change nothing
+    assert len(calls) == 5  # the first try stopped at the second event
+
+
 def test_a_failing_event_rolls_back_only_itself(harness: Any) -> None:
     events = [incoming() for _ in range(4)]
     harness.always_failing = {str(events[1].payload.contract_id)}

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, undefer_group
 
 from chassis.pagination import Page, PageRequest, SortKey
-from chassis.repository import SqlAlchemyRepository
+from chassis.repository import SqlAlchemyRepository, batch_cache, known_absent
 from documents.adapters import orm
 from documents.domain.model import (
     APPRENTICE,
@@ -32,6 +32,13 @@ DOCUMENT_ORDER = (SortKey("issued_at", descending=True), SortKey("id", descendin
 CONTRACT_DOCUMENT_ORDER = (SortKey("issued_at"), SortKey("id"))
 
 
+# What a batch's transaction knows already (``chassis.repository.batch_cache``, filled by
+# ``DocumentsUnitOfWork.prepare_batch``) besides the preloaded contracts and access data: the
+# recipient kinds issued per (contract, kind), whether expired access data was purged.
+ISSUED = "documents.issued"
+PURGED = "documents.purged"
+
+
 def insert_for(session: Session, table: sa.Table) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
     dialect = session.get_bind().dialect.name
@@ -40,6 +47,19 @@ def insert_for(session: Session, table: sa.Table) -> Any:
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def statement_for(session: Session, name: str, build: Any) -> Any:
+    """One statement object per dialect and purpose, built once: SQLAlchemy then finds its
+    compiled form by a memoised cache key instead of building a statement for every row."""
+    key = (session.get_bind().dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
 
 
 class SqlContracts(SqlAlchemyRepository[ContractRecord]):
@@ -85,6 +105,9 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
 
     def issued_for(self, contract_id: uuid.UUID, kind: str) -> frozenset[str]:
         """The recipient kinds that have a document of ``kind`` for the contract."""
+        issued = batch_cache(self.session).get(ISSUED)
+        if issued is not None and contract_id in issued:
+            return frozenset(issued[contract_id].get(kind, ()))
         table = orm.documents
         return frozenset(
             self.session.scalars(
@@ -102,14 +125,34 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
         it and the other learns that it did not (False) and emits nothing.
         """
         table = orm.documents
-        values = {column.name: getattr(document, column.name) for column in table.columns}
-        stmt = (
-            insert_for(self.session, table)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["contract_id", "kind", "recipient_kind"])
-            .returning(table.c.id)
+        stmt = statement_for(
+            self.session,
+            "documents.add_if_absent",
+            lambda: (
+                insert_for(self.session, table)
+                .on_conflict_do_nothing(index_elements=["contract_id", "kind", "recipient_kind"])
+                .returning(table.c.id)
+            ),
         )
-        return self.session.execute(stmt).first() is not None
+        values = {column.name: getattr(document, column.name) for column in table.columns}
+        added = self.session.execute(stmt, values).first() is not None
+        issued = batch_cache(self.session).get(ISSUED)
+        if added and issued is not None and document.contract_id in issued:
+            issued[document.contract_id].setdefault(document.kind, set()).add(document.recipient_kind)
+        return added
+
+    def preload_issued(self, contract_ids: list[uuid.UUID]) -> None:
+        """The recipient kinds issued for these contracts, by kind, in one query."""
+        table = orm.documents
+        issued: dict[uuid.UUID, dict[str, set[str]]] = {contract_id: {} for contract_id in contract_ids}
+        rows = self.session.execute(
+            sa.select(table.c.contract_id, table.c.kind, table.c.recipient_kind).where(
+                table.c.contract_id.in_(contract_ids)
+            )
+        )
+        for contract_id, kind, recipient_kind in rows:
+            issued[contract_id].setdefault(kind, set()).add(recipient_kind)
+        batch_cache(self.session)[ISSUED] = issued
 
     def page_for(self, scope: Scope, filters: DocumentFilter, request: PageRequest) -> Page[Document]:
         """One page of the documents in ``scope``, narrowed by ``filters``, newest first."""
@@ -177,6 +220,9 @@ class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
 
     def put(self, pending: PendingAccess) -> None:
         """Keep the newest access data for a contract (a re-prepared account replaces the old code)."""
+        if known_absent(self.session, PendingAccess, pending.contract_id):
+            self.add(pending)  # the batch looked for it already: no look-up first
+            return
         self.session.merge(pending)
 
     def remove(self, contract_id: uuid.UUID) -> None:
@@ -185,6 +231,11 @@ class SqlPendingAccess(SqlAlchemyRepository[PendingAccess]):
             self.session.delete(pending)
 
     def purge_expired(self, now: datetime) -> int:
+        """Delete expired access data; once per transaction of a batch (it is housekeeping)."""
+        cache = batch_cache(self.session)
+        if cache.get(PURGED):
+            return 0
+        cache[PURGED] = True
         result = self.session.execute(
             sa.delete(orm.pending_access)
             .where(orm.pending_access.c.expires_at < now)

@@ -8,6 +8,7 @@ issued and what a document records; who may read a document is in
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import secrets
@@ -356,6 +357,11 @@ class DocumentContent:
         return secrets.token_hex(16)
 
     def canonical(self) -> str:
+        return self._canonical
+
+    @functools.cached_property
+    def _canonical(self) -> str:
+        # Computed once: sealing and the digest both need it (the instance is immutable).
         return json.dumps(
             {
                 "template": self.template,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,13 +39,24 @@ def _addressed_to(audience: NoticeAudience) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions) if conditions else sa.false()
 
 
+_INSERTS: dict[tuple[str, str, str], Any] = {}
+
+
 def _insert_unless_present(session: Session, table: sa.Table, item: object, key: str) -> bool:
     """Insert ``item``'s row unless one with the same ``key`` exists, in one statement (no race
-    between two handlers of the same event); whether it was inserted."""
+    between two handlers of the same event); whether it was inserted.
+
+    One statement object per dialect and table, its values bound per call: SQLAlchemy finds
+    its compiled form by a memoised key instead of building a statement for every row."""
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = _INSERTS.get((dialect, table.name, key))
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = _INSERTS[(dialect, table.name, key)] = insert(table).on_conflict_do_nothing(
+            index_elements=[key]
+        )
     values = {column.name: getattr(item, column.name) for column in table.columns}
-    result = session.execute(insert(table).values(values).on_conflict_do_nothing(index_elements=[key]))
+    result = session.execute(stmt, values)
     return bool(getattr(result, "rowcount", 0))
 
 

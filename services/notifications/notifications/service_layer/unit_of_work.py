@@ -8,12 +8,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from chassis.repository import batch_cache
 from chassis.uow import SqlAlchemyUnitOfWork
 from notifications.adapters.mail_listener import MAIL_CHANNEL
 from notifications.adapters.repository import SqlMails, SqlNotices
 
 # Set in a session's ``info`` by ``queue_mail``: this transaction gives the mail sender work.
 _MAIL_QUEUED = "notifications.mail_queued"
+# In a consumer batch's cache: the batch's transaction has issued its NOTIFY already.
+_MAIL_NOTIFIED = "notifications.mail_notified"
 
 
 class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
@@ -31,7 +34,12 @@ class NotificationsUnitOfWork(SqlAlchemyUnitOfWork):
     def commit(self) -> None:
         if self.session.info.get(_MAIL_QUEUED) and self.session.get_bind().dialect.name == "postgresql":
             # NOTIFY is transactional: a sender in another process hears it only if the mail row lands.
-            self.session.execute(sa.text(f"NOTIFY {MAIL_CHANNEL}"))
+            # Once per transaction: in a consumer batch every event's commit would otherwise send one.
+            cache = batch_cache(self.session) if self.joined else None
+            if cache is None or not cache.get(_MAIL_NOTIFIED):
+                self.session.execute(sa.text(f"NOTIFY {MAIL_CHANNEL}"))
+                if cache is not None:
+                    cache[_MAIL_NOTIFIED] = True
         super().commit()
 
     def rollback(self) -> None:

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from chassis.contracts.identity import ApprenticeAccountPrepared
+from chassis.events.incoming import IncomingEvent
+from chassis.repository import preload
 from chassis.uow import SqlAlchemyUnitOfWork
 from training_records.adapters import repository
+from training_records.domain.model import Apprentice, ApprenticeAccount, Contract
 
 
 class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
@@ -31,3 +41,14 @@ class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
         self.atlas = repository.SqlAtlasRepository(self.session)
         self.imports = repository.SqlImportJobRepository(self.session)
         self.import_errors = repository.SqlImportErrorRepository(self.session)
+
+    def prepare_batch(self, session: Session, events: Sequence[IncomingEvent[Any]]) -> None:
+        """For a batch of prepared accounts (a bulk import brings thousands): their contracts,
+        apprentices and accounts, a query each, so each handler finds them in the session."""
+        prepared = [e.payload for e in events if isinstance(e.payload, ApprenticeAccountPrepared)]
+        if not prepared:
+            return
+        contracts = preload(session, Contract, sorted({p.contract_id for p in prepared}))
+        apprentice_ids: set[uuid.UUID] = {contract.apprentice_id for contract in contracts}
+        preload(session, Apprentice, sorted(apprentice_ids))
+        preload(session, ApprenticeAccount, sorted({p.apprentice_number for p in prepared}))
