@@ -51,6 +51,9 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
         if is_clerk(user):
             items.append(NavItem("Ausbildungsvertrag eintragen", "contracts.new"))
             items.append(NavItem("Datenübermittlung", "imports.index"))
+            items.append(NavItem("Zugänge", "accounts.locks"))
+        if user.has_role("chamber_admin"):
+            items.append(NavItem("Protokoll", "accounts.audit"))
         if is_company_maintainer(user):
             items.append(NavItem("Ausbilder/-in", "trainers.index"))
             items.append(NavItem("Ausbildungsatlas", "atlas.entries"))

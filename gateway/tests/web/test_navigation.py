@@ -26,13 +26,19 @@ def test_the_development_mailbox_is_listed_only_when_configured() -> None:
 
 
 @pytest.mark.parametrize("role", ["chamber_clerk", "chamber_admin"])
-def test_chamber_staff_list_register_and_import_contracts(role: str) -> None:
-    assert labels(principal(roles=[role])) == [
+def test_chamber_staff_list_register_and_import_contracts_and_unlock_accounts(role: str) -> None:
+    assert labels(principal(roles=[role]))[:5] == [
         "Übersicht",
         "Ausbildungsverhältnisse",
         "Ausbildungsvertrag eintragen",
         "Datenübermittlung",
+        "Zugänge",
     ]
+
+
+def test_only_chamber_administrators_see_the_audit_log() -> None:
+    assert labels(principal(roles=["chamber_admin"]))[-1] == "Protokoll"
+    assert "Protokoll" not in labels(principal(roles=["chamber_clerk"]))
 
 
 @pytest.mark.parametrize("company_role", ["admin", "manager"])
