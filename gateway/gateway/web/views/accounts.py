@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.wrappers import Response
 from wtforms import StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from chassis.auth import Principal
@@ -42,7 +43,11 @@ class AccountSearchForm(SearchForm):
 
 
 class AuditFilterForm(AccountSearchForm):
-    art = GermanSelectField("Art", choices=[("", "alle"), *AUDIT_KINDS], validators=[Optional()])
+    art = GermanSelectField(
+        "Art",
+        choices=[SelectChoice(value, label) for value, label in (("", "alle"), *AUDIT_KINDS)],
+        validators=[Optional()],
+    )
     von = GermanDateField("Von (Datum)", validators=[Optional()])
     bis = GermanDateField("Bis (Datum)", validators=[Optional()])
 
