@@ -345,7 +345,7 @@ def test_register_confirm_log_in_lock_and_unlock(portal, browser: Browser) -> No
     wait_for_credential_posts(2)
     clerk = demo_account("clerk")
     page = log_in(browser.new_context(viewport=DESKTOP), base, clerk.login, clerk.password)
-    page.get_by_role("link", name="Zugänge").click()
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Zugänge").click()
     expect(page.get_by_role("heading", name="Zugänge", level=1)).to_be_visible()
     page.get_by_label("E-Mail-Adresse oder Azubinummer").fill(email)
     page.get_by_role("button", name="Suchen").click()
