@@ -89,7 +89,8 @@ ROUTES: tuple[Route, ...] = (
     WEB,
 )
 
-# Login, password reset and account activation: where guessing would pay off. identity is
+# Login, password reset, account activation and self-registration: where guessing (or mass
+# registration) would pay off. identity is
 # mounted at /auth and /api/identity, so each is limited under both prefixes.
 LIMITED_PATHS: tuple[LimitedPath, ...] = (
     LimitedPath("identity", "/login"),

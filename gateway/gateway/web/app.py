@@ -26,7 +26,17 @@ from gateway.web.sessions import SqlSessionInterface
 from gateway.web.store import create_store_engine
 from gateway.web.submissions import FormSubmissions
 from gateway.web.tokens import TokenStore
-from gateway.web.views import atlas, contracts, documents, imports, mailbox, pages, permissions, trainers
+from gateway.web.views import (
+    accounts,
+    atlas,
+    contracts,
+    documents,
+    imports,
+    mailbox,
+    pages,
+    permissions,
+    trainers,
+)
 from gateway.web.views.common import PublicServicesFactory, ServicesFactory
 
 log = logging.getLogger(__name__)
@@ -136,6 +146,7 @@ def create_app(
         documents.bp,
         mailbox.bp,
         permissions.bp,
+        accounts.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

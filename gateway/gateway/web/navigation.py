@@ -67,6 +67,7 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
         if is_clerk(user):
             items.append(NavItem("Ausbildungsvertrag eintragen", "contracts.new"))
             items.append(NavItem("Datenübermittlung", "imports.index"))
+            items.append(NavItem("Zugänge", "accounts.locks"))
         if is_company_maintainer(user):
             items.append(NavItem("Ausbilder/-in", "trainers.index"))
             items.append(NavItem("Ausbildungsatlas", "atlas.entries"))
@@ -80,6 +81,8 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
             items.append(NavItem("Vertretungen bestätigen", "permissions.open_deputyships"))
         if is_chamber_admin(user):
             items.append(NavItem("Rollen der Kammer", "permissions.chamber_roles"))
+        if user.has_role("chamber_admin"):
+            items.append(NavItem("Protokoll", "accounts.audit"))
         if may_name_deputies(user):
             items.append(NavItem("Profil – Vertretung", "permissions.deputies"))
         items.append(NavItem("Profil – Berechtigungen", "permissions.contexts"))

@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from gateway.web.account_admin import AccountLock, AuditEntry, AuditQuery
 from gateway.web.app import create_app
 from gateway.web.config import WebSettings
 from gateway.web.services import (
@@ -61,6 +62,7 @@ CLAIMS: dict[str, dict[str, Any]] = {
         "apprentice_number": "20260001",
     },
     "examiner": {"name": "Peter Prüfer", "roles": ["examiner"], "company_roles": {}},
+    "chamber_admin": {"name": "Karl Kammer", "roles": ["chamber_admin"], "company_roles": {}},
 }
 
 
@@ -100,6 +102,29 @@ class FakeServices:
     uploads: list[tuple[str, bytes, str]] = field(default_factory=list)
     contract_filters: list[ContractFilters | None] = field(default_factory=list)
     report: bytes = "\ufeffZeile;Spalte;Code;Fehler\r\n".encode()
+    # identity's chamber tools (gateway.web.account_admin.AccountAdmin)
+    account_locks: dict[str, AccountLock] = field(default_factory=dict)
+    unlocked: list[str] = field(default_factory=list)
+    audit_entries: list[AuditEntry] = field(default_factory=list)
+    audit_queries: list[tuple[AuditQuery, str | None]] = field(default_factory=list)
+
+    def account_lock(self, login: str) -> AccountLock | None:
+        self._maybe_fail("account_lock")
+        return self.account_locks.get(login.strip().lower())
+
+    def unlock_account(self, account_id: str) -> AccountLock:
+        self._maybe_fail("unlock_account")
+        self.unlocked.append(account_id)
+        for login, lock in self.account_locks.items():
+            if lock.account_id == account_id:
+                self.account_locks[login] = replace(lock, locked_until=None, failed_logins=0)
+                return self.account_locks[login]
+        raise ServiceError(404)
+
+    def audit_log(self, query: AuditQuery, *, cursor: str | None = None) -> Page[AuditEntry]:
+        self._maybe_fail("audit_log")
+        self.audit_queries.append((query, cursor))
+        return Page(items=list(self.audit_entries), next_cursor=None, cursor=cursor)
 
     def _maybe_fail(self, name: str) -> None:
         if name in self.failures:

@@ -56,6 +56,7 @@ USERS: dict[str, dict[str, Any]] = {
     # The other demo logins (shared/chassis/demo.py) and a role without pages of its own yet.
     "trainer": {"name": "Anna Ausbilder", "roles": [], "company_roles": {"4711001": ["trainer"]}},
     "examiner": {"name": "Peter Prüfer", "roles": ["examiner"], "company_roles": {}},
+    "chamber_admin": {"name": "Karl Kammer", "roles": ["chamber_admin"], "company_roles": {}},
 }
 
 
@@ -369,8 +370,41 @@ class StandInApis:
     history: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     atlas: dict[str, dict[str, Any]] = field(default_factory=dict)
     imports: list[StandInImport] = field(default_factory=list)
+    # identity's chamber API: one locked account (by login) and the audit log.
+    account_locks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+    def reset_identity(self) -> None:
+        account_id = str(uuid.uuid4())
+        locked = {
+            "account_id": account_id,
+            "name": "Maximiliane-Alexandra Schmidt-Müller-Lüdenscheidt",
+            "email": "maximiliane-alexandra.schmidt-mueller-luedenscheidt@example.org",
+            "apprentice_number": "20170815",
+            "status": "active",
+            "locked_until": "2026-11-25T08:00:00+00:00",
+            "failed_logins": 0,
+        }
+        self.account_locks = {locked["email"]: locked, "20170815": locked}
+        self.audit = [
+            {
+                "id": str(uuid.uuid4()),
+                "at": f"2026-11-24T08:0{n}:00+00:00",
+                "kind": kind,
+                "label": label,
+                "account_id": account_id,
+                "actor_id": None,
+                "on_behalf_of": None,
+                "details": {"client": "203.0.113.9"},
+            }
+            for n, (kind, label) in enumerate(
+                [("login.failed", "Anmeldung fehlgeschlagen")] * 5
+                + [("account.locked_out", "Zugang gesperrt (Fehlversuche)")]
+            )
+        ][::-1]
 
     def reset(self) -> None:
+        self.reset_identity()
         self.trainers = [
             {
                 "id": str(uuid.uuid4()),
@@ -909,6 +943,31 @@ class StandInApis:
         def clerk() -> None:
             if not principal().has_role("chamber_clerk"):
                 abort(403)
+
+        @app.get("/api/identity/account-locks")
+        def account_lock() -> Response:
+            if not principal().has_role("chamber_clerk", "chamber_admin"):
+                abort(403)
+            found = self.account_locks.get(request.args.get("login", "").strip().lower())
+            if found is None:
+                abort(404)
+            return jsonify(found)
+
+        @app.delete("/api/identity/account-locks/<account_id>")
+        def unlock(account_id: str) -> Response:
+            if not principal().has_role("chamber_clerk", "chamber_admin"):
+                abort(403)
+            found = next(lock for lock in self.account_locks.values() if lock["account_id"] == account_id)
+            found.update(locked_until=None, failed_logins=0)
+            return jsonify(found)
+
+        @app.get("/api/identity/audit")
+        def audit() -> Response:
+            if not principal().has_role("chamber_admin"):
+                abort(403)
+            kind = request.args.get("kind")
+            items = [e for e in self.audit if kind is None or e["kind"] == kind]
+            return jsonify(items=items, next_cursor=None)
 
         @app.post("/api/training/imports")
         def upload() -> tuple[Response, int] | tuple[Response, int, dict[str, str]]:
@@ -1811,4 +1870,43 @@ def test_the_chamber_uploads_its_register_and_watches_the_progress(
     )
     expect(row).to_contain_text("abgeschlossen")
     expect(row).to_contain_text("8 neu, 0 aktualisiert, 0 unverändert, 2 Fehler")
+    accessible(page)
+
+
+def test_the_chamber_unlocks_an_account_and_reads_the_audit_log(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    """Zugänge (clerk) and Protokoll (chamber admin), at 1280 px and 375 px, with axe."""
+    sign_in(page, portal, "clerk")
+    navigation = page.get_by_role("navigation", name="Hauptnavigation")
+    navigation.get_by_role("link", name="Zugänge").click()
+    expect(page.get_by_role("heading", level=1, name="Zugänge")).to_be_visible()
+    accessible(page)
+    page.get_by_label("E-Mail-Adresse oder Azubinummer").fill("20170815")
+    page.get_by_role("button", name="Suchen").click()
+    expect(page.get_by_text("gesperrt bis 25.11.2026 um 09:00 Uhr")).to_be_visible()
+    accessible(page)
+    page.get_by_role("button", name="Sperre aufheben").click()
+    expect(page.get_by_text("Die Sperre wurde aufgehoben")).to_be_visible()
+    expect(page.get_by_text("nicht gesperrt")).to_be_visible()
+    accessible(page)
+    page.get_by_label("E-Mail-Adresse oder Azubinummer").fill("niemand@example.org")
+    page.get_by_role("button", name="Suchen").click()
+    expect(page.get_by_role("status")).to_contain_text("keinen Zugang")
+    expect(navigation.get_by_role("link", name="Protokoll")).to_have_count(0)
+    page.get_by_role("button", name="Abmelden").click()
+
+    sign_in(page, portal, "chamber_admin")
+    navigation.get_by_role("link", name="Protokoll").click()
+    expect(page.get_by_role("heading", level=1, name="Protokoll")).to_be_visible()
+    expect(page.get_by_role("row")).to_have_count(7)  # the header and six entries
+    accessible(page)
+    page.get_by_label("Art").select_option(label="Zugang gesperrt (Fehlversuche)")
+    page.get_by_label("Von (Datum)").fill("24.11.2026")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page.get_by_role("row")).to_have_count(2)
+    accessible(page)
+    page.get_by_label("Bis (Datum)").fill("01.01.2026")
+    page.get_by_role("button", name="Anzeigen").click()
+    expect(page.get_by_role("alert")).to_contain_text("Bitte korrigieren Sie die Suchangaben")
     accessible(page)

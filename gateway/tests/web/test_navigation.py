@@ -30,18 +30,24 @@ def test_the_development_mailbox_is_listed_only_when_configured() -> None:
 
 @pytest.mark.parametrize(
     ("role", "own"),
-    [("chamber_clerk", []), ("chamber_admin", ["Rollen der Kammer"])],
+    [("chamber_clerk", []), ("chamber_admin", ["Rollen der Kammer", "Protokoll"])],
 )
-def test_chamber_staff_list_register_and_import_contracts(role: str, own: list[str]) -> None:
+def test_chamber_staff_register_import_unlock_and_decide_deputyships(role: str, own: list[str]) -> None:
     assert labels(principal(roles=[role])) == [
         "Übersicht",
         "Ausbildungsverhältnisse",
         "Ausbildungsvertrag eintragen",
         "Datenübermittlung",
+        "Zugänge",
         "Vertretungen bestätigen",
         *own,
         *PROFILE,
     ]
+
+
+def test_only_chamber_administrators_see_the_audit_log() -> None:
+    assert "Protokoll" in labels(principal(roles=["chamber_admin"]))
+    assert "Protokoll" not in labels(principal(roles=["chamber_clerk"]))
 
 
 @pytest.mark.parametrize("company_role", ["admin", "manager"])

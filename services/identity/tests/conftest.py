@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from identity.adapters.audit import NEWEST_FIRST
 from identity.adapters.codes import KeyedCodeHasher
 from identity.adapters.grants_repository import MEMBER_ORDER, OPEN_ORDER
 from identity.adapters.passwords import Argon2Hasher
-from identity.domain.audit import AuditFilter, AuditKind, AuditRecord, DetailValue
+from identity.domain.audit import AuditFilter, AuditRecord, AuditRecorder
 from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.deputies import Deputyship, DeputyshipStatus
 from identity.domain.grants import CompanyService
@@ -137,32 +137,14 @@ class FakeTokens:
         self.revoked_for.append(str(account_id))
 
 
-class FakeAuditLog(FakeRepository[AuditRecord]):
+class FakeAuditLog(FakeRepository[AuditRecord], AuditRecorder):
     """The audit log in memory: ``record`` as the real one, ``kinds`` for assertions."""
 
     def __init__(self) -> None:
         super().__init__(key="id")
 
-    def record(
-        self,
-        kind: AuditKind | str,
-        account_id: uuid.UUID | None,
-        *,
-        actor_id: uuid.UUID | None = None,
-        on_behalf_of: uuid.UUID | None = None,
-        details: Mapping[str, DetailValue] | None = None,
-        at: datetime | None = None,
-    ) -> AuditRecord:
-        record = AuditRecord.new(
-            kind,
-            account_id,
-            at or datetime.now(UTC),
-            actor_id=actor_id,
-            on_behalf_of=on_behalf_of,
-            details=details,
-        )
+    def _append(self, record: AuditRecord) -> None:
         self.add(record)
-        return record
 
     def page_matching(self, wanted: AuditFilter, request: PageRequest) -> Page[AuditRecord]:
         return self.page(wanted.matches, NEWEST_FIRST, request)

@@ -84,8 +84,8 @@ class NotificationsRuntime(ServiceRuntime[NotificationsUnitOfWork]):
     def workers(self) -> list[Worker]:
         return [
             *super().workers(),
-            Worker("mailer", self.run_mailer),
             Worker("link-scrubber", self.run_link_scrubber),
+            Worker("mailer", self.run_mailer),
         ]
 
 

@@ -23,7 +23,10 @@ def index() -> str:
         settings = current_app.extensions["web.settings"]
         # identity's page, reached in the browser under the public issuer URL.
         return render_template(
-            "web/start.html", page_title="Willkommen", activate_url=f"{settings.issuer}/activate"
+            "web/start.html",
+            page_title="Willkommen",
+            activate_url=f"{settings.issuer}/activate",
+            register_url=f"{settings.issuer}/register",
         )
     unread_count = 0
     documents_error = None

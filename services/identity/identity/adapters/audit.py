@@ -2,43 +2,21 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 
 from chassis.pagination import Page, PageRequest, SortKey
 from chassis.repository import SqlAlchemyRepository
 from identity.adapters.orm import audit_records
-from identity.domain.audit import AuditFilter, AuditKind, AuditRecord, DetailValue
+from identity.domain.audit import AuditFilter, AuditRecord, AuditRecorder
 
 NEWEST_FIRST = (SortKey("at", descending=True), SortKey("id", descending=True))
 
 
-class SqlAuditLog(SqlAlchemyRepository[AuditRecord]):
+class SqlAuditLog(SqlAlchemyRepository[AuditRecord], AuditRecorder):
     model = AuditRecord
 
-    def record(
-        self,
-        kind: AuditKind | str,
-        account_id: uuid.UUID | None,
-        *,
-        actor_id: uuid.UUID | None = None,
-        on_behalf_of: uuid.UUID | None = None,
-        details: Mapping[str, DetailValue] | None = None,
-        at: datetime | None = None,
-    ) -> AuditRecord:
-        record = AuditRecord.new(
-            kind,
-            account_id,
-            at or datetime.now(UTC),
-            actor_id=actor_id,
-            on_behalf_of=on_behalf_of,
-            details=details,
-        )
+    def _append(self, record: AuditRecord) -> None:
         self.session.add(record)
-        return record
 
     def page_matching(self, wanted: AuditFilter, request: PageRequest) -> Page[AuditRecord]:
         stmt = sa.select(AuditRecord)

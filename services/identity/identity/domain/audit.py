@@ -21,8 +21,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
+from datetime import UTC, datetime
 
 DetailValue = str | int | bool | None
 MAX_DETAIL_LENGTH = 200
@@ -148,8 +147,9 @@ class AuditFilter:
         )
 
 
-class AuditLog(Protocol):
-    """The port every flow records through (``uow.audit``)."""
+class AuditRecorder:
+    """What every flow records through (``uow.audit.record(...)``); the adapters say where a
+    record goes (``_append``): the database, or a list in unit tests."""
 
     def record(
         self,
@@ -160,4 +160,18 @@ class AuditLog(Protocol):
         on_behalf_of: uuid.UUID | None = None,
         details: Mapping[str, DetailValue] | None = None,
         at: datetime | None = None,
-    ) -> AuditRecord: ...
+    ) -> AuditRecord:
+        """Append one record (``at``: the flow's clock; now if not given)."""
+        record = AuditRecord.new(
+            kind,
+            account_id,
+            at or datetime.now(UTC),
+            actor_id=actor_id,
+            on_behalf_of=on_behalf_of,
+            details=details,
+        )
+        self._append(record)
+        return record
+
+    def _append(self, record: AuditRecord) -> None:
+        raise NotImplementedError

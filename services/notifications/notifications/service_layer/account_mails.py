@@ -46,63 +46,51 @@ def _queue(uow: NotificationsUnitOfWork, mail: OutgoingMail) -> None:
             uow.commit()
 
 
-def registration_requested(
-    event: IncomingEvent[RegistrationRequested], uow: NotificationsUnitOfWork, *, clock: Clock
-) -> None:
+def _facts(
+    event: IncomingEvent[Any],
+    *,
+    link: str | None = None,
+    until: datetime | None = None,
+    how: str | None = None,
+) -> AccountMailFacts:
+    """The facts of an account event a mail may use (an allowlist, field by field)."""
     data = event.payload
-    facts = AccountMailFacts(
+    return AccountMailFacts(
         event_id=event.envelope.id,
         account_id=str(data.account_id),
         name=data.name,
         email=data.email,
-        link=data.confirm_url,
-        until=data.expires_at,
+        password_forgotten_url=getattr(data, "password_forgotten_url", None),
+        link=link,
+        until=until,
+        how=how,
     )
-    _queue(uow, registration_mail_for(facts, clock()))
+
+
+def registration_requested(
+    event: IncomingEvent[RegistrationRequested], uow: NotificationsUnitOfWork, *, clock: Clock
+) -> None:
+    data = event.payload
+    _queue(uow, registration_mail_for(_facts(event, link=data.confirm_url, until=data.expires_at), clock()))
 
 
 def registration_for_existing_account(
     event: IncomingEvent[RegistrationForExistingAccount], uow: NotificationsUnitOfWork, *, clock: Clock
 ) -> None:
-    data = event.payload
-    facts = AccountMailFacts(
-        event_id=event.envelope.id,
-        account_id=str(data.account_id),
-        name=data.name,
-        email=data.email,
-        password_forgotten_url=data.password_forgotten_url,
-    )
-    _queue(uow, existing_account_mail_for(facts, clock()))
+    _queue(uow, existing_account_mail_for(_facts(event), clock()))
 
 
 def account_locked_out(
     event: IncomingEvent[AccountLockedOut], uow: NotificationsUnitOfWork, *, clock: Clock
 ) -> None:
-    data = event.payload
-    facts = AccountMailFacts(
-        event_id=event.envelope.id,
-        account_id=str(data.account_id),
-        name=data.name,
-        email=data.email,
-        password_forgotten_url=data.password_forgotten_url,
-        until=data.locked_until,
-    )
-    _queue(uow, locked_out_mail_for(facts, clock()))
+    _queue(uow, locked_out_mail_for(_facts(event, until=event.payload.locked_until), clock()))
 
 
 def password_changed(
     event: IncomingEvent[PasswordChanged], uow: NotificationsUnitOfWork, *, clock: Clock
 ) -> None:
     data = event.payload
-    facts = AccountMailFacts(
-        event_id=event.envelope.id,
-        account_id=str(data.account_id),
-        name=data.name,
-        email=data.email,
-        password_forgotten_url=data.password_forgotten_url,
-        how=data.how,
-    )
-    _queue(uow, password_changed_mail_for(facts, data.changed_at, clock()))
+    _queue(uow, password_changed_mail_for(_facts(event, how=data.how), data.changed_at, clock()))
 
 
 def account_link_used(
