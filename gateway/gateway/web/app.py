@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from werkzeug.wrappers import Response
 from chassis.config import require_secret
 from chassis.ui import register_ui
 from gateway.web import auth, errors, formatting
+from gateway.web.access_services import AccessServices, HttpAccessServices
 from gateway.web.config import WebSettings
 from gateway.web.navigation import navigation
 from gateway.web.oidc import OidcClient
@@ -25,7 +27,7 @@ from gateway.web.sessions import SqlSessionInterface
 from gateway.web.store import create_store_engine
 from gateway.web.submissions import FormSubmissions
 from gateway.web.tokens import TokenStore
-from gateway.web.views import atlas, contracts, documents, imports, mailbox, pages, trainers
+from gateway.web.views import access, atlas, contracts, documents, imports, mailbox, pages, trainers
 from gateway.web.views.common import PublicServicesFactory, ServicesFactory
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def create_app(
     *,
     services_factory: ServicesFactory | None = None,
     public_services_factory: PublicServicesFactory | None = None,
+    access_services_factory: Callable[[str], AccessServices] | None = None,
 ) -> Flask:
     """Build the UI. ``services_factory`` (access token -> services client) and
     ``public_services_factory`` (the client of pages without login) are for tests."""
@@ -103,7 +106,17 @@ def create_app(
             request_id=g.get("request_id"),
         )
 
+    def http_access_services(access_token: str) -> AccessServices:
+        return HttpAccessServices(
+            settings.api_base_url,
+            access_token,
+            http=http,
+            timeout=settings.api_timeout,
+            request_id=g.get("request_id"),
+        )
+
     app.extensions["web.services_factory"] = services_factory or http_services
+    app.extensions["web.access_services_factory"] = access_services_factory or http_access_services
     app.extensions["web.public_services_factory"] = public_services_factory or public_http_services
 
     # Before CSRF: without its session store the app cannot check a form's token,
@@ -123,6 +136,7 @@ def create_app(
         imports.bp,
         documents.bp,
         mailbox.bp,
+        access.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

@@ -51,6 +51,7 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
         if is_clerk(user):
             items.append(NavItem("Ausbildungsvertrag eintragen", "contracts.new"))
             items.append(NavItem("Datenübermittlung", "imports.index"))
+            items.append(NavItem("Zugangsdaten", "access.chamber"))
         if is_company_maintainer(user):
             items.append(NavItem("Ausbilder/-in", "trainers.index"))
             items.append(NavItem("Ausbildungsatlas", "atlas.entries"))
@@ -58,6 +59,7 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
             items.append(NavItem("Profil – Dokumente", "documents.index"))
         elif is_apprentice(user):
             items.append(NavItem("Dokumente", "documents.index"))
+
     if mailbox:
         # The embedded mode's SMTP sink: a development aid, never configured in production.
         items.append(NavItem("Postfach (Entwicklung)", "mailbox.index"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -129,6 +130,13 @@ class OidcClient:
             token_set_id=current.id,
         )
         return refreshed
+
+    def refresh_claims(self, current: TokenSet) -> TokenSet:
+        """Refresh, and take the person's claims afresh from identity (e.g. a role just granted by
+        Zugang freischalten): a plain refresh keeps the claims of the login."""
+        refreshed = self.refresh(current)
+        claims = _portal_claims({**current.claims, **self._userinfo(refreshed.access_token)})
+        return replace(refreshed, claims=claims)
 
     def revoke(self, token_set: TokenSet) -> None:
         """Revoke the refresh token at identity; logging out never fails on this."""

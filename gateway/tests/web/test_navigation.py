@@ -32,6 +32,7 @@ def test_chamber_staff_list_register_and_import_contracts(role: str) -> None:
         "Ausbildungsverhältnisse",
         "Ausbildungsvertrag eintragen",
         "Datenübermittlung",
+        "Zugangsdaten",
     ]
 
 
