@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from werkzeug.wrappers import Response
 from chassis.config import require_secret
 from chassis.ui import register_ui
 from gateway.web import auth, errors, formatting
+from gateway.web.access_services import AccessServices, HttpAccessServices
 from gateway.web.config import WebSettings
 from gateway.web.identity_api import HttpIdentity, IdentityServices, IdentityServicesFactory
 from gateway.web.navigation import navigation
@@ -27,6 +29,7 @@ from gateway.web.store import create_store_engine
 from gateway.web.submissions import FormSubmissions
 from gateway.web.tokens import TokenStore
 from gateway.web.views import (
+    access,
     accounts,
     atlas,
     contracts,
@@ -50,6 +53,7 @@ def create_app(
     services_factory: ServicesFactory | None = None,
     public_services_factory: PublicServicesFactory | None = None,
     identity_factory: IdentityServicesFactory | None = None,
+    access_services_factory: Callable[[str], AccessServices] | None = None,
 ) -> Flask:
     """Build the UI. ``services_factory`` (access token -> services client) and
     ``public_services_factory`` (the client of pages without login) are for tests."""
@@ -124,8 +128,18 @@ def create_app(
             request_id=g.get("request_id"),
         )
 
+    def http_access_services(access_token: str) -> AccessServices:
+        return HttpAccessServices(
+            settings.api_base_url,
+            access_token,
+            http=http,
+            timeout=settings.api_timeout,
+            request_id=g.get("request_id"),
+        )
+
     app.extensions["web.services_factory"] = services_factory or http_services
     app.extensions["web.identity_factory"] = identity_factory or http_identity
+    app.extensions["web.access_services_factory"] = access_services_factory or http_access_services
     app.extensions["web.public_services_factory"] = public_services_factory or public_http_services
 
     # Before CSRF: without its session store the app cannot check a form's token,
@@ -147,6 +161,7 @@ def create_app(
         mailbox.bp,
         permissions.bp,
         accounts.bp,
+        access.bp,
     ):
         app.register_blueprint(blueprint)
     errors.register(app)

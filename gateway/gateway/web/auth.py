@@ -123,6 +123,21 @@ def leave_context() -> None:
             _tokens().delete(narrowed_id)
 
 
+def renew_claims() -> None:
+    """Refresh the signed-in user's tokens now and take their claims afresh (a role was just
+    granted): the next page sees the new role without logging in again."""
+    token_set_id = session.get("token_set")
+    if not token_set_id:
+        return
+    try:
+        _tokens().fresh(token_set_id, _oidc().refresh_claims, force=True)
+    except TokenRefreshFailed:
+        end_local_session(expired=True)
+    except (requests.RequestException, ValueError):
+        raise ServiceError(503) from None
+    g.pop("web_token_set", None)
+
+
 def current_user() -> Principal | None:
     token_set = current_token_set()
     return None if token_set is None else Principal.from_claims(token_set.claims)

@@ -61,6 +61,7 @@ ACCOUNT_STATES = {
     None: "noch nicht angelegt",
     "none": "noch nicht angelegt",
     "prepared": "vorbereitet",
+    "invited": "eingeladen",
     "active": "aktiv",
 }
 
@@ -106,7 +107,7 @@ def account_state(value: str | None) -> str:
 
 def account_symbol(value: str | None) -> str:
     """The symbol next to the account state: a green tick only for an active account (text says it too)."""
-    return {"active": "active", "prepared": "prepared"}.get(value or "", "none")
+    return {"active": "active", "prepared": "prepared", "invited": "prepared"}.get(value or "", "none")
 
 
 def contract_state_badge(value: str | None) -> str:

@@ -11,6 +11,7 @@ import base64
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -189,6 +190,13 @@ class OidcClient:
                 session.revoke_token(endpoint, token_set.access_token, token_type_hint="access_token")  # noqa: S106 - a hint, not a secret
         except Exception as exc:  # noqa: BLE001 - the token expires within minutes anyway
             log.warning("access token revocation failed: %s", type(exc).__name__)
+
+    def refresh_claims(self, current: TokenSet) -> TokenSet:
+        """Refresh, and take the person's claims afresh from identity (e.g. a role just granted by
+        Zugang freischalten): a plain refresh keeps the claims of the login."""
+        refreshed = self.refresh(current)
+        claims = _portal_claims({**current.claims, **self._userinfo(refreshed.access_token)})
+        return replace(refreshed, claims=claims)
 
     def revoke(self, token_set: TokenSet) -> None:
         """Revoke the refresh token at identity; logging out never fails on this."""

@@ -273,6 +273,7 @@ class Trainer:
     email: str
     qualified: bool
     contracts: tuple[AssignedContract, ...] = ()
+    account_state: str | None = None  # the trainer's portal account: none, invited, active
 
     @property
     def name(self) -> str:
@@ -808,6 +809,7 @@ def _trainer(data: Mapping[str, Any]) -> Trainer:
         last_name=str(data.get("last_name") or ""),
         email=str(data.get("email") or ""),
         qualified=bool(data.get("qualified")),
+        account_state=_text(data.get("account_state")),
         contracts=tuple(
             AssignedContract(
                 contract_id=str(c.get("id") or ""),

@@ -88,14 +88,14 @@ class TokenStore:
                 delete(token_sets).where(token_sets.c.updated_at < datetime.now(UTC) - older_than)
             )
 
-    def fresh(self, token_set_id: str, refresh: Refresher) -> TokenSet | None:
-        """The token set with a usable access token, refreshing it when it expires.
+    def fresh(self, token_set_id: str, refresh: Refresher, *, force: bool = False) -> TokenSet | None:
+        """The token set with a usable access token, refreshing it when it expires (``force``: now).
 
         Whoever refreshes first rotates the refresh token; everyone waiting on
         the lock then reads the rotated set instead of refreshing again.
         """
         current = self.get(token_set_id)
-        if current is None or not current.expiring():
+        if current is None or not (force or current.expiring()):
             return current
         lock = self._locks[zlib.crc32(token_set_id.encode()) % self._STRIPES]
         with lock, self.engine.begin() as connection:
@@ -105,7 +105,7 @@ class TokenStore:
             if row is None:
                 return None
             current = _token_set(row._mapping)
-            if not current.expiring():
+            if not (force or current.expiring()):
                 return current
             renewed = replace(refresh(current), id=current.id)
             values = _row(renewed)

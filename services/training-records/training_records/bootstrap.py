@@ -34,7 +34,7 @@ from training_records.domain.model import (
     Occupation,
     Trainer,
 )
-from training_records.service_layer import handlers, importing
+from training_records.service_layer import account_states, handlers, importing
 from training_records.service_layer.clock import chamber_today, utc_now
 from training_records.service_layer.importing import ImportWorker
 from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
@@ -86,7 +86,7 @@ def bootstrap(
         migrations_dir=MIGRATIONS_DIR,
         uow_class=TrainingRecordsUnitOfWork,
         command_handlers={**handlers.COMMAND_HANDLERS, **importing.COMMAND_HANDLERS},
-        event_handlers=handlers.EVENT_HANDLERS,
+        event_handlers={**handlers.EVENT_HANDLERS, **account_states.EVENT_HANDLERS},
         handler_dependencies=dependencies,
         engine=engine,
         import_wakeup=threading.Event(),

@@ -237,7 +237,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "identity.account.invited",
         1,
         "identity",
-        ("notifications",),
+        ("notifications", "training-records"),
         identity.AccountInvitedV1,
         identity.AccountInvited,
         "A company's Administrator or Verwalter created an account for an apprentice or trainer by "

@@ -8,7 +8,7 @@ repositories directly.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from training_records.adapters.repository import (
 )
 from training_records.domain.access import CompanyVisibility, ContractVisibility
 from training_records.domain.model import (
+    AccountState,
     Apprentice,
     ApprenticeAccount,
     Company,
@@ -37,6 +38,7 @@ from training_records.domain.model import (
     ContractChange,
     Occupation,
     Trainer,
+    TrainerAccount,
 )
 from training_records.domain.queries import AssignedContract, ContractFilters, ContractView
 from training_records.service_layer import handlers
@@ -187,6 +189,14 @@ def _name_matches(name: str, apprentice: Apprentice) -> bool:
     return apprentice.last_name.casefold().startswith(pattern) or full_name.startswith(pattern)
 
 
+class FakeTrainerAccounts(FakeRepository[TrainerAccount]):
+    def of_account(self, account_id: uuid.UUID) -> list[TrainerAccount]:
+        return self.find(lambda a: a.account_id == account_id)
+
+    def states(self, trainer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
+        return {a.trainer_id: a.state for a in self.find(lambda a: a.trainer_id in trainer_ids)}
+
+
 class FakeContractNumbers:
     def __init__(self) -> None:
         self.values: dict[int, int] = {}
@@ -223,6 +233,7 @@ def fake_uow() -> FakeUnitOfWork:
         accounts=accounts,
         contracts=contracts,
         contract_numbers=FakeContractNumbers(),
+        trainer_accounts=FakeTrainerAccounts(key="trainer_id"),
     )
 
 

@@ -30,6 +30,7 @@ from training_records.domain.model import (
     Occupation,
     TerminationReason,
     Trainer,
+    TrainerAccount,
 )
 
 
@@ -110,6 +111,16 @@ apprentice_accounts = sa.Table(
     metadata,
     sa.Column("apprentice_number", sa.String(20), primary_key=True),
     sa.Column("account_id", sa.Uuid, nullable=False),
+    sa.Column("state", _state_enum(AccountState, "account_state"), nullable=False),
+    sa.Column("activated_at", UtcDateTime(), nullable=True),
+)
+
+# A trainer's account at identity (identity.account.invited / identity.account.activated).
+trainer_accounts = sa.Table(
+    "trainer_accounts",
+    metadata,
+    sa.Column("trainer_id", sa.Uuid, primary_key=True),
+    sa.Column("account_id", sa.Uuid, nullable=False, index=True),
     sa.Column("state", _state_enum(AccountState, "account_state"), nullable=False),
     sa.Column("activated_at", UtcDateTime(), nullable=True),
 )
@@ -268,6 +279,7 @@ def start_mappers() -> None:
         (Apprentice, apprentices),
         (ApprenticeAccount, apprentice_accounts),
         (Trainer, trainers),
+        (TrainerAccount, trainer_accounts),
         (Contract, contracts),
         (ContractChange, contract_changes),
         (AtlasEntry, atlas_entries),

@@ -21,6 +21,7 @@ from chassis.repository import SqlAlchemyRepository
 from training_records.adapters import orm
 from training_records.domain.access import CompanyVisibility, ContractVisibility
 from training_records.domain.model import (
+    AccountState,
     Apprentice,
     ApprenticeAccount,
     AtlasEntry,
@@ -33,6 +34,7 @@ from training_records.domain.model import (
     ImportStatus,
     Occupation,
     Trainer,
+    TrainerAccount,
 )
 from training_records.domain.queries import AssignedContract, AtlasHit, ContractFilters, ContractView
 
@@ -305,6 +307,26 @@ class SqlApprenticeRepository(SqlAlchemyRepository[Apprentice]):
 
 class SqlAccountRepository(SqlAlchemyRepository[ApprenticeAccount]):
     model = ApprenticeAccount
+
+
+class SqlTrainerAccountRepository(SqlAlchemyRepository[TrainerAccount]):
+    model = TrainerAccount
+
+    def of_account(self, account_id: uuid.UUID) -> list[TrainerAccount]:
+        return list(
+            self.session.scalars(
+                sa.select(TrainerAccount).where(orm.trainer_accounts.c.account_id == account_id)
+            )
+        )
+
+    def states(self, trainer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, AccountState]:
+        if not trainer_ids:
+            return {}
+        table = orm.trainer_accounts
+        rows = self.session.execute(
+            sa.select(table.c.trainer_id, table.c.state).where(table.c.trainer_id.in_(list(trainer_ids)))
+        )
+        return {row.trainer_id: row.state for row in rows}
 
 
 class SqlContractRepository(SqlAlchemyRepository[Contract]):

@@ -76,7 +76,16 @@ class AccountState(enum.StrEnum):
 
     NONE = "none"  # no account prepared yet ("noch nicht angelegt")
     PREPARED = "prepared"  # Azubinummer and activation code issued ("vorbereitet")
+    INVITED = "invited"  # the company created the account; its link awaits the password ("eingeladen")
     ACTIVE = "active"  # activated by the apprentice ("aktiv")
+
+
+# Account states only move forward, whatever order their events arrive in.
+ACCOUNT_STATE_ORDER = (AccountState.NONE, AccountState.PREPARED, AccountState.INVITED, AccountState.ACTIVE)
+
+
+def later_state(current: AccountState, reported: AccountState) -> AccountState:
+    return max(current, reported, key=ACCOUNT_STATE_ORDER.index)
 
 
 class RecipientKind(enum.StrEnum):
@@ -213,8 +222,32 @@ class ApprenticeAccount:
     activated_at: datetime | None = None
 
     def mark_prepared(self) -> None:
-        if self.state is AccountState.NONE:
-            self.state = AccountState.PREPARED
+        self.state = later_state(self.state, AccountState.PREPARED)
+
+    def mark_invited(self) -> None:
+        self.state = later_state(self.state, AccountState.INVITED)
+
+    def mark_activated(self, at: datetime) -> None:
+        self.state = AccountState.ACTIVE
+        if self.activated_at is None or at < self.activated_at:
+            self.activated_at = at
+
+
+@dataclass
+class TrainerAccount:
+    """training-records' read model of a trainer's account at identity (Account erstellen).
+
+    Keyed by trainer; its state only moves forward (invited, then active)."""
+
+    trainer_id: uuid.UUID
+    account_id: uuid.UUID
+    state: AccountState
+    activated_at: datetime | None = None
+
+    def mark(self, state: AccountState, account_id: uuid.UUID) -> None:
+        if ACCOUNT_STATE_ORDER.index(state) >= ACCOUNT_STATE_ORDER.index(self.state):
+            self.account_id = account_id
+        self.state = later_state(self.state, state)
 
     def mark_activated(self, at: datetime) -> None:
         self.state = AccountState.ACTIVE

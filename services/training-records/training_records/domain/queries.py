@@ -248,6 +248,8 @@ class TrainerView:
     email: str
     qualified: bool
     contracts: tuple[AssignedContract, ...]
+    # The trainer's portal account (Account erstellen): none, invited or active.
+    account_state: AccountState = AccountState.NONE
 
 
 # -- the Ausbildungsatlas ---------------------------------------------------------------------------

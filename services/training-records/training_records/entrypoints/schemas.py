@@ -281,6 +281,13 @@ class TrainerSchema(Schema):
     email = fields.String()
     qualified = fields.Boolean()
     contracts = fields.List(fields.Nested(AssignedContractSchema))
+    account_state = fields.Enum(
+        AccountState,
+        by_value=True,
+        metadata={
+            "description": "The trainer's portal account: none, invited (eingeladen) or active (aktiv)."
+        },
+    )
 
 
 class TrainerRefSchema(Schema):
@@ -349,7 +356,9 @@ class ApprenticeSchema(Schema):
     account_state = fields.Enum(
         AccountState,
         by_value=True,
-        metadata={"description": "none (noch kein Zugang), prepared (vorbereitet), active (aktiv)."},
+        metadata={
+            "description": "none (noch kein Zugang), prepared (vorbereitet), invited (eingeladen), active (aktiv)."
+        },
     )
     account_activated_at = fields.AwareDateTime(allow_none=True)
 

@@ -366,21 +366,23 @@ def apprentice_account_prepared(
 
 
 def account_activated(event: IncomingEvent[AccountActivated], uow: TrainingRecordsUnitOfWork) -> None:
-    """Mark the apprentice's account active.
+    """Mark the apprentice's account active (and a trainer's, known by account id from Account erstellen).
 
     Keyed by Azubinummer, so it works even if it overtakes the "prepared" event
     (both queues may hold messages after an outage); state only moves forward.
     """
     data = event.payload
     number = data.apprentice_number
-    if number is None:
-        return  # not an apprentice's account: nothing in our register refers to it
     with uow:
-        account = uow.accounts.get(number)
-        if account is None:
-            account = ApprenticeAccount(number, data.account_id, AccountState.ACTIVE)
-            uow.accounts.add(account)
-        account.mark_activated(data.activated_at)
+        # A trainer's account (Account erstellen) is known by its account id.
+        for trainer_account in uow.trainer_accounts.of_account(data.account_id):
+            trainer_account.mark_activated(data.activated_at)
+        if number is not None:
+            account = uow.accounts.get(number)
+            if account is None:
+                account = ApprenticeAccount(number, data.account_id, AccountState.ACTIVE)
+                uow.accounts.add(account)
+            account.mark_activated(data.activated_at)
         uow.commit()
 
 
@@ -700,9 +702,14 @@ def list_trainers(query: ListTrainers, uow: TrainingRecordsUnitOfWork) -> Page[T
     with uow:
         access.check_may_see_company(query.principal, query.company_number, _reach(uow, query.principal))
         page = uow.trainers.page_of_company(query.company_number, query.page)
-        assigned = uow.trainers.assignments([trainer.id for trainer in page.items])
+        ids = [trainer.id for trainer in page.items]
+        assigned = uow.trainers.assignments(ids)
+        states = uow.trainer_accounts.states(ids)
     return Page(
-        items=tuple(_trainer_view(trainer, assigned.get(trainer.id, [])) for trainer in page.items),
+        items=tuple(
+            _trainer_view(trainer, assigned.get(trainer.id, []), states.get(trainer.id))
+            for trainer in page.items
+        ),
         next_cursor=page.next_cursor,
     )
 
@@ -719,10 +726,13 @@ def get_trainer(query: GetTrainer, uow: TrainingRecordsUnitOfWork) -> TrainerVie
         except NotFound:
             raise NotFound("No such trainer.") from None
         assigned = uow.trainers.assignments([trainer.id])
-    return _trainer_view(trainer, assigned.get(trainer.id, []))
+        state = uow.trainer_accounts.states([trainer.id]).get(trainer.id)
+    return _trainer_view(trainer, assigned.get(trainer.id, []), state)
 
 
-def _trainer_view(trainer: Trainer, contracts: Sequence[AssignedContract]) -> TrainerView:
+def _trainer_view(
+    trainer: Trainer, contracts: Sequence[AssignedContract], account_state: AccountState | None = None
+) -> TrainerView:
     return TrainerView(
         id=trainer.id,
         company_number=trainer.company_number,
@@ -731,6 +741,7 @@ def _trainer_view(trainer: Trainer, contracts: Sequence[AssignedContract]) -> Tr
         email=trainer.email,
         qualified=trainer.qualified,
         contracts=tuple(contracts),
+        account_state=account_state or AccountState.NONE,
     )
 
 

@@ -24,6 +24,7 @@ class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
     contracts: repository.SqlContractRepository
     contract_numbers: repository.SqlContractNumberSequence
     trainers: repository.SqlTrainerRepository
+    trainer_accounts: repository.SqlTrainerAccountRepository
     contract_changes: repository.SqlContractChangeRepository
     atlas: repository.SqlAtlasRepository
     imports: repository.SqlImportJobRepository
@@ -37,6 +38,7 @@ class TrainingRecordsUnitOfWork(SqlAlchemyUnitOfWork):
         self.contracts = repository.SqlContractRepository(self.session)
         self.contract_numbers = repository.SqlContractNumberSequence(self.session)
         self.trainers = repository.SqlTrainerRepository(self.session)
+        self.trainer_accounts = repository.SqlTrainerAccountRepository(self.session)
         self.contract_changes = repository.SqlContractChangeRepository(self.session)
         self.atlas = repository.SqlAtlasRepository(self.session)
         self.imports = repository.SqlImportJobRepository(self.session)
