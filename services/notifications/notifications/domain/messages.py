@@ -31,6 +31,8 @@ RESET_SUBJECT = "Bildungsportal: Passwort zurücksetzen"
 GERMAN_TIME = ZoneInfo("Europe/Berlin")
 SIGNATURE = "Ihr Bildungsportal der IHK"
 AUTOMATIC = "Diese E-Mail wurde automatisch versandt. Bitte antworten Sie nicht darauf."
+# The end of every plain-text mail: greeting, signature, and the note that it was sent automatically.
+CLOSING = ("Freundliche Grüße", SIGNATURE, "", "-- ", AUTOMATIC, "")
 NO_SECRETS = "Aus Sicherheitsgründen enthalten unsere E-Mails niemals Passwörter oder Aktivierungscodes."
 
 _WHITESPACE = re.compile(r"\s+")
@@ -119,12 +121,7 @@ def compose_document_mail(document: IssuedDocument, portal_url: str) -> MailCont
             "",
             NO_SECRETS,
             "",
-            "Freundliche Grüße",
-            SIGNATURE,
-            "",
-            "-- ",
-            AUTOMATIC,
-            "",
+            *CLOSING,
         ]
     )
     e = html.escape
@@ -171,12 +168,7 @@ def compose_password_reset_mail(reset: PasswordReset) -> MailContent:
             "",
             ignore,
             "",
-            "Freundliche Grüße",
-            SIGNATURE,
-            "",
-            "-- ",
-            AUTOMATIC,
-            "",
+            *CLOSING,
         ]
     )
     e = html.escape
