@@ -93,12 +93,9 @@ def _chosen_company(numbers: list[str]) -> str:
     return numbers[0]
 
 
-@bp.get("/berechtigungen")
-@require(administers_companies)
-def manage() -> str:
-    api = identity()
-    numbers = api.administrable_companies()
-    company = _chosen_company(numbers)
+def _manage_page(
+    api: IdentityServices, numbers: list[str], company: str, errors: list[str], email: str
+) -> str:
     return render_template(
         "web/permissions.html",
         page_title="Berechtigungen verwalten",
@@ -108,9 +105,17 @@ def manage() -> str:
         services=api.company_services(company),
         role_labels=ROLE_LABELS,
         right_labels=RIGHT_LABELS,
-        errors=[],
-        email=request.args.get("email", ""),
+        errors=errors,
+        email=email,
     )
+
+
+@bp.get("/berechtigungen")
+@require(administers_companies)
+def manage() -> str:
+    api = identity()
+    numbers = api.administrable_companies()
+    return _manage_page(api, numbers, _chosen_company(numbers), [], "")
 
 
 @bp.post("/berechtigungen/hinzufuegen")
@@ -136,19 +141,7 @@ def add_member() -> Response | tuple[str, int]:
         else:
             flash(SAVED, "success")
             return redirect(url_for("permissions.manage", betrieb=company))
-    body = render_template(
-        "web/permissions.html",
-        page_title="Berechtigungen verwalten",
-        numbers=numbers,
-        company=company,
-        members=api.company_members(company),
-        services=api.company_services(company),
-        role_labels=ROLE_LABELS,
-        right_labels=RIGHT_LABELS,
-        errors=errors,
-        email=email,
-    )
-    return body, 422
+    return _manage_page(api, numbers, company, errors, email), 422
 
 
 def _change_description(kind: str, name: str, grant: bool, person: str) -> str:

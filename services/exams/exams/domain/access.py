@@ -25,3 +25,15 @@ def contract_companies_visible_to(principal: Principal) -> frozenset[str] | None
     if not companies:
         raise Forbidden("Only chamber exam staff and training companies see registered contracts.")
     return companies
+
+
+EXAM_REGISTRATION = "exam_registration"
+
+
+def may_register_for_exams(principal: Principal, company_number: str) -> None:
+    """Prüfungsanmeldung for a company's apprentices: the company's service right, granted apart from
+    the roles (even an Administrator grants it to themselves) and only while the company has the
+    service switched on; identity puts it into the token's ``service_rights``. A deputy acting for
+    the company holds it only if the deputyship's token carries it."""
+    if not principal.has_service_right(company_number, EXAM_REGISTRATION):
+        raise Forbidden("Exam registration needs the company's service right Prüfungsanmeldung.")

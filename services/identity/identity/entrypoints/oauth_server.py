@@ -389,13 +389,7 @@ class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
 # -- userinfo and revocation ----------------------------------------------------------------------
 class AccessTokenValidator(BearerTokenValidator):
     def authenticate_token(self, token_string: str) -> Token | None:
-        runtime = identity_runtime()
-        try:
-            decoded = jwt.decode(token_string, runtime.keys.public_key_set(), algorithms=[ALGORITHM])
-            jwt.JWTClaimsRegistry(
-                iss={"essential": True, "value": runtime.settings.issuer}, exp={"essential": True}
-            ).validate(decoded.claims)
-        except (JoseError, ValueError):
+        if decode_own_token(token_string) is None:
             return None
         uow = request_uow()
         token = uow.oauth.by_access_token(token_string)

@@ -92,6 +92,15 @@ def _caller(principal: Principal) -> uuid.UUID:
     return access.own_account_id(principal)
 
 
+def _grant_changed(
+    uow: IdentityUnitOfWork, principal: Principal, account: Account, granted: bool, details: dict[str, str]
+) -> None:
+    """Audit a grant or revocation and commit it with the change."""
+    kind = "role.granted" if granted else "role.revoked"
+    record_audit(uow, kind, account.id, actor_id=_caller(principal), details=details)
+    uow.commit()
+
+
 # -- company roles, service rights and services --------------------------------------------------
 @dataclass(frozen=True)
 class CompanyAccounts:
@@ -132,14 +141,9 @@ def _change_company_grant(cmd: ChangeCompanyGrant, uow: IdentityUnitOfWork, acco
     else:
         changed = grants.revoke_service_right(account, cmd.company_number, cmd.name)
     if changed:
-        record_audit(
-            uow,
-            "role.granted" if cmd.grant else "role.revoked",
-            account.id,
-            actor_id=_caller(cmd.principal),
-            details={"company_number": cmd.company_number, cmd.kind: cmd.name},
+        _grant_changed(
+            uow, cmd.principal, account, cmd.grant, {"company_number": cmd.company_number, cmd.kind: cmd.name}
         )
-        uow.commit()
 
 
 def grant_company_role_by_email(cmd: GrantCompanyRoleByEmail, uow: IdentityUnitOfWork) -> Account:
@@ -221,14 +225,7 @@ def change_chamber_role(cmd: ChangeChamberRole, uow: IdentityUnitOfWork) -> Acco
                 account, cmd.role, chamber_admins=uow.account_grants.chamber_admins()
             )
         if changed:
-            record_audit(
-                uow,
-                "role.granted" if cmd.grant else "role.revoked",
-                account.id,
-                actor_id=_caller(cmd.principal),
-                details={"chamber_role": cmd.role},
-            )
-            uow.commit()
+            _grant_changed(uow, cmd.principal, account, cmd.grant, {"chamber_role": cmd.role})
     return account
 
 
@@ -276,6 +273,26 @@ def _emit(
         event_class(**_payload(deputyship, _represented_name(uow, deputyship), at)),
         subject=str(deputyship.id),
     )
+
+
+def _deputy_step(
+    uow: IdentityUnitOfWork,
+    event_class: type[DeputyshipData],
+    audit_kind: str,
+    deputyship: Deputyship,
+    caller: uuid.UUID,
+    at: datetime,
+) -> None:
+    """One step of a deputyship: its event and its audit record, committed with the change."""
+    _emit(uow, event_class, deputyship, at)
+    record_audit(
+        uow,
+        audit_kind,
+        deputyship.deputy_account_id,
+        actor_id=caller,
+        details={"for": deputyship.represented, "deputyship": str(deputyship.id)},
+    )
+    uow.commit()
 
 
 def name_deputy(cmd: NameDeputy, uow: IdentityUnitOfWork, *, clock: Clock) -> Deputyship:
@@ -328,18 +345,10 @@ def decide_deputyship(cmd: DecideDeputyship, uow: IdentityUnitOfWork, *, clock: 
             raise NotFound("No such deputyship.")
         if cmd.approve:
             deputyship.approve(caller, now)
-            _emit(uow, DeputyshipApproved, deputyship, now)
+            _deputy_step(uow, DeputyshipApproved, "deputy.approved", deputyship, caller, now)
         else:
             deputyship.reject(caller, now)
-            _emit(uow, DeputyshipRejected, deputyship, now)
-        record_audit(
-            uow,
-            "deputy.approved" if cmd.approve else "deputy.rejected",
-            deputyship.deputy_account_id,
-            actor_id=caller,
-            details={"for": deputyship.represented, "deputyship": str(deputyship.id)},
-        )
-        uow.commit()
+            _deputy_step(uow, DeputyshipRejected, "deputy.rejected", deputyship, caller, now)
     return deputyship
 
 
@@ -351,15 +360,7 @@ def remove_deputyship(cmd: RemoveDeputyship, uow: IdentityUnitOfWork, *, clock: 
             cmd.principal, uow.deputyships.for_update(cmd.deputyship_id)
         )
         deputyship.remove(caller, now)
-        _emit(uow, DeputyshipRemoved, deputyship, now)
-        record_audit(
-            uow,
-            "deputy.removed",
-            deputyship.deputy_account_id,
-            actor_id=caller,
-            details={"for": deputyship.represented, "deputyship": str(deputyship.id)},
-        )
-        uow.commit()
+        _deputy_step(uow, DeputyshipRemoved, "deputy.removed", deputyship, caller, now)
     return deputyship
 
 

@@ -20,7 +20,11 @@ from flask import Flask
 from joserfc.jwk import KeySet
 
 from chassis.auth import TokenValidator
+from chassis.contracts.training import BranchAssigned, BranchReachChanged, BranchRemoved
 from chassis.demo import demo_account
+from chassis.events.catalogue import load_payload
+from chassis.events.envelope import new_envelope
+from chassis.events.incoming import IncomingEvent
 from chassis.problems import ProblemError
 from identity.bootstrap import IdentityRuntime
 from identity.domain.model import Account, AccountStatus
@@ -277,3 +281,29 @@ def test_tampered_claims_break_the_signature(
     assert raised.value.status == 401
     assert call(browser, "GET", "/chamber/staff", forged).status_code == 401
     assert exchange(browser, forged, f"company:{A}").status_code == 400
+
+
+def register_event(event_type: str, payload: dict[str, Any]) -> Any:
+    envelope = new_envelope(producer="training-records", event_type=event_type, subject="s", payload=payload)
+    return IncomingEvent(envelope, load_payload(event_type, 1, payload))
+
+
+def test_a_head_offices_roles_reach_its_branches_in_the_next_token(
+    browser: Any, token_of: Callable[[str], dict[str, Any]], runtime: IdentityRuntime
+) -> None:
+    branch = {"branch_number": "4711101", "head_office_number": A}
+    runtime.bus.handle_events([register_event(BranchAssigned.TYPE, branch)])
+    login = token_of("admin_a")
+    before = validator(browser).validate(login["access_token"])
+    assert "4711101" not in before.company_roles
+    runtime.bus.handle_events(
+        [register_event(BranchReachChanged.TYPE, {"company_number": A, "enabled": True})]
+    )
+    refreshed = browser.token(grant_type="refresh_token", refresh_token=login["refresh_token"]).get_json()
+    after = validator(browser).validate(refreshed["access_token"])
+    assert after.has_company_role("4711101", "admin")
+    assert after.claims["reach"] == {A: ["4711101"]}
+    # The branch leaves the head office: its roles there end with the next token.
+    runtime.bus.handle_events([register_event(BranchRemoved.TYPE, branch)])
+    again = browser.token(grant_type="refresh_token", refresh_token=refreshed["refresh_token"]).get_json()
+    assert "4711101" not in validator(browser).validate(again["access_token"]).company_roles

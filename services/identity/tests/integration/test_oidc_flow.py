@@ -43,7 +43,12 @@ def test_discovery_document(browser) -> None:
     assert doc["revocation_endpoint"] == f"{ISSUER}/revoke"
     assert doc["end_session_endpoint"] == f"{ISSUER}/logout"
     assert doc["code_challenge_methods_supported"] == ["S256"]
-    assert set(doc["grant_types_supported"]) == {"authorization_code", "refresh_token"}
+    assert set(doc["grant_types_supported"]) == {
+        "authorization_code",
+        "refresh_token",
+        # RFC 8693: the portal narrows its token to the active context (README, "contexts").
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    }
     assert "password" not in doc["grant_types_supported"]
     assert "implicit" not in doc["grant_types_supported"]
     assert doc["response_types_supported"] == ["code"]

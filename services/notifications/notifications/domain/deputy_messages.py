@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from notifications.domain.messages import (
-    AUTOMATIC,
+    CLOSING,
     NO_SECRETS,
-    SIGNATURE,
     MailContent,
     _html_page,
     one_line,
@@ -58,12 +57,7 @@ def compose_deputy_mail(approved: ApprovedDeputyship, portal_url: str) -> MailCo
             "",
             NO_SECRETS,
             "",
-            "Freundliche Grüße",
-            SIGNATURE,
-            "",
-            "-- ",
-            AUTOMATIC,
-            "",
+            *CLOSING,
         ]
     )
     e = html.escape

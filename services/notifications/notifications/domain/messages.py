@@ -31,6 +31,8 @@ RESET_SUBJECT = "Bildungsportal: Passwort zurücksetzen"
 GERMAN_TIME = ZoneInfo("Europe/Berlin")
 SIGNATURE = "Ihr Bildungsportal der IHK"
 AUTOMATIC = "Diese E-Mail wurde automatisch versandt. Bitte antworten Sie nicht darauf."
+# The end of every plain-text mail: greeting, signature, and the note that it was sent automatically.
+CLOSING = ("Freundliche Grüße", SIGNATURE, "", "-- ", AUTOMATIC, "")
 NO_SECRETS = "Aus Sicherheitsgründen enthalten unsere E-Mails niemals Passwörter oder Aktivierungscodes."
 
 _WHITESPACE = re.compile(r"\s+")
@@ -119,12 +121,7 @@ def compose_document_mail(document: IssuedDocument, portal_url: str) -> MailCont
             "",
             NO_SECRETS,
             "",
-            "Freundliche Grüße",
-            SIGNATURE,
-            "",
-            "-- ",
-            AUTOMATIC,
-            "",
+            *CLOSING,
         ]
     )
     e = html.escape
@@ -199,6 +196,24 @@ def compose_password_reset_mail(reset: PasswordReset) -> MailContent:
     return compose_mail(
         RESET_SUBJECT,
         f"Guten Tag {one_line(reset.name)},",
+    text = "\n".join(
+        [
+            greeting,
+            "",
+            intro,
+            "Über den folgenden Link vergeben Sie ein neues Passwort:",
+            "",
+            f"    {reset.reset_url}",
+            "",
+            validity,
+            "",
+            ignore,
+            "",
+            *CLOSING,
+        ]
+    )
+    e = html.escape
+    paragraphs = "\n".join(
         [
             "für Ihren Account im Bildungsportal der IHK wurde ein neues Passwort angefordert. "
             "Über den folgenden Link vergeben Sie ein neues Passwort:"

@@ -839,6 +839,10 @@ def test_an_ended_contract_refuses_further_steps_through_the_bus(
     assert (len(uow.contract_changes), len(uow.events)) == (entries, events)
 
 
+ACTING_FOR_A: dict[str, Any] = {
+    "act": {"sub": "deputy-1"},
+    "acting_for": {"kind": "company", "company_number": A},
+}
 # Who may enter which step: (claims, kind, expected outcome: None = allowed, or the error).
 WHO: dict[str, tuple[dict[str, Any], ChangeKind, type[Exception] | None]] = {
     "clerk_extends": ({"roles": ["chamber_clerk"]}, ChangeKind.EXTENDED, None),
@@ -864,6 +868,21 @@ WHO: dict[str, tuple[dict[str, Any], ChangeKind, type[Exception] | None]] = {
     ),
     "other_company_extends": ({"company_roles": {B: ["admin"]}}, ChangeKind.EXTENDED, NotFound),
     "examiner_extends": ({"roles": ["examiner"]}, ChangeKind.EXTENDED, NotFound),
+    # A deputy acting for company A (RFC 8693 ``act``) holds A's delegated role there, nothing at B.
+    "deputy_for_a_changes_trainer": (
+        {"company_roles": {A: ["manager"]}, **ACTING_FOR_A},
+        ChangeKind.TRAINER_CHANGED,
+        None,
+    ),
+    "deputy_for_b_changes_trainer": (
+        {
+            "company_roles": {B: ["manager"]},
+            "act": {"sub": "deputy-1"},
+            "acting_for": {"kind": "company", "company_number": B},
+        },
+        ChangeKind.TRAINER_CHANGED,
+        NotFound,
+    ),
 }
 VALUES = {
     ChangeKind.EXTENDED: {"end_date": term(40)},
@@ -887,7 +906,9 @@ def test_who_may_enter_which_step(
     entries, events = len(uow.contract_changes), len(uow.events)
     if error is None:
         bus.handle(command)
-        assert history(uow, contract)[-1].recorded_by == actor.subject
+        # Acting for someone is recorded as such: "<deputy> for <company>".
+        expected_by = f"deputy-1 for {A}" if actor.is_acting_for_someone else actor.subject
+        assert history(uow, contract)[-1].recorded_by == expected_by
         assert len(uow.events) == events + 1
         return
     with pytest.raises(error):

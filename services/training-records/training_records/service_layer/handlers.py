@@ -202,7 +202,7 @@ def _register(
             end_date=cmd.end_date,
             registered_on=registered_on,
             state=ContractState.REGISTERED,
-            registered_by=cmd.principal.subject,
+            registered_by=cmd.principal.audit_label(),
             specialism=terms.specialism,
             probation_months=terms.probation_months,
             part_time=terms.part_time,
@@ -216,7 +216,7 @@ def _register(
             ChangeKind.REGISTERED,
             registered_on,
             {},
-            by=cmd.principal.subject,
+            by=cmd.principal.audit_label(),
             at=at,
             announce=False,
         )
@@ -809,7 +809,9 @@ def change_contract(
         details = _apply(cmd, contract, occupation, effective_on, uow)
         if cmd.note:
             details["note"] = cmd.note
-        record_change(uow, contract, cmd.kind, effective_on, details, by=cmd.principal.subject, at=now())
+        record_change(
+            uow, contract, cmd.kind, effective_on, details, by=cmd.principal.audit_label(), at=now()
+        )
         uow.commit()
     log.info("contract %s: %s by %s", contract.contract_number, cmd.kind.value, cmd.principal.subject)
     return contract

@@ -127,7 +127,7 @@ def upload_import(
         id=uuid.uuid4(),
         filename=name,
         file_sha256=hashlib.sha256(cmd.data).hexdigest(),
-        uploaded_by=cmd.principal.subject,
+        uploaded_by=cmd.principal.audit_label(),
         uploaded_at=now(),
     )
     with uow:
