@@ -19,7 +19,7 @@ import sys
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from werkzeug.wrappers import Request, Response
 from chassis.testing.infrastructure import fresh_database
 from chassis.testing.tokens import TestIssuer
 from gateway import nginx, processes
-from gateway.routes import services
+from gateway.routes import Route, services
 
 WRK = os.environ.get("BENCH_WRK", "/usr/bin/wrk")
 LUA = Path(__file__).with_name("wrk_auth.lua")
@@ -97,41 +97,15 @@ def run(
             # Request logs at INFO would measure the terminal, not the service.
             "BP_LOG_LEVEL": "WARNING",
         }
-        subprocess.run(
-            [sys.executable, "-m", "gateway.distributed", "prepare", route.package, "--seed"],
-            env=env,
-            check=True,
-            cwd=work,
+        gunicorn, edge = start_behind_nginx(
+            stack,
+            route,
+            env,
+            work,
+            service_port=service_port,
+            edge_port=edge_port,
+            gunicorn_args=("--workers", "2"),
         )
-        gunicorn = processes.start(
-            SERVICE,
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{service_port}",
-                "--workers",
-                "2",
-                "--chdir",
-                str(work),
-                f"{route.package}.entrypoints.app:create_app()",
-            ],
-            env=env,
-            log_dir=work / "logs",
-        )
-        stack.callback(gunicorn.stop)
-        runtime_dir = work / "nginx"
-        config = nginx.render(
-            nginx.local_options(
-                str(runtime_dir),
-                listen_port=edge_port,
-                ports={SERVICE: service_port},
-                access_log=str(runtime_dir / "access.log"),
-            )
-        )
-        edge = processes.start_nginx(config, runtime_dir, log_dir=work / "logs")
-        stack.callback(edge.stop)
         direct_url = f"http://127.0.0.1:{service_port}{PATH}"
         edge_url = f"http://127.0.0.1:{edge_port}{route.prefix}{PATH}"
         headers = {"Authorization": f"Bearer {token}"}
@@ -157,6 +131,57 @@ def run(
     return summarise(
         samples, sample_items=len(sample.get("items", [])), connections=connections, seconds=seconds
     )
+
+
+def start_behind_nginx(
+    stack: ExitStack,
+    route: Route,
+    env: Mapping[str, str],
+    work: Path,
+    *,
+    service_port: int,
+    edge_port: int,
+    gunicorn_args: Sequence[str] = (),
+    **nginx_options: Any,
+) -> tuple[processes.ManagedProcess, processes.ManagedProcess]:
+    """A service as in the distributed mode (migrated and seeded, under gunicorn on its own
+    database) behind nginx with the config generated from the route table; stopped with ``stack``."""
+    subprocess.run(
+        [sys.executable, "-m", "gateway.distributed", "prepare", route.package, "--seed"],
+        env=dict(env),
+        check=True,
+        cwd=work,
+    )
+    gunicorn = processes.start(
+        route.service,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{service_port}",
+            *gunicorn_args,
+            "--chdir",
+            str(work),
+            f"{route.package}.entrypoints.app:create_app()",
+        ],
+        env=dict(env),
+        log_dir=work / "logs",
+    )
+    stack.callback(gunicorn.stop)
+    runtime_dir = work / "nginx"
+    config = nginx.render(
+        nginx.local_options(
+            str(runtime_dir),
+            listen_port=edge_port,
+            ports={route.service: service_port},
+            access_log=str(runtime_dir / "access.log"),
+            **nginx_options,
+        )
+    )
+    edge = processes.start_nginx(config, runtime_dir, log_dir=work / "logs")
+    stack.callback(edge.stop)
+    return gunicorn, edge
 
 
 def summarise(samples: dict[str, list[dict[str, Any]]], **context: Any) -> dict[str, Any]:

@@ -26,15 +26,9 @@ test_nginx_edge.py.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import multiprocessing
 import os
-import re
-import secrets
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,15 +36,16 @@ from contextlib import ExitStack
 from itertools import cycle
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import requests
 import sqlalchemy as sa
 from argon2 import PasswordHasher
+from bench_edge import start_behind_nginx
 
 from chassis.demo import DEMO_ACCOUNTS
 from chassis.testing.infrastructure import fresh_database
-from gateway import nginx, processes
+from chassis.testing.oidc_login import token_response
+from gateway import processes
 from gateway.distributed import GUNICORN_CONFIG, generate_secrets
 from gateway.routes import (
     BENCH_CREDENTIALS_BURST,
@@ -61,78 +56,8 @@ from gateway.routes import (
 
 SERVICE = "identity"
 TARGET_RATIO = 0.8
-CLIENT_ID = "portal-web"
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 # Far above what two cores can verify: the limit must not be what is measured.
 BENCH_RATE = {BENCH_CREDENTIALS_RATE: "1000r/s", BENCH_CREDENTIALS_BURST: "1000"}
-
-
-class LoginFailed(RuntimeError):
-    pass
-
-
-def _pkce() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    return verifier, challenge
-
-
-def full_login(base_url: str, client_secret: str, login: str, password: str) -> None:
-    """One person's login from scratch (no cookies): authorize → form → POST → code → token."""
-    verifier, challenge = _pkce()
-    redirect_uri = f"{base_url}/oidc/callback"
-    state = secrets.token_urlsafe(8)
-    with requests.Session() as http:
-        first = http.get(
-            f"{base_url}/auth/authorize",
-            params={
-                "response_type": "code",
-                "client_id": CLIENT_ID,
-                "redirect_uri": redirect_uri,
-                "scope": "openid profile email",
-                "state": state,
-                "nonce": secrets.token_urlsafe(8),
-                "code_challenge": challenge,
-                "code_challenge_method": "S256",
-            },
-            allow_redirects=False,
-            timeout=30,
-        )
-        if first.status_code != 302:
-            raise LoginFailed(f"authorize: {first.status_code}")
-        form_url = base_url + first.headers["Location"]
-        form = http.get(form_url, timeout=30)
-        csrf = CSRF_FIELD.search(form.text)
-        if form.status_code != 200 or csrf is None:
-            raise LoginFailed(f"login form: {form.status_code}")
-        posted = http.post(
-            form_url,
-            data={"login": login, "password": password, "csrf_token": csrf.group(1)},
-            allow_redirects=False,
-            timeout=30,
-        )
-        if posted.status_code != 302:
-            raise LoginFailed(f"login POST: {posted.status_code}")
-        back = http.get(base_url + posted.headers["Location"], allow_redirects=False, timeout=30)
-        location = back.headers.get("Location", "")
-        if back.status_code != 302 or not location.startswith(redirect_uri):
-            raise LoginFailed(f"authorize after login: {back.status_code}")
-        query = parse_qs(urlsplit(location).query)
-        if query.get("state") != [state]:
-            raise LoginFailed("state")
-        tokens = http.post(
-            f"{base_url}/auth/token",
-            data={
-                "grant_type": "authorization_code",
-                "code": query["code"][0],
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
-            },
-            auth=(CLIENT_ID, client_secret),
-            timeout=30,
-        )
-        if tokens.status_code != 200 or "access_token" not in tokens.json():
-            raise LoginFailed(f"token: {tokens.status_code}")
 
 
 def login_round(base_url: str, client_secret: str, *, clients: int, seconds: float) -> dict[str, Any]:
@@ -149,10 +74,12 @@ def login_round(base_url: str, client_secret: str, *, clients: int, seconds: flo
                 login, password = next(accounts)
             started = time.perf_counter()
             try:
-                full_login(base_url, client_secret, login, password)
-            except (LoginFailed, requests.RequestException, KeyError) as error:
+                # The same steps as every test's login (chassis.testing.oidc_login), timed whole.
+                tokens = token_response(base_url, client_secret, login, password)
+                assert tokens.get("access_token"), "no access token"
+            except (AssertionError, requests.RequestException, KeyError) as error:
                 with lock:
-                    failures.append(str(error))
+                    failures.append(str(error)[:200])
                 continue
             with lock:
                 latencies.append(time.perf_counter() - started)
@@ -245,48 +172,19 @@ def run(
             "BP_BEHIND_PROXY": "1",
             "BP_LOG_LEVEL": "WARNING",
         }
-        subprocess.run(
-            [sys.executable, "-m", "gateway.distributed", "prepare", route.package, "--seed"],
-            env=env,
-            check=True,
-            cwd=work,
+        gunicorn, edge = start_behind_nginx(
+            stack,
+            route,
+            {**env, "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics")},
+            work,
+            service_port=service_port,
+            edge_port=edge_port,
+            gunicorn_args=(
+                *("--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads)),
+                *("--config", GUNICORN_CONFIG),
+            ),
+            rate_limits=local_rate_limits(BENCH_RATE),
         )
-        gunicorn = processes.start(
-            SERVICE,
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{service_port}",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                str(threads),
-                "--chdir",
-                str(work),
-                "--config",
-                GUNICORN_CONFIG,
-                f"{route.package}.entrypoints.app:create_app()",
-            ],
-            env={**env, "PROMETHEUS_MULTIPROC_DIR": str(work / "metrics")},
-            log_dir=work / "logs",
-        )
-        stack.callback(gunicorn.stop)
-        runtime_dir = work / "nginx"
-        config = nginx.render(
-            nginx.local_options(
-                str(runtime_dir),
-                listen_port=edge_port,
-                ports={SERVICE: service_port},
-                access_log=str(runtime_dir / "access.log"),
-                rate_limits=local_rate_limits(BENCH_RATE),
-            )
-        )
-        edge = processes.start_nginx(config, runtime_dir, log_dir=work / "logs")
-        stack.callback(edge.stop)
         processes.wait_until(
             "identity through the edge",
             lambda: requests.get(f"{base_url}/auth/jwks", timeout=5).status_code == 200,

@@ -56,26 +56,25 @@ def services(make_database: Any, tmp_path: Path) -> Iterator[Services]:
         "BP_PUBLIC_URL": base_url,
         "BP_LOG_JSON": "0",
     }
-    identity_runtime = identity.bootstrap.bootstrap(
-        dataclasses.replace(
-            ServiceSettings.from_env("identity", env=common | {"BP_BUS_URL": "memory://"}),
-            database_url=make_database("tamper_identity"),
+    common = common | {"BP_BUS_URL": "memory://"}
+
+    def runtime(package: Any, name: str) -> Any:
+        made = package.bootstrap.bootstrap(
+            dataclasses.replace(
+                ServiceSettings.from_env(name, env=common),
+                database_url=make_database(f"tamper_{package.__name__}"),
+            )
         )
-    )
-    identity_runtime.migrate()
-    identity.bootstrap.seed_demo(identity_runtime)
+        made.migrate()
+        package.bootstrap.seed_demo(made)
+        return made
+
+    identity_runtime = runtime(identity, "identity")
     identity_app = identity.entrypoints.app.build_app(identity_runtime)
     holder.app = DispatcherMiddleware(_not_found, {"/auth": identity_app})
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    training_runtime = training_records.bootstrap.bootstrap(
-        dataclasses.replace(
-            ServiceSettings.from_env("training-records", env=common | {"BP_BUS_URL": "memory://"}),
-            database_url=make_database("tamper_training"),
-        )
-    )
-    training_runtime.migrate()
-    training_records.bootstrap.seed_demo(training_runtime)
+    training_runtime = runtime(training_records, "training-records")
     training_app = training_records.entrypoints.app.build_app(training_runtime)
     try:
         yield Services(base_url, identity_runtime, identity_app.test_client(), training_app.test_client())

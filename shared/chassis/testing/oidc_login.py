@@ -7,6 +7,7 @@ import base64
 import hashlib
 import re
 import secrets
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
@@ -18,7 +19,13 @@ CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def access_token(base_url: str, client_secret: str, account_key: str = "clerk") -> str:
     """The demo account's access token (``account_key`` of ``chassis.demo.DEMO_ACCOUNTS``)."""
-    clerk = demo_account(account_key)
+    account = demo_account(account_key)
+    return str(token_response(base_url, client_secret, account.login, account.password)["access_token"])
+
+
+def token_response(base_url: str, client_secret: str, login: str, password: str) -> dict[str, Any]:
+    """One whole login from scratch (no cookies, a fresh PKCE pair and state): authorize → login
+    form → POST with the password → the code → the token response. AssertionError if a step fails."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     redirect_uri = f"{base_url}/oidc/callback"
@@ -52,7 +59,7 @@ def access_token(base_url: str, client_secret: str, account_key: str = "clerk") 
         done = follow(
             http.post(
                 login_page.url,
-                data={"login": clerk.login, "password": clerk.password, "csrf_token": csrf.group(1)},
+                data={"login": login, "password": password, "csrf_token": csrf.group(1)},
                 allow_redirects=False,
             )
         )
@@ -70,4 +77,4 @@ def access_token(base_url: str, client_secret: str, account_key: str = "clerk") 
             timeout=10,
         )
         assert tokens.status_code == 200, tokens.text
-        return str(tokens.json()["access_token"])
+        return dict(tokens.json())
