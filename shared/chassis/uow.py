@@ -10,10 +10,13 @@ work meets the inbox depends on how the message bus runs it:
 
 - **In a batch** (the default for event handlers): the bus opens one
   transaction for up to ``BP_CONSUMER_BATCH`` events (``EventBatch``) and
-  hands each handler a unit of work that joined it (``join``). The handler's
-  ``with uow:`` is then a savepoint in that transaction, its ``uow.commit()``
-  releases the savepoint (a failing event rolls back only itself), and the
-  bus writes the inbox rows of the batch and commits once.
+  hands each handler a unit of work that joined it (``join``). On the bus's
+  first try ``uow.commit()`` only flushes; if a handler fails or leaves its
+  block uncommitted, the bus applies the batch again with the handler's
+  ``with uow:`` a savepoint in that transaction, its ``uow.commit()``
+  releasing the savepoint (a failing event rolls back only itself). The bus
+  writes the inbox rows and the emitted events' outbox rows of the batch and
+  commits once.
 - **In its own transaction** (commands and queries, and event handlers
   registered with ``chassis.messagebus.own_transaction``): ``with uow:`` opens
   a transaction and ``commit()`` commits it. For an event, the bus first tells

@@ -371,14 +371,25 @@ def dump_payload(event: IntegrationEvent) -> dict[str, Any]:
     return dumped
 
 
+_PLANS: dict[builtins.type[Any], list[tuple[str, builtins.type[Any] | None]]] = {}
+
+
+def _plan(cls: builtins.type[Any]) -> list[tuple[str, builtins.type[Any] | None]]:
+    """Each field of a payload dataclass and the dataclass it nests (None for a plain value),
+    worked out once per class."""
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = _type_hints(cls)
+        plan = _PLANS[cls] = [(f.name, _dataclass_in(hints[f.name])) for f in dataclasses.fields(cls)]
+    return plan
+
+
 def _build(cls: builtins.type[Any], data: Any) -> Any:
     """A (nested) frozen dataclass from the dict a contract schema loaded."""
-    hints = _type_hints(cls)
     values = {}
-    for f in dataclasses.fields(cls):
-        value = data.get(f.name)
-        target = _dataclass_in(hints[f.name])
-        values[f.name] = _build(target, value) if target is not None and value is not None else value
+    for name, target in _plan(cls):
+        value = data.get(name)
+        values[name] = _build(target, value) if target is not None and value is not None else value
     return cls(**values)
 
 

@@ -33,7 +33,24 @@ class Envelope:
         return asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        # The fields as they are (``asdict`` would deep-copy the payload first, for nothing:
+        # every relayed event is serialised once).
+        return json.dumps(
+            {
+                "id": self.id,
+                "type": self.type,
+                "version": self.version,
+                "occurred_at": self.occurred_at,
+                "producer": self.producer,
+                "correlation_id": self.correlation_id,
+                "causation_id": self.causation_id,
+                "subject": self.subject,
+                "actor": self.actor,
+                "payload": self.payload,
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
 
 
 class EnvelopeSchema(Schema):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections import deque
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +13,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from chassis.db import UtcDateTime
-from chassis.repository import SqlAlchemyRepository
+from chassis.repository import SqlAlchemyRepository, batch_cache
 from identity.adapters.orm import accounts, counters
 from identity.domain.model import (
     Account,
@@ -23,6 +25,10 @@ from identity.domain.model import (
 )
 
 APPRENTICE_NUMBER_COUNTER = "apprentice_number"
+# In a consumer batch's cache (chassis.repository.batch_cache): accounts by e-mail address
+# (None: none has it), and the Azubinummern reserved for the batch.
+ACCOUNTS_BY_EMAIL = "identity.accounts_by_email"
+RESERVED_NUMBERS = "identity.reserved_numbers"
 # Above the demo numbers (the demo apprentice is 20260001); see docs in README.
 FIRST_APPRENTICE_NUMBER = 20260101
 
@@ -39,7 +45,34 @@ class SqlAccounts(SqlAlchemyRepository[Account]):
         return self.session.scalars(query).first()
 
     def by_email(self, email: str, *, for_update: bool = False) -> Account | None:
-        return self._one(accounts.c.email == email.strip().lower(), for_update)
+        email = email.strip().lower()
+        known = batch_cache(self.session).get(ACCOUNTS_BY_EMAIL)
+        if known is not None and email in known:
+            return known[email]  # preloaded (and locked) for the batch; None: there is none
+        return self._one(accounts.c.email == email, for_update)
+
+    def add(self, item: Account) -> None:
+        known = batch_cache(self.session).get(ACCOUNTS_BY_EMAIL)
+        if known is not None:
+            known[item.email] = item
+        super().add(item)
+
+    def preload_by_email(self, emails: Collection[str]) -> None:
+        """For a consumer batch: the accounts with these e-mail addresses, locked (in address
+        order, so two batches never wait for each other in a circle), in one query; ``by_email``
+        then answers from them, and knows the others are absent."""
+        wanted = sorted({email.strip().lower() for email in emails})
+        if not wanted:
+            return
+        found = self.session.scalars(
+            sa.select(Account)
+            .where(accounts.c.email.in_(wanted))
+            .order_by(accounts.c.email)
+            .with_for_update()
+        )
+        known: dict[str, Account | None] = dict.fromkeys(wanted)
+        known.update((account.email, account) for account in found)
+        batch_cache(self.session)[ACCOUNTS_BY_EMAIL] = known
 
     def by_apprentice_number(self, number: str, *, for_update: bool = False) -> Account | None:
         return self._one(accounts.c.apprentice_number == number.strip(), for_update)
@@ -140,6 +173,9 @@ class SqlApprenticeNumbers:
     def next(self) -> str:
         # The UPDATE holds the row lock until commit, so concurrent consumers
         # never hand out the same number; a rolled-back number is simply skipped.
+        reserved = batch_cache(self.session).get(RESERVED_NUMBERS)
+        if reserved:
+            return f"{reserved.popleft():08d}"
         value = self.session.execute(
             sa.update(counters)
             .where(counters.c.name == APPRENTICE_NUMBER_COUNTER)
@@ -147,6 +183,19 @@ class SqlApprenticeNumbers:
             .returning(counters.c.next_value)
         ).scalar_one()
         return f"{value - 1:08d}"
+
+    def reserve(self, count: int) -> None:
+        """For a consumer batch: take ``count`` numbers in one UPDATE; ``next`` hands them out in
+        order (those the batch does not use are skipped, as a rolled-back one is)."""
+        if count < 1:
+            return
+        end = self.session.execute(
+            sa.update(counters)
+            .where(counters.c.name == APPRENTICE_NUMBER_COUNTER)
+            .values(next_value=counters.c.next_value + count)
+            .returning(counters.c.next_value)
+        ).scalar_one()
+        batch_cache(self.session)[RESERVED_NUMBERS] = deque(range(end - count, end))
 
     def ensure_at_least(self, value: int) -> None:
         self.session.execute(

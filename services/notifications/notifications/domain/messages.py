@@ -179,7 +179,7 @@ def compose_mail(
     for paragraph in after:
         text_lines += [paragraph, ""]
         html_parts.append(f"<p>{e(paragraph)}</p>")
-    text_lines += ["Freundliche Grüße", SIGNATURE, "", "-- ", AUTOMATIC, ""]
+    text_lines += CLOSING
     return MailContent(
         subject=subject, text="\n".join(text_lines), html=_html_page(subject, "\n".join(html_parts))
     )
@@ -196,24 +196,6 @@ def compose_password_reset_mail(reset: PasswordReset) -> MailContent:
     return compose_mail(
         RESET_SUBJECT,
         f"Guten Tag {one_line(reset.name)},",
-    text = "\n".join(
-        [
-            greeting,
-            "",
-            intro,
-            "Über den folgenden Link vergeben Sie ein neues Passwort:",
-            "",
-            f"    {reset.reset_url}",
-            "",
-            validity,
-            "",
-            ignore,
-            "",
-            *CLOSING,
-        ]
-    )
-    e = html.escape
-    paragraphs = "\n".join(
         [
             "für Ihren Account im Bildungsportal der IHK wurde ein neues Passwort angefordert. "
             "Über den folgenden Link vergeben Sie ein neues Passwort:"
