@@ -199,7 +199,6 @@ def test_other_documents_are_ignored(
 
 def test_the_handlers_cover_exactly_the_events_the_catalogue_routes_to_us() -> None:
     from chassis.events.catalogue import consumed_by
-
     from training_records.service_layer import account_states
 
     # As the bootstrap merges them.
