@@ -152,7 +152,12 @@ def test_a_third_party_client_runs_every_flow(live_identity, registered, http_lo
 def test_the_client_must_use_pkce_s256(live_identity, registered) -> None:
     metadata = _discover(live_identity.issuer)
     assert metadata["code_challenge_methods_supported"] == ["S256"]
-    assert set(metadata["grant_types_supported"]) == {"authorization_code", "refresh_token"}
+    # The token exchange (RFC 8693) is offered only to the portal's own client; never password or implicit.
+    assert set(metadata["grant_types_supported"]) == {
+        "authorization_code",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    }
     for method in (None, "plain"):
         client = OAuth2Session(
             client_id=registered["client_id"],
