@@ -113,12 +113,16 @@ class StandInProvider:
     grants: list[str] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     logouts: list[dict[str, str]] = field(default_factory=list)
+    # Company roles granted since login (Zugang freischalten), as identity would add them.
+    granted: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.signer = TestIssuer(issuer=self.issuer)
 
     def claims(self, subject: str) -> dict[str, Any]:
-        return {"sub": subject, "email": f"{subject}@example.test", **USERS[subject]}
+        claims = {"sub": subject, "email": f"{subject}@example.test", **USERS[subject]}
+        claims["company_roles"] = {**claims["company_roles"], **self.granted.get(subject, {})}
+        return claims
 
     def tokens(self, subject: str, nonce: str | None) -> dict[str, Any]:
         claims = self.claims(subject)
@@ -158,11 +162,21 @@ class StandInProvider:
                 revocation_endpoint=f"{self.issuer}/revoke",
                 end_session_endpoint=f"{self.issuer}/logout",
                 jwks_uri=f"{self.issuer}/jwks",
+                userinfo_endpoint=f"{self.issuer}/userinfo",
                 response_types_supported=["code"],
                 code_challenge_methods_supported=["S256"],
                 id_token_signing_alg_values_supported=["RS256"],
                 token_endpoint_auth_methods_supported=["client_secret_basic"],
             )
+
+        @app.get("/auth/userinfo")
+        def userinfo() -> Response:
+            header = request.headers.get("Authorization", "")
+            try:
+                subject = self.signer.validator().validate(header.removeprefix("Bearer ")).subject
+            except Exception:  # noqa: BLE001 - any invalid token is a 401 here
+                abort(401)
+            return jsonify(self.claims(subject))
 
         @app.get("/auth/jwks")
         def jwks() -> Response:
@@ -373,6 +387,11 @@ class StandInApis:
     # identity's chamber API: one locked account (by login) and the audit log.
     account_locks: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    invitations: list[tuple[str, str]] = field(default_factory=list)
+    access_requests: list[dict[str, Any]] = field(default_factory=list)
+    access_letters: list[dict[str, Any]] = field(default_factory=list)
+    # Zugang freischalten: whom the stand-in identity makes an administrator (set by the portal fixture).
+    grant: Callable[[str, str], None] | None = None
 
     def reset_identity(self) -> None:
         account_id = str(uuid.uuid4())
@@ -405,6 +424,32 @@ class StandInApis:
 
     def reset(self) -> None:
         self.reset_identity()
+        self.invitations = []
+        self.access_requests = [
+            {
+                "id": str(uuid.uuid4()),
+                "kind": "company",
+                "number": "4712999",
+                "contact_name": "Maximiliane-Alexandra Schmidt-Müller-Lüdenscheidt",
+                "created_at": "2026-11-24T09:30:00+00:00",
+                "fulfilled_at": None,
+                "outcome": None,
+            }
+        ]
+        self.access_letters = [
+            {
+                "id": str(uuid.uuid4()),
+                "kind": "company",
+                "number": "4712001",
+                "name": "Industrie- und Handelsgesellschaft Nordhessen Werkzeugmaschinenbau GmbH & Co. KG",
+                "title": "Anschreiben mit Zugangsdaten",
+                "reason": "registered",
+                "issued_at": "2026-11-24T09:00:00+00:00",
+                "expires_at": "2027-02-22T09:00:00+00:00",
+                "printed_at": None,
+                "superseded_at": None,
+            }
+        ]
         self.trainers = [
             {
                 "id": str(uuid.uuid4()),
@@ -1002,6 +1047,84 @@ class StandInApis:
                 next_cursor=None,
             )
 
+        # -- identity's and documents' access data --
+        def invite(user: Any, company_number: str, who: str) -> Response:
+            if not user.has_company_role(company_number, "admin", "manager"):
+                abort(404)
+            email = (request.get_json() or {}).get("email", "")
+            if "@" not in email:
+                return _problem(("#/email", "Not a valid email address."))[0]
+            self.invitations.append((who, email))
+            return jsonify(account_id=str(uuid.uuid4()), account_status="invited")
+
+        @app.post("/api/identity/companies/<company_number>/trainers/<trainer_id>/invitation")
+        def invite_trainer(company_number: str, trainer_id: str) -> tuple[Response, int]:
+            answer = invite(principal(), company_number, trainer_id)
+            for trainer in self.trainers:
+                if trainer["id"] == trainer_id:
+                    trainer["account_state"] = "invited"
+            return answer, 202
+
+        @app.post("/api/identity/companies/<company_number>/apprentices/<number>/invitation")
+        def invite_apprentice(company_number: str, number: str) -> tuple[Response, int]:
+            answer = invite(principal(), company_number, number)
+            for contract in self.contracts:
+                if contract["apprentice"]["apprentice_number"] == number:
+                    contract["apprentice"]["account_state"] = "invited"
+            return answer, 202
+
+        @app.post("/api/identity/access-codes/redeem")
+        def redeem() -> Response | tuple[Response, int]:
+            user = principal()
+            body = request.get_json() or {}
+            if (body.get("kind"), body.get("number"), body.get("code")) != (
+                "company",
+                "4712001",
+                "ABCD-EFGH-JKMN",
+            ):
+                problem = {"type": "access-code-invalid", "title": "Unprocessable Content", "status": 422}
+                return jsonify(problem), 422
+            assert self.grant is not None
+            self.grant(user.subject, "4712001")
+            return jsonify(kind="company", number="4712001")
+
+        def access_clerk() -> None:
+            if not principal().has_role("chamber_clerk", "chamber_admin"):
+                abort(404)
+
+        @app.get("/api/identity/access-data-requests")
+        def access_requests() -> Response:
+            access_clerk()
+            return jsonify([r for r in self.access_requests if r["fulfilled_at"] is None])
+
+        @app.post("/api/identity/access-data-requests/<request_id>/fulfil")
+        def fulfil(request_id: str) -> Response:
+            access_clerk()
+            found = next(r for r in self.access_requests if r["id"] == request_id)
+            found.update(fulfilled_at=datetime.now(UTC).isoformat(), outcome="issued")
+            return jsonify(found)
+
+        @app.get("/api/documents/access-letters")
+        def access_letters() -> Response:
+            access_clerk()
+            return jsonify([letter for letter in self.access_letters if letter["printed_at"] is None])
+
+        @app.get("/api/documents/access-letters/<letter_id>/content")
+        def access_letter(letter_id: str) -> Response:
+            access_clerk()
+            return Response(
+                PDF,
+                mimetype="application/pdf",
+                headers={"Content-Disposition": 'inline; filename="Anschreiben.pdf"'},
+            )
+
+        @app.post("/api/documents/access-letters/<letter_id>/printed")
+        def printed(letter_id: str) -> Response:
+            access_clerk()
+            found = next(letter for letter in self.access_letters if letter["id"] == letter_id)
+            found["printed_at"] = datetime.now(UTC).isoformat()
+            return jsonify(found)
+
         @app.get("/api/training/imports/<job_id>/report.csv")
         def import_report(job_id: str) -> Response:
             lines = ["Zeile;Spalte;Code;Fehler"] + [
@@ -1052,6 +1175,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     )
     migrate(settings.database_url)
     identity.serve(provider.app())
+    apis.grant = lambda subject, number: provider.granted.setdefault(subject, {}).update({number: ["admin"]})
     apis_server.serve(apis.app())
     app = create_app(settings)
     web.serve(app)
@@ -1074,6 +1198,7 @@ def browser() -> Iterator[Browser]:
 def page(request: pytest.FixtureRequest, browser: Browser, portal: Portal) -> Iterator[Page]:
     portal.apis.reset()
     portal.provider.access_lifetime = 300
+    portal.provider.granted.clear()
     width, height = request.param
     context = browser.new_context(viewport={"width": width, "height": height}, locale="de-DE")
     page = context.new_page()
@@ -1396,7 +1521,9 @@ def _same_site_links(page: Page) -> list[str]:
         # Pages of this site; not PDFs, not the login itself, not identity's pages (another origin here).
         if not href.startswith("/") or href.startswith("//") or href == "/anmelden":
             continue
-        if href.startswith(("/dokumente/", "/static/")) or href.endswith(".csv"):
+        if href.startswith(("/dokumente/", "/static/", "/zugangsdaten/anschreiben/")) or href.endswith(
+            ".csv"
+        ):
             continue  # PDFs and downloads, not pages
         paths.append(href.split("#", 1)[0])
     return paths
@@ -1909,4 +2036,81 @@ def test_the_chamber_unlocks_an_account_and_reads_the_audit_log(
     page.get_by_label("Bis (Datum)").fill("01.01.2026")
     page.get_by_role("button", name="Anzeigen").click()
     expect(page.get_by_role("alert")).to_contain_text("Bitte korrigieren Sie die Suchangaben")
+    accessible(page)
+
+
+# -- access data: Account erstellen, Zugang freischalten, the chamber's Zugangsdaten ----------------
+
+
+def test_a_company_creates_accounts_for_its_trainers_and_apprentices(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "company_admin")
+    page.goto(portal.url + "/ausbilder")
+    row = page.get_by_role("row").filter(has_text="Anna Ausbilder")
+    expect(row).to_contain_text("noch nicht angelegt")
+    row.get_by_role("link", name="Account erstellen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Account erstellen: Anna Ausbilder")
+    expect(page.get_by_label("E-Mail-Adresse")).to_have_value("ausbilder@muster-maschinenbau.example")
+    accessible(page)
+    page.get_by_label("E-Mail-Adresse").fill("keine-adresse")
+    page.get_by_role("main").get_by_role("button", name="Account erstellen").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Bitte korrigieren Sie Ihre Angaben")
+    accessible(page)
+    page.get_by_label("E-Mail-Adresse").fill("anna.ausbilder@example.test")
+    page.get_by_role("main").get_by_role("button", name="Account erstellen").click()
+    expect(page.get_by_text("Der Account wurde erstellt.")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Anna Ausbilder")).to_contain_text("eingeladen")
+    accessible(page)
+    assert portal.apis.invitations[-1][1] == "anna.ausbilder@example.test"
+
+    page.goto(portal.url + "/ausbildungsverhaeltnisse")
+    page.get_by_role(
+        "link", name="Account erstellen für Maximiliane-Alexandra Schmidt-Müller-Lüdenscheidt"
+    ).click()
+    accessible(page)
+    page.get_by_label("E-Mail-Adresse").fill("maximiliane@example.test")
+    page.get_by_role("main").get_by_role("button", name="Account erstellen").click()
+    expect(page.get_by_text("Der Account wurde erstellt.")).to_be_visible()
+    assert portal.apis.invitations[-1] == ("20170815", "maximiliane@example.test")
+
+
+def test_a_person_unlocks_a_company_with_the_access_letter(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "trainer")
+    expect(page.get_by_role("navigation").get_by_role("link", name="Ausbilder/-in")).to_have_count(0)
+    page.get_by_role("main").get_by_role("link", name="Zugang freischalten").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zugang freischalten")
+    accessible(page)
+    page.get_by_label("Zugang für").select_option("company")
+    page.get_by_label("Identnummer bzw. Azubinummer").fill("4712001")
+    page.get_by_label("Aktivierungscode").fill("AAAA-BBBB-CCCC")
+    page.get_by_role("main").get_by_role("button", name="Zugang freischalten").click()
+    expect(page.get_by_role("alert").first).to_contain_text("Aktivierungscode ist ungültig")
+    accessible(page)
+    page.get_by_label("Aktivierungscode").fill("ABCD-EFGH-JKMN")
+    page.get_by_role("main").get_by_role("button", name="Zugang freischalten").click()
+    expect(page.get_by_text("Sie sind jetzt Administrator/-in des Betriebs 4712001")).to_be_visible()
+    # The session took the new role at once: the company's pages are there, no new login.
+    expect(page.get_by_role("navigation").get_by_role("link", name="Ausbilder/-in")).to_be_visible()
+    accessible(page)
+
+
+def test_the_chamber_fulfils_requests_and_prints_access_letters(
+    page: Page, portal: Portal, accessible: Callable[[Page], None]
+) -> None:
+    sign_in(page, portal, "clerk")
+    page.get_by_role("navigation").get_by_role("link", name="Zugangsdaten").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zugangsdaten")
+    accessible(page)
+    page.get_by_role("button", name="Neue Zugangsdaten erstellen für 4712999").click()
+    expect(page.get_by_text("Neue Zugangsdaten für 4712999 wurden erstellt")).to_be_visible()
+    expect(page.get_by_text("Keine offenen Anfragen.")).to_be_visible()
+    link = page.get_by_role("link", name=re.compile("Anschreiben öffnen"))
+    assert link.get_attribute("href", timeout=5000).startswith("/zugangsdaten/anschreiben/")
+    response = page.request.get(portal.url + link.get_attribute("href"))
+    assert response.ok and response.headers["content-type"] == "application/pdf"
+    page.get_by_role("button", name=re.compile("Als gedruckt markieren")).click()
+    expect(page.get_by_text("Keine Anschreiben zu drucken.")).to_be_visible()
     accessible(page)

@@ -276,6 +276,12 @@ class Account:
         is slow to check); ``complete_activation`` then applies it under the row lock,
         if the account still has that code unused.
         """
+        activation = self.check_activation_code(code, now, code_hasher)
+        check_password_policy(new_password, self.personal_data())
+        return activation
+
+    def check_activation_code(self, code: str, now: datetime, code_hasher: CodeHasher) -> Activation:
+        """The account's code if ``code`` is it, unused and unexpired (no transaction open: see above)."""
         activation = self.activation
         if activation is None or not code_hasher.verify(
             activation.code_hash, normalise_activation_code(code)
@@ -285,7 +291,6 @@ class Account:
             raise ActivationCodeUsed("code already used")
         if now >= activation.expires_at:
             raise ActivationCodeExpired("code expired")
-        check_password_policy(new_password, self.personal_data())
         return activation
 
     def complete_activation(self, verified: Activation, password_hash: str, now: datetime) -> None:

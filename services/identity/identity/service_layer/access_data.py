@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from chassis.contracts.identity import AccessCodeIssued, AccountActivated
+from chassis.contracts.identity import AccessCodeIssued
 from chassis.contracts.training import (
     CompanyRegistered,
     TrainerAdded,
@@ -57,16 +57,13 @@ from identity.domain.invitations import (
 from identity.domain.model import (
     Account,
     AccountStatus,
-    ActivationCodeExpired,
-    ActivationCodeUsed,
     CodeHasher,
     InvalidActivation,
     NewActivationCode,
     PasswordHasher,
     check_password_policy,
-    normalise_activation_code,
 )
-from identity.service_layer.handlers import TimingShield
+from identity.service_layer.handlers import TimingShield, activated_event
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -170,15 +167,7 @@ def accept_invitation(
         if invitation is None:
             raise InvalidInvitation("the link was replaced meanwhile")
         account = invitation.accept(uow.accounts.get(invitation.account_id), password_hash, now)
-        uow.emit(
-            AccountActivated(
-                account_id=account.id,
-                apprentice_number=account.apprentice_number,
-                email=account.email,
-                activated_at=now,
-            ),
-            subject=str(account.id),
-        )
+        uow.emit(activated_event(account, now), subject=str(account.id))
         uow.commit()
     return account
 
@@ -298,13 +287,7 @@ def _redeem_apprentice(
     if pending is None or pending.activation is None:
         shield.spend_on_code(code_hasher, cmd.code)
         raise InvalidActivation("unknown apprentice number or no code")
-    activation = pending.activation
-    if not code_hasher.verify(activation.code_hash, normalise_activation_code(cmd.code)):
-        raise InvalidActivation("no matching code")
-    if activation.used_at is not None or pending.status is not AccountStatus.PENDING_ACTIVATION:
-        raise ActivationCodeUsed("code already used")
-    if now >= activation.expires_at:
-        raise ActivationCodeExpired("code expired")
+    activation = pending.check_activation_code(cmd.code, now, code_hasher)
     with uow:
         account = _own_active_account(uow, account_id)
         pending = uow.accounts.by_apprentice_number(cmd.number, for_update=True)
@@ -313,12 +296,7 @@ def _redeem_apprentice(
         number = take_over_apprentice(pending, account, activation, now)
         uow.company_accesses.hand_over_apprentice_number(pending, account, number)
         uow.invitations.replace_open(pending.id)  # an invitation of the retired account is void too
-        uow.emit(
-            AccountActivated(
-                account_id=account.id, apprentice_number=number, email=account.email, activated_at=now
-            ),
-            subject=str(account.id),
-        )
+        uow.emit(activated_event(account, now), subject=str(account.id))
         uow.commit()
     log.info("account %s took over apprentice number %s", account.id, number)
     return account

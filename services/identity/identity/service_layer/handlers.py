@@ -273,19 +273,21 @@ def activate_account(
         if account is None:
             raise InvalidActivation("the account is gone")
         account.complete_activation(verified, password_hash, now)
-        uow.emit(
-            AccountActivated(
-                account_id=account.id,
-                apprentice_number=account.apprentice_number,
-                email=account.email,
-                activated_at=now,
-            ),
-            subject=str(account.id),
-        )
+        uow.emit(activated_event(account, now), subject=str(account.id))
         uow.audit.record(AuditKind.ACCOUNT_ACTIVATED, account.id, at=now)
         _password_changed(uow, account, now, "activation", links)
         uow.commit()
     return account
+
+
+def activated_event(account: Account, now: datetime) -> AccountActivated:
+    """The account can log in now (by activation, an invitation link, or an apprentice's code)."""
+    return AccountActivated(
+        account_id=account.id,
+        apprentice_number=account.apprentice_number,
+        email=account.email,
+        activated_at=now,
+    )
 
 
 def contract_registered(
