@@ -245,13 +245,14 @@ def find_account_by_email(query: FindAccountByEmail, uow: IdentityUnitOfWork) ->
 
 
 # -- deputyships ---------------------------------------------------------------------------------------
-def _payload(deputyship: Deputyship, represented_name: str, at: datetime) -> dict[str, Any]:
+def _payload(uow: IdentityUnitOfWork, deputyship: Deputyship, at: datetime) -> dict[str, Any]:
+    """The fields every deputyship event carries (``DeputyshipV1``)."""
     return {
         "deputyship_id": deputyship.id,
         "kind": deputyship.kind.value,
         "represented_account_id": deputyship.represented_account_id,
         "company_number": deputyship.company_number,
-        "represented_name": represented_name,
+        "represented_name": _represented_name(uow, deputyship),
         "deputy_email": deputyship.deputy_email,
         "deputy_name": deputyship.deputy_name,
         "deputy_has_account": deputyship.deputy_account_id is not None,
@@ -266,25 +267,11 @@ def _represented_name(uow: IdentityUnitOfWork, deputyship: Deputyship) -> str:
     return person.name if person is not None else "unbekannt"
 
 
-def _emit(
-    uow: IdentityUnitOfWork, event_class: type[DeputyshipData], deputyship: Deputyship, at: datetime
-) -> None:
-    uow.emit(
-        event_class(**_payload(deputyship, _represented_name(uow, deputyship), at)),
-        subject=str(deputyship.id),
-    )
-
-
 def _deputy_step(
-    uow: IdentityUnitOfWork,
-    event_class: type[DeputyshipData],
-    audit_kind: str,
-    deputyship: Deputyship,
-    caller: uuid.UUID,
-    at: datetime,
+    uow: IdentityUnitOfWork, event: DeputyshipData, audit_kind: str, deputyship: Deputyship, caller: uuid.UUID
 ) -> None:
     """One step of a deputyship: its event and its audit record, committed with the change."""
-    _emit(uow, event_class, deputyship, at)
+    uow.emit(event, subject=str(deputyship.id))
     record_audit(
         uow,
         audit_kind,
@@ -326,11 +313,8 @@ def name_deputy(cmd: NameDeputy, uow: IdentityUnitOfWork, *, clock: Clock) -> De
             company_roles=list(cmd.company_roles),
         )
         uow.deputyships.add(deputyship)
-        _emit(uow, DeputyshipRequested, deputyship, now)
-        record_audit(
-            uow, "deputy.requested", deputy_id, actor_id=caller, details={"for": deputyship.represented}
-        )
-        uow.commit()
+        requested = DeputyshipRequested(**_payload(uow, deputyship, now))
+        _deputy_step(uow, requested, "deputy.requested", deputyship, caller)
     return deputyship
 
 
@@ -345,10 +329,12 @@ def decide_deputyship(cmd: DecideDeputyship, uow: IdentityUnitOfWork, *, clock: 
             raise NotFound("No such deputyship.")
         if cmd.approve:
             deputyship.approve(caller, now)
-            _deputy_step(uow, DeputyshipApproved, "deputy.approved", deputyship, caller, now)
+            approved = DeputyshipApproved(**_payload(uow, deputyship, now))
+            _deputy_step(uow, approved, "deputy.approved", deputyship, caller)
         else:
             deputyship.reject(caller, now)
-            _deputy_step(uow, DeputyshipRejected, "deputy.rejected", deputyship, caller, now)
+            rejected = DeputyshipRejected(**_payload(uow, deputyship, now))
+            _deputy_step(uow, rejected, "deputy.rejected", deputyship, caller)
     return deputyship
 
 
@@ -360,7 +346,8 @@ def remove_deputyship(cmd: RemoveDeputyship, uow: IdentityUnitOfWork, *, clock: 
             cmd.principal, uow.deputyships.for_update(cmd.deputyship_id)
         )
         deputyship.remove(caller, now)
-        _deputy_step(uow, DeputyshipRemoved, "deputy.removed", deputyship, caller, now)
+        removed = DeputyshipRemoved(**_payload(uow, deputyship, now))
+        _deputy_step(uow, removed, "deputy.removed", deputyship, caller)
     return deputyship
 
 
