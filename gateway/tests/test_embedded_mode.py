@@ -3,6 +3,7 @@ bus and the local mail sink, started as a developer starts it and stopped with C
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -64,6 +65,35 @@ def test_operational_endpoints_are_not_public(embedded: Embedded) -> None:
                 assert "bp_http_requests_total" not in hidden.text
     # The operators' port answers on loopback only.
     assert embedded.internal_url is not None and embedded.internal_url.startswith("http://127.0.0.1:")
+
+
+def test_credential_posts_are_rate_limited_as_behind_nginx(embedded: Embedded) -> None:
+    """identity's real login form in the running embedded portal: the seventh post within a minute
+    from one address is refused (gateway.ratelimit, nginx's numbers); another address is not."""
+    port = int(embedded.base_url.rsplit(":", 1)[1])
+
+    def post(source: str) -> tuple[int, dict[str, str], str]:
+        # Other loopback addresses as clients: this test's bucket is its own.
+        connection = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0), timeout=10)
+        try:
+            connection.request(
+                "POST",
+                "/auth/login",
+                body="login=niemand%40example.org&password=x",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read().decode()
+        finally:
+            connection.close()
+
+    passed = [post("127.0.0.2")[0] for _ in range(6)]
+    assert 429 not in passed and all(status < 500 for status in passed), passed
+    status, headers, body = post("127.0.0.2")
+    assert status == 429
+    assert headers["Retry-After"] == "6" and headers["Content-Type"].startswith("text/html")
+    assert "Zu viele Versuche" in body and '<html lang="de">' in body
+    assert post("127.0.0.3")[0] != 429
 
 
 def test_each_service_has_its_own_sqlite_file(embedded: Embedded) -> None:
