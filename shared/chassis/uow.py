@@ -368,10 +368,11 @@ class SqlAlchemyUnitOfWork:
             savepoint, self._savepoint = self._savepoint, None
             if savepoint is not None:
                 savepoint.commit()  # flushes and releases the savepoint; the batch commits
-            else:
-                # No savepoint (the bus's first try), or a second commit in one block: what
-                # changed joins the batch.
-                self.session.flush()
+            elif self._batch.savepoints:
+                self.session.flush()  # a second commit in one block: what changed since joins too
+            # else the bus's first try, without savepoints: the changes are flushed with the next
+            # query that needs them or the batch's commit, so the batch's inserts and updates of
+            # one table go together (nothing of one event alone can be undone in this try anyway).
             self._committed_in_block = True
             self._batch._committed(self._emitted)
             self._emitted = []
@@ -395,9 +396,11 @@ class SqlAlchemyUnitOfWork:
             savepoint, self._savepoint = self._savepoint, None
             if savepoint is not None:
                 savepoint.rollback()  # also after a failed flush left it inactive
-            else:
-                if not self._batch.savepoints and not self._committed_in_block:
+            elif not self._batch.savepoints:
+                if not self._committed_in_block:
                     self._batch._abandon()  # what this block wrote cannot be undone on its own
+                # else: committed last (the one commit rule); nothing unflushed is its own
+            else:
                 self._discard_unflushed()
             if not self._committed_in_block:
                 self.session.info.pop(BATCH_CACHE, None)

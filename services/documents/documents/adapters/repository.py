@@ -135,7 +135,10 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
             ),
         )
         values = {column.name: getattr(document, column.name) for column in table.columns}
-        added = self.session.execute(stmt, values).first() is not None
+        # The contract's own pending ORM changes need not be flushed for this INSERT (documents
+        # have no foreign key): they are flushed with the batch's other contracts.
+        with self.session.no_autoflush:
+            added = self.session.execute(stmt, values).first() is not None
         issued = batch_cache(self.session).get(ISSUED)
         if added and issued is not None and document.contract_id in issued:
             issued[document.contract_id].setdefault(document.kind, set()).add(document.recipient_kind)
