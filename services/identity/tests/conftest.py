@@ -244,9 +244,7 @@ class FakeDeputyships(FakeRepository[Deputyship]):
     def open_requests(self, request: PageRequest) -> Page[Deputyship]:
         return paginate_in_memory(self.find(lambda d: d.is_open), OPEN_ORDER, request)
 
-    def involving(
-        self, account_id: uuid.UUID, company_numbers: list[str], *, email: str | None = None
-    ) -> list[Deputyship]:
+    def involving(self, account_id: uuid.UUID, company_numbers: list[str]) -> list[Deputyship]:
         return self.find(
             lambda d: (
                 d.status in (DeputyshipStatus.REQUESTED, DeputyshipStatus.APPROVED)

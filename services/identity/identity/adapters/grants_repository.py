@@ -106,11 +106,9 @@ class SqlDeputyships(SqlAlchemyRepository[Deputyship]):
             sa.select(Deputyship).where(deputyships.c.id == deputyship_id).with_for_update()
         ).first()
 
-    def involving(
-        self, account_id: uuid.UUID, company_numbers: Sequence[str], *, email: str | None = None
-    ) -> Sequence[Deputyship]:
+    def involving(self, account_id: uuid.UUID, company_numbers: Sequence[str]) -> Sequence[Deputyship]:
         """Those that name the account (as represented or as deputy) or one of the companies;
-        those that name its e-mail for a deputy without an account yet; not the ended ones."""
+        not the ended ones."""
         conditions = [
             deputyships.c.represented_account_id == account_id,
             deputyships.c.deputy_account_id == account_id,
@@ -127,15 +125,6 @@ class SqlDeputyships(SqlAlchemyRepository[Deputyship]):
             .limit(200)
         )
         return self.session.scalars(stmt).all()
-
-    def awaiting_account(self, email: str) -> Sequence[Deputyship]:
-        """Approved deputyships of a new employee whose account is made now (the invitation)."""
-        return self.session.scalars(
-            sa.select(Deputyship).where(
-                deputyships.c.deputy_email == email.strip().lower(),
-                deputyships.c.deputy_account_id.is_(None),
-            )
-        ).all()
 
 
 class SqlCompanyStructure:
