@@ -167,6 +167,7 @@ def log_in(
     # The cost parameters changed since this hash was made: upgrade it now that we
     # hold the plain password (still outside any transaction).
     new_hash = hasher.hash(cmd.password) if hasher.needs_rehash(verified_hash) else None
+    open_reset = account.password_reset  # read before the login voids it
     with uow:
         if not uow.accounts.record_login(
             account.id, verified_hash=verified_hash, now=now, new_password_hash=new_hash
@@ -179,9 +180,9 @@ def log_in(
                 raise AccountLockedOut(current.locked_until)
             raise InvalidCredentials("account changed during the login")
         uow.audit.record(AuditKind.LOGIN_SUCCEEDED, account.id, details={"client": cmd.client}, at=now)
-        if account.password_reset is not None:
+        if open_reset is not None:
             # The login voided the open reset link: the mail that carried it loses it.
-            _link_used(uow, account, "password_reset", account.password_reset.expires_at)
+            _link_used(uow, account, "password_reset", open_reset.expires_at)
         uow.commit()
     account.record_login(now, new_hash)
     return account

@@ -198,6 +198,9 @@ def test_login_with_the_old_password_voids_the_link(fake_uow, fast_hasher, make_
     log_in(fake_uow, fast_hasher, account.email, OLD_PASSWORD)
     with pytest.raises(InvalidPasswordReset):
         reset(fake_uow, fast_hasher, token)
+    # The mail that carried the link loses it.
+    assert fake_uow.events[-1].type == "identity.account_link.used"
+    assert fake_uow.events[-1].payload["link"] == "password_reset"
 
 
 def test_failed_login_keeps_the_link(fake_uow, fast_hasher, make_account) -> None:
