@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -233,11 +234,21 @@ def redeem_access_code(
     exist. The code is checked with no transaction open, then used under the row locks only
     if it is still the one checked and unused (of two concurrent redemptions one wins).
     """
-    account_id = access.own_account_id(cmd.principal)
-    now = clock()
+    redemption = _Redemption(cmd, access.own_account_id(cmd.principal), code_hasher, clock(), shield)
     if cmd.kind == "company":
-        return _redeem_company(cmd, account_id, uow, code_hasher=code_hasher, now=now, shield=shield)
-    return _redeem_apprentice(cmd, account_id, uow, code_hasher=code_hasher, now=now, shield=shield)
+        return _redeem_company(redemption, uow)
+    return _redeem_apprentice(redemption, uow)
+
+
+@dataclass(frozen=True)
+class _Redemption:
+    """One attempt at Zugang freischalten: what was typed, by whom, and what checking it needs."""
+
+    cmd: RedeemAccessCode
+    account_id: uuid.UUID
+    code_hasher: CodeHasher
+    now: datetime
+    shield: TimingShield
 
 
 def _own_active_account(uow: IdentityUnitOfWork, account_id: uuid.UUID) -> Account:
@@ -247,19 +258,17 @@ def _own_active_account(uow: IdentityUnitOfWork, account_id: uuid.UUID) -> Accou
     return account
 
 
-def _redeem_company(
-    cmd: RedeemAccessCode,
-    account_id: uuid.UUID,
-    uow: IdentityUnitOfWork,
-    *,
-    code_hasher: CodeHasher,
-    now: datetime,
-    shield: TimingShield,
-) -> Account:
+def _redeem_company(redemption: _Redemption, uow: IdentityUnitOfWork) -> Account:
+    cmd, account_id, code_hasher, now = (
+        redemption.cmd,
+        redemption.account_id,
+        redemption.code_hasher,
+        redemption.now,
+    )
     with uow:
         company = uow.company_accesses.get(cmd.number)
     if company is None or company.code_hash is None:
-        shield.spend_on_code(code_hasher, cmd.code)
+        redemption.shield.spend_on_code(code_hasher, cmd.code)
         raise InvalidActivation("unknown company or no code")
     verified = company.verify(cmd.code, now, code_hasher)
     with uow:
@@ -273,19 +282,17 @@ def _redeem_company(
     return account
 
 
-def _redeem_apprentice(
-    cmd: RedeemAccessCode,
-    account_id: uuid.UUID,
-    uow: IdentityUnitOfWork,
-    *,
-    code_hasher: CodeHasher,
-    now: datetime,
-    shield: TimingShield,
-) -> Account:
+def _redeem_apprentice(redemption: _Redemption, uow: IdentityUnitOfWork) -> Account:
+    cmd, account_id, code_hasher, now = (
+        redemption.cmd,
+        redemption.account_id,
+        redemption.code_hasher,
+        redemption.now,
+    )
     with uow:
         pending = uow.accounts.by_apprentice_number(cmd.number)
     if pending is None or pending.activation is None:
-        shield.spend_on_code(code_hasher, cmd.code)
+        redemption.shield.spend_on_code(code_hasher, cmd.code)
         raise InvalidActivation("unknown apprentice number or no code")
     activation = pending.check_activation_code(cmd.code, now, code_hasher)
     with uow:

@@ -170,3 +170,48 @@ def test_event_for_an_unknown_contract_is_dead_lettered_and_changes_nothing(
     queue = runtime.broker.queue_name("training-records", OPENED)
     wait_until(lambda: len(dlq.inspect(runtime.broker, queue)) == 2, timeout=30)
     assert count_rows() == before
+
+
+def test_a_trainers_account_is_invited_then_active_in_the_trainer_list(
+    client: FlaskClient,
+    clerk: dict[str, str],
+    auth: Callable[..., dict[str, str]],
+    delivered_twice: Callable[..., Envelope],
+) -> None:
+    company = "4711001"
+    body = {"first_name": "Tina", "last_name": "Trainer", "email": "tina@example.org", "qualified": True}
+    trainer = client.post(f"/companies/{company}/trainers", json=body, headers=clerk).json
+    admin = auth(company_roles={company: ["admin"]})
+
+    def state() -> str:
+        listed = client.get(f"/companies/{company}/trainers", headers=admin).json["items"]
+        return next(t["account_state"] for t in listed if t["id"] == trainer["id"])
+
+    assert state() == "none"
+    account_id = str(uuid.uuid4())
+    delivered_twice(
+        "identity.account.invited",
+        {
+            "account_id": account_id,
+            "email": "tina@example.org",
+            "name": "Tina Trainer",
+            "account_status": "invited",
+            "invite_url": "https://portal.example/auth/invitation/one-time-token",
+            "expires_at": "2026-12-01T12:00:00+00:00",
+            "company_number": company,
+            "company_role": "trainer",
+            "apprentice_number": None,
+            "trainer_id": trainer["id"],
+        },
+    )
+    assert state() == "invited"
+    delivered_twice(
+        ACTIVATED,
+        {
+            "account_id": account_id,
+            "apprentice_number": None,
+            "email": "tina@example.org",
+            "activated_at": datetime.now(UTC).isoformat(),
+        },
+    )
+    assert state() == "active"
