@@ -44,8 +44,16 @@ class AuditKind(enum.StrEnum):
     # For helper flows (roles, deputies, acting for someone): record them with these.
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
+    DEPUTY_REQUESTED = "deputy.requested"
     DEPUTY_APPROVED = "deputy.approved"
+    DEPUTY_REJECTED = "deputy.rejected"
+    DEPUTY_REMOVED = "deputy.removed"
+    SERVICE_SWITCHED_ON = "service.switched_on"
+    SERVICE_SWITCHED_OFF = "service.switched_off"
+    CONTEXT_SWITCHED = "context.switched"
+    CONTEXT_LEFT = "context.left"
     ACTING_FOR_STARTED = "acting_for.started"
+    ACTING_FOR_ENDED = "acting_for.ended"
 
 
 AUDIT_LABELS: Mapping[AuditKind, str] = {
@@ -60,8 +68,16 @@ AUDIT_LABELS: Mapping[AuditKind, str] = {
     AuditKind.PASSWORD_RESET: "Passwort zurückgesetzt",
     AuditKind.ROLE_GRANTED: "Rolle vergeben",
     AuditKind.ROLE_REVOKED: "Rolle entzogen",
+    AuditKind.DEPUTY_REQUESTED: "Vertretung beantragt",
     AuditKind.DEPUTY_APPROVED: "Vertretung bestätigt",
+    AuditKind.DEPUTY_REJECTED: "Vertretung abgelehnt",
+    AuditKind.DEPUTY_REMOVED: "Vertretung entfernt",
+    AuditKind.SERVICE_SWITCHED_ON: "Dienst eingeschaltet",
+    AuditKind.SERVICE_SWITCHED_OFF: "Dienst ausgeschaltet",
+    AuditKind.CONTEXT_SWITCHED: "Rolle gewechselt",
+    AuditKind.CONTEXT_LEFT: "Rolle verlassen",
     AuditKind.ACTING_FOR_STARTED: "Handeln im Auftrag begonnen",
+    AuditKind.ACTING_FOR_ENDED: "Handeln im Auftrag beendet",
 }
 
 

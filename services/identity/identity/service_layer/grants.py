@@ -3,7 +3,7 @@
 Same signatures as ``handlers.py`` (``handle(message, uow, *, deps)``, each owning its unit of
 work); the bootstrap merges ``COMMAND_HANDLERS`` and ``EVENT_HANDLERS``. Every change of a
 grant, every decision on a deputyship and every start of acting for someone is written to the
-audit (``record_audit``) in the same unit of work as the change.
+audit log (``uow.audit.record``) in the same unit of work as the change.
 
 Changes take effect in the person's next access token: tokens live 5 minutes and the portal
 refreshes them (and the narrowed token of the active context) when they expire, so a grant or
@@ -32,6 +32,7 @@ from chassis.events.incoming import IncomingEvent
 from chassis.pagination import Page
 from chassis.principal import Principal
 from identity.domain import access, contexts, grants
+from identity.domain.audit import AuditKind
 from identity.domain.contexts import TokenContext
 from identity.domain.deputies import Deputyship, RepresentedKind
 from identity.domain.grant_commands import (
@@ -52,40 +53,13 @@ from identity.domain.grant_commands import (
     RemoveDeputyship,
     SwitchCompanyService,
 )
+from identity.domain.invitations import InvitationSettings, Invitee, invite
 from identity.domain.model import Account, AccountStatus
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 log = logging.getLogger(__name__)
-audit_log = logging.getLogger("identity.audit")
 
 Clock = Callable[[], datetime]
-
-
-def record_audit(
-    uow: IdentityUnitOfWork,
-    kind: str,
-    account_id: uuid.UUID | None,
-    *,
-    actor_id: uuid.UUID | None = None,
-    on_behalf_of: str | None = None,
-    details: Mapping[str, str | int | bool | None] | None = None,
-) -> None:
-    """Write one audit record of a grant change, a deputyship step or acting for someone.
-
-    The same intent and arguments as the audit log's ``uow.audit.record(kind, account_id, ...)``;
-    until that log is merged, the record is a structured line of the ``identity.audit`` logger.
-    """
-    audit_log.info(
-        "audit %s",
-        kind,
-        extra={
-            "audit_kind": kind,
-            "account_id": str(account_id) if account_id else None,
-            "actor_id": str(actor_id) if actor_id else None,
-            "on_behalf_of": on_behalf_of,
-            "details": dict(details or {}),
-        },
-    )
 
 
 def _caller(principal: Principal) -> uuid.UUID:
@@ -96,8 +70,8 @@ def _grant_changed(
     uow: IdentityUnitOfWork, principal: Principal, account: Account, granted: bool, details: dict[str, str]
 ) -> None:
     """Audit a grant or revocation and commit it with the change."""
-    kind = "role.granted" if granted else "role.revoked"
-    record_audit(uow, kind, account.id, actor_id=_caller(principal), details=details)
+    kind = AuditKind.ROLE_GRANTED if granted else AuditKind.ROLE_REVOKED
+    uow.audit.record(kind, account.id, actor_id=_caller(principal), details=details)
     uow.commit()
 
 
@@ -176,9 +150,8 @@ def switch_company_service(
                 grants.withdraw_service(account, cmd.company_number, cmd.service)
         else:
             return uow.company_services.switched_on(cmd.company_number)
-        record_audit(
-            uow,
-            "service.switched_on" if cmd.on else "service.switched_off",
+        uow.audit.record(
+            AuditKind.SERVICE_SWITCHED_ON if cmd.on else AuditKind.SERVICE_SWITCHED_OFF,
             None,
             actor_id=_caller(cmd.principal),
             details={"company_number": cmd.company_number, "service": cmd.service},
@@ -268,15 +241,19 @@ def _represented_name(uow: IdentityUnitOfWork, deputyship: Deputyship) -> str:
 
 
 def _deputy_step(
-    uow: IdentityUnitOfWork, event: DeputyshipData, audit_kind: str, deputyship: Deputyship, caller: uuid.UUID
+    uow: IdentityUnitOfWork,
+    event: DeputyshipData,
+    audit_kind: AuditKind,
+    deputyship: Deputyship,
+    caller: uuid.UUID,
 ) -> None:
     """One step of a deputyship: its event and its audit record, committed with the change."""
     uow.emit(event, subject=str(deputyship.id))
-    record_audit(
-        uow,
+    uow.audit.record(
         audit_kind,
         deputyship.deputy_account_id,
         actor_id=caller,
+        on_behalf_of=deputyship.represented_account_id,
         details={"for": deputyship.represented, "deputyship": str(deputyship.id)},
     )
     uow.commit()
@@ -314,12 +291,23 @@ def name_deputy(cmd: NameDeputy, uow: IdentityUnitOfWork, *, clock: Clock) -> De
         )
         uow.deputyships.add(deputyship)
         requested = DeputyshipRequested(**_payload(uow, deputyship, now))
-        _deputy_step(uow, requested, "deputy.requested", deputyship, caller)
+        _deputy_step(uow, requested, AuditKind.DEPUTY_REQUESTED, deputyship, caller)
     return deputyship
 
 
-def decide_deputyship(cmd: DecideDeputyship, uow: IdentityUnitOfWork, *, clock: Clock) -> Deputyship:
-    """The chamber approves or rejects; only an approved deputy is told and may act."""
+def decide_deputyship(
+    cmd: DecideDeputyship,
+    uow: IdentityUnitOfWork,
+    *,
+    clock: Clock,
+    invitation_settings: InvitationSettings,
+) -> Deputyship:
+    """The chamber approves or rejects; only an approved deputy is told and may act.
+
+    A company's employee without an account ("Firmenmitarbeiter/in als Vertreter/in
+    hinterlegen") gets it now, by invitation: an account awaiting its password and the link
+    to set it (``identity.account.invited``); the approval mail tells them the link follows.
+    """
     access.may_decide_deputyships(cmd.principal)
     caller = _caller(cmd.principal)
     now = clock()
@@ -330,11 +318,19 @@ def decide_deputyship(cmd: DecideDeputyship, uow: IdentityUnitOfWork, *, clock: 
         if cmd.approve:
             deputyship.approve(caller, now)
             approved = DeputyshipApproved(**_payload(uow, deputyship, now))
-            _deputy_step(uow, approved, "deputy.approved", deputyship, caller)
+            if deputyship.deputy_account_id is None:
+                deputy = invite(
+                    uow,
+                    Invitee(email=deputyship.deputy_email, name=deputyship.deputy_name),
+                    now=now,
+                    settings=invitation_settings,
+                )
+                deputyship.deputy_account_id = deputy.id
+            _deputy_step(uow, approved, AuditKind.DEPUTY_APPROVED, deputyship, caller)
         else:
             deputyship.reject(caller, now)
             rejected = DeputyshipRejected(**_payload(uow, deputyship, now))
-            _deputy_step(uow, rejected, "deputy.rejected", deputyship, caller)
+            _deputy_step(uow, rejected, AuditKind.DEPUTY_REJECTED, deputyship, caller)
     return deputyship
 
 
@@ -347,7 +343,7 @@ def remove_deputyship(cmd: RemoveDeputyship, uow: IdentityUnitOfWork, *, clock: 
         )
         deputyship.remove(caller, now)
         removed = DeputyshipRemoved(**_payload(uow, deputyship, now))
-        _deputy_step(uow, removed, "deputy.removed", deputyship, caller)
+        _deputy_step(uow, removed, AuditKind.DEPUTY_REMOVED, deputyship, caller)
     return deputyship
 
 
@@ -435,16 +431,19 @@ def record_context_switch(cmd: RecordContextSwitch, uow: IdentityUnitOfWork) -> 
     with uow:
         deputyship = uow.deputyships.get(deputyship_id) if deputyship_id else None
         if deputyship is not None:
-            kind = "acting_for.ended" if cmd.ended else "acting_for.started"
+            kind = AuditKind.ACTING_FOR_ENDED if cmd.ended else AuditKind.ACTING_FOR_STARTED
         else:
-            kind = "context.left" if cmd.ended else "context.switched"
-        record_audit(
-            uow,
+            kind = AuditKind.CONTEXT_LEFT if cmd.ended else AuditKind.CONTEXT_SWITCHED
+        uow.audit.record(
             kind,
             cmd.account_id,
             actor_id=cmd.account_id,
-            on_behalf_of=deputyship.represented if deputyship is not None else None,
-            details={"context": cmd.context, "client": cmd.client_id},
+            on_behalf_of=deputyship.represented_account_id if deputyship is not None else None,
+            details={
+                "context": cmd.context,
+                "client": cmd.client_id,
+                "for": deputyship.represented if deputyship is not None else None,
+            },
         )
         uow.commit()
 

@@ -4,11 +4,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chassis.contracts.identity import DeputyshipApproved, DeputyshipRemoved, DeputyshipRequested
+from chassis.contracts.identity import (
+    AccountInvited,
+    DeputyshipApproved,
+    DeputyshipRemoved,
+    DeputyshipRequested,
+)
 from chassis.domain import Conflict, Forbidden, NotFound, RuleViolation
 from chassis.principal import Principal
 from chassis.testing.fakes import FakeUnitOfWork
@@ -28,12 +33,17 @@ from identity.domain.grant_commands import (
     RemoveDeputyship,
     SwitchCompanyService,
 )
+from identity.domain.invitations import InvitationSettings
 from identity.domain.model import Account, AccountStatus
 from identity.service_layer import grants
 
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 COMPANY = "4711001"
 OTHER = "4711002"
+
+INVITATIONS = InvitationSettings(
+    valid_for=timedelta(days=7), link_prefix="https://portal.example/auth/invitation/"
+)
 
 
 def clock() -> datetime:
@@ -235,7 +245,10 @@ def name_company_deputy(uow: FakeUnitOfWork, people: dict[str, Account]) -> Depu
 
 def approve(uow: FakeUnitOfWork, people: dict[str, Account], deputyship: Deputyship) -> None:
     grants.decide_deputyship(
-        DecideDeputyship(principal_of(people["clerk"]), deputyship.id, approve=True), uow, clock=clock
+        DecideDeputyship(principal_of(people["clerk"]), deputyship.id, approve=True),
+        uow,
+        clock=clock,
+        invitation_settings=INVITATIONS,
     )
 
 
@@ -284,7 +297,10 @@ def test_only_the_chamber_decides(fake_uow: FakeUnitOfWork, people: dict[str, Ac
     for who in ("admin", "trainer", "deputy"):
         with pytest.raises(Forbidden):
             grants.decide_deputyship(
-                DecideDeputyship(principal_of(people[who]), deputyship.id, True), fake_uow, clock=clock
+                DecideDeputyship(principal_of(people[who]), deputyship.id, True),
+                fake_uow,
+                clock=clock,
+                invitation_settings=INVITATIONS,
             )
     approve(fake_uow, people, deputyship)
     with pytest.raises(Conflict):
@@ -330,6 +346,10 @@ def test_a_new_employee_without_an_account(fake_uow: FakeUnitOfWork, people: dic
     approve(fake_uow, people, deputyship)
     payload = fake_uow.events[-1].payload
     assert payload["deputy_has_account"] is False and payload["deputy_email"] == "neu@example.org"
+    # The approval invites her: an account awaiting its password, and the link by mail.
+    [invited] = [e.payload for e in fake_uow.events if e.type == AccountInvited.TYPE]
+    assert invited["email"] == "neu@example.org" and invited["invite_url"].startswith(INVITATIONS.link_prefix)
+    assert deputyship.deputy_account_id == uuid.UUID(invited["account_id"])
     # An employee who has an account is named by e-mail instead.
     with pytest.raises(RuleViolation):
         grants.name_deputy(
@@ -351,7 +371,12 @@ def test_a_person_deputy_acts_as_the_person_without_chamber_powers(
     cmd = NameDeputy(principal_of(clerk), deputy_email="detlef@example.org")
     deputyship = grants.name_deputy(cmd, fake_uow, clock=clock)
     boss = add_account(fake_uow, "Berta", roles=["chamber_admin"])
-    grants.decide_deputyship(DecideDeputyship(principal_of(boss), deputyship.id, True), fake_uow, clock=clock)
+    grants.decide_deputyship(
+        DecideDeputyship(principal_of(boss), deputyship.id, True),
+        fake_uow,
+        clock=clock,
+        invitation_settings=INVITATIONS,
+    )
     claims = deputy_claims(fake_uow, people["deputy"], deputyship)
     assert claims["sub"] == str(clerk.id)
     assert claims["roles"] == []
