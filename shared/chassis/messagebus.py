@@ -34,6 +34,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -101,6 +102,36 @@ def own_transaction(handler: Callable[..., None]) -> OwnTransaction:
 
 
 K = TypeVar("K")
+
+
+@dataclass(frozen=True)
+class UseCases:
+    """A service's handlers, merged from its use-case modules (``collect_use_cases``)."""
+
+    command_handlers: Mapping[type[Command | Query], Callable[..., Any]]
+    event_handlers: Mapping[str, Callable[..., Any]]
+
+
+def collect_use_cases(modules: Sequence[ModuleType]) -> UseCases:
+    """The ``COMMAND_HANDLERS`` and ``EVENT_HANDLERS`` of a service's use-case modules, merged.
+
+    A service keeps its use cases in one module per area (``service_layer/handlers.py``,
+    ``service_layer/importing.py``, ...), each declaring the two maps (an area without
+    commands or events declares an empty one); its bootstrap names them in ``USE_CASES``. A
+    message handled in two modules stops the start: merging dicts would silently drop one.
+    """
+    commands: dict[type[Command | Query], Callable[..., Any]] = {}
+    events: dict[str, Callable[..., Any]] = {}
+    for module in modules:
+        for merged, declared in (
+            (commands, module.COMMAND_HANDLERS),
+            (events, module.EVENT_HANDLERS),
+        ):
+            twice = set(merged).intersection(declared)
+            if twice:
+                raise TypeError(f"{module.__name__} handles {sorted(map(str, twice))} again")
+            merged.update(declared)
+    return UseCases(commands, events)
 
 
 def inject_dependencies(

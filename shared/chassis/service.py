@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
@@ -30,7 +31,13 @@ from chassis.events.bus import EventBus
 from chassis.events.consumer import EventConsumer
 from chassis.events.relay import OutboxRelay
 from chassis.events.retention import RetentionWorker
-from chassis.messagebus import CommandHandler, EventHandler, MessageBus, inject_dependencies
+from chassis.messagebus import (
+    CommandHandler,
+    EventHandler,
+    MessageBus,
+    collect_use_cases,
+    inject_dependencies,
+)
 from chassis.messages import Command, Query
 from chassis.uow import OutboxWakeup, SqlAlchemyUnitOfWork
 
@@ -159,6 +166,7 @@ def build_runtime(
     metadata: sa.MetaData,
     migrations_dir: Path,
     uow_class: type[SqlAlchemyUnitOfWork],
+    use_cases: Sequence[ModuleType] = (),
     command_handlers: Mapping[type[Command | Query], CommandHandler[Any]] | None = None,
     event_handlers: Mapping[str, EventHandler[Any]] | None = None,
     handler_dependencies: Mapping[str, Any] | None = None,
@@ -167,7 +175,9 @@ def build_runtime(
 ) -> R:
     """The common wiring; a service's bootstrap passes what is its own.
 
-    ``metadata`` must hold the chassis' tables (``add_messaging_tables``).
+    ``metadata`` must hold the chassis' tables (``add_messaging_tables``). ``use_cases``:
+    the service's use-case modules, whose handler maps ``collect_use_cases`` merges (the
+    explicit maps are for tests that wire single handlers).
     ``handler_dependencies`` are bound to the handlers that declare them as keyword-only
     parameters; ``fields`` are the runtime subclass's own typed fields.
     """
@@ -188,6 +198,9 @@ def build_runtime(
             session_factory, producer=settings.service_name, outbox=outbox, inbox=inbox, wakeup=wakeup
         )
 
+    collected = collect_use_cases(use_cases)
+    command_handlers = {**collected.command_handlers, **(command_handlers or {})}
+    event_handlers = {**collected.event_handlers, **(event_handlers or {})}
     bus: MessageBus[Any] = MessageBus(
         uow_factory,
         consumer_name=settings.service_name,

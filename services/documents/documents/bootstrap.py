@@ -28,6 +28,8 @@ from documents.service_layer.handlers import Issuing, Reading
 from documents.service_layer.ports import DocumentRenderer
 from documents.service_layer.unit_of_work import DocumentsUnitOfWork
 
+# documents' use cases, one module per area (chassis.messagebus.collect_use_cases).
+USE_CASES = (handlers, access_letters)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The portal's page "Zugang freischalten" (gateway/web), named in every access letter.
 UNLOCK_PATH = "/zugang-freischalten"
@@ -81,8 +83,7 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=DocumentsUnitOfWork,
-        command_handlers={**handlers.COMMAND_HANDLERS, **access_letters.COMMAND_HANDLERS},
-        event_handlers={**handlers.EVENT_HANDLERS, **access_letters.EVENT_HANDLERS},
+        use_cases=USE_CASES,
         handler_dependencies={**dependencies, "lettering": lettering},
         engine=engine,
         **dependencies,

@@ -19,6 +19,8 @@ from exams.domain.model import RegisteredContract
 from exams.service_layer import handlers
 from exams.service_layer.unit_of_work import ExamsUnitOfWork
 
+# exams' use cases, one module per area (chassis.messagebus.collect_use_cases).
+USE_CASES = (handlers,)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -35,8 +37,7 @@ def bootstrap(settings: ServiceSettings | None = None, *, engine: Engine | None 
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=ExamsUnitOfWork,
-        command_handlers=handlers.COMMAND_HANDLERS,
-        event_handlers=handlers.EVENT_HANDLERS,
+        use_cases=USE_CASES,
         engine=engine,
     )
 

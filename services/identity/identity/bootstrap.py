@@ -42,7 +42,7 @@ from identity.service_layer.links import AccountLinks
 from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# identity's use cases, one module per area; each declares COMMAND_HANDLERS and EVENT_HANDLERS.
+# identity's use cases, one module per area (chassis.messagebus.collect_use_cases).
 USE_CASES = (handlers, registration, access_data, grants)
 # The page "Zugang einrichten": an invitation mail's link is the issuer + this path + the token.
 INVITATION_PATH = "/invitation/"
@@ -173,8 +173,7 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=IdentityUnitOfWork,
-        command_handlers={k: v for module in USE_CASES for k, v in module.COMMAND_HANDLERS.items()},
-        event_handlers={k: v for module in USE_CASES for k, v in module.EVENT_HANDLERS.items()},
+        use_cases=USE_CASES,
         handler_dependencies=dependencies,
         engine=engine,
         config=identity_config,

@@ -30,6 +30,8 @@ from notifications.service_layer.unit_of_work import NotificationsUnitOfWork, wa
 
 log = logging.getLogger(__name__)
 
+# notifications' use cases, one module per area (chassis.messagebus.collect_use_cases).
+USE_CASES = (handlers, account_mails, invitations)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -107,12 +109,7 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=NotificationsUnitOfWork,
-        command_handlers={**handlers.COMMAND_HANDLERS, **account_mails.COMMAND_HANDLERS},
-        event_handlers={
-            **handlers.EVENT_HANDLERS,
-            **account_mails.EVENT_HANDLERS,
-            **invitations.EVENT_HANDLERS,
-        },
+        use_cases=USE_CASES,
         handler_dependencies=dependencies,
         engine=engine,
         mail=mail,

@@ -39,6 +39,8 @@ from training_records.service_layer.clock import chamber_today, utc_now
 from training_records.service_layer.importing import ImportWorker
 from training_records.service_layer.unit_of_work import TrainingRecordsUnitOfWork
 
+# training-records' use cases, one module per area (chassis.messagebus.collect_use_cases).
+USE_CASES = (handlers, importing, account_states)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -85,8 +87,7 @@ def bootstrap(
         metadata=orm.metadata,
         migrations_dir=MIGRATIONS_DIR,
         uow_class=TrainingRecordsUnitOfWork,
-        command_handlers={**handlers.COMMAND_HANDLERS, **importing.COMMAND_HANDLERS},
-        event_handlers={**handlers.EVENT_HANDLERS, **account_states.EVENT_HANDLERS},
+        use_cases=USE_CASES,
         handler_dependencies=dependencies,
         engine=engine,
         import_wakeup=threading.Event(),

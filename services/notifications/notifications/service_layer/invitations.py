@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from chassis.contracts.identity import AccountInvited
 from chassis.events.incoming import IncomingEvent
@@ -38,4 +39,5 @@ def account_invited(
             uow.commit()
 
 
+COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {}
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {AccountInvited.TYPE: account_invited}

@@ -10,11 +10,12 @@ from chassis.contracts.identity import DeputyshipApproved, PasswordResetRequeste
 from chassis.events.catalogue import consumed_by, load_payload
 from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
-from chassis.messagebus import MessageBus, inject_dependencies
+from chassis.messagebus import MessageBus, collect_use_cases, inject_dependencies
+from notifications.bootstrap import USE_CASES
 from notifications.domain.commands import RetryFailedMails
 from notifications.domain.model import MailStatus
 from notifications.domain.queries import ListMails
-from notifications.service_layer import account_mails, handlers, invitations
+from notifications.service_layer import handlers
 
 PORTAL = "https://portal.example/"
 
@@ -25,9 +26,7 @@ def test_handlers_are_registered_for_the_catalogued_events() -> None:
         PasswordResetRequested.TYPE,
         DeputyshipApproved.TYPE,
     }
-    # as the bootstrap merges them
-    merged = {**handlers.EVENT_HANDLERS, **account_mails.EVENT_HANDLERS, **invitations.EVENT_HANDLERS}
-    assert set(merged) == consumed_by("notifications")
+    assert set(collect_use_cases(USE_CASES).event_handlers) == consumed_by("notifications")
 
 
 def test_new_document_queues_one_mail_and_stores_one_notice(fake_uow, issued_event, clock) -> None:

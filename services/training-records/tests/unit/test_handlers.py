@@ -199,12 +199,10 @@ def test_other_documents_are_ignored(
 
 def test_the_handlers_cover_exactly_the_events_the_catalogue_routes_to_us() -> None:
     from chassis.events.catalogue import consumed_by
-    from training_records.service_layer import account_states
+    from chassis.messagebus import collect_use_cases
+    from training_records.bootstrap import USE_CASES
 
-    # As the bootstrap merges them.
-    assert set(handlers.EVENT_HANDLERS) | set(account_states.EVENT_HANDLERS) == consumed_by(
-        "training-records"
-    )
+    assert set(collect_use_cases(USE_CASES).event_handlers) == consumed_by("training-records")
 
 
 def test_a_redelivered_event_is_recognised_and_changes_nothing(

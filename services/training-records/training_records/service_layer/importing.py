@@ -665,3 +665,5 @@ COMMAND_HANDLERS: dict[type, Callable[..., Any]] = {
     GetImport: get_import,
     ListImportErrors: list_import_errors,
 }
+# The import is started by commands only; it consumes no events.
+EVENT_HANDLERS: dict[str, Callable[..., None]] = {}
