@@ -265,7 +265,7 @@ def test_contract_to_opened_confirmation(portal, browser: Browser) -> None:  # t
 #    account, which then logs in. The used link says so.
 # 3. Registering the same address again answers alike; the mail says a Zugang exists.
 # 4. Five wrong passwords lock the account: the page says nothing new, the owner gets a mail,
-#    and the chamber's clerk lifts the lock under "Zugänge".
+#    and the chamber's clerk lifts the lock under "Zugangssperren".
 
 
 def test_register_confirm_log_in_lock_and_unlock(portal, browser: Browser) -> None:  # type: ignore[no-untyped-def]
@@ -345,8 +345,8 @@ def test_register_confirm_log_in_lock_and_unlock(portal, browser: Browser) -> No
     wait_for_credential_posts(2)
     clerk = demo_account("clerk")
     page = log_in(browser.new_context(viewport=DESKTOP), base, clerk.login, clerk.password)
-    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Zugänge").click()
-    expect(page.get_by_role("heading", name="Zugänge", level=1)).to_be_visible()
+    page.get_by_role("navigation", name="Hauptnavigation").get_by_role("link", name="Zugangssperren").click()
+    expect(page.get_by_role("heading", name="Zugangssperren", level=1)).to_be_visible()
     page.get_by_label("E-Mail-Adresse oder Azubinummer").fill(email)
     page.get_by_role("button", name="Suchen").click()
     expect(page.get_by_text("gesperrt bis")).to_be_visible()

@@ -67,7 +67,7 @@ def navigation(user: Principal | None, *, mailbox: bool) -> list[NavItem]:
         if is_clerk(user):
             items.append(NavItem("Ausbildungsvertrag eintragen", "contracts.new"))
             items.append(NavItem("Datenübermittlung", "imports.index"))
-            items.append(NavItem("Zugänge", "accounts.locks"))
+            items.append(NavItem("Zugangssperren", "accounts.locks"))
             items.append(NavItem("Zugangsdaten", "access.chamber"))
         if is_company_maintainer(user):
             items.append(NavItem("Ausbilder/-in", "trainers.index"))

@@ -1,4 +1,4 @@
-"""The chamber's account pages: "Zugänge" (find, see the lock, lift it) and "Protokoll" (audit log)."""
+"""The chamber's account pages: "Zugangssperren" (find, see the lock, lift it) and "Protokoll" (audit log)."""
 
 from __future__ import annotations
 

@@ -2003,11 +2003,11 @@ def test_the_chamber_uploads_its_register_and_watches_the_progress(
 def test_the_chamber_unlocks_an_account_and_reads_the_audit_log(
     page: Page, portal: Portal, accessible: Callable[[Page], None]
 ) -> None:
-    """Zugänge (clerk) and Protokoll (chamber admin), at 1280 px and 375 px, with axe."""
+    """Zugangssperren (clerk) and Protokoll (chamber admin), at 1280 px and 375 px, with axe."""
     sign_in(page, portal, "clerk")
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
-    navigation.get_by_role("link", name="Zugänge").click()
-    expect(page.get_by_role("heading", level=1, name="Zugänge")).to_be_visible()
+    navigation.get_by_role("link", name="Zugangssperren").click()
+    expect(page.get_by_role("heading", level=1, name="Zugangssperren")).to_be_visible()
     accessible(page)
     page.get_by_label("E-Mail-Adresse oder Azubinummer").fill("20170815")
     page.get_by_role("button", name="Suchen").click()

@@ -1,4 +1,4 @@
-"""The chamber's account tools: "Zugänge" (find an account, see its lock, lift it) and
+"""The chamber's account tools: "Zugangssperren" (find an account, see its lock, lift it) and
 "Protokoll" (identity's audit log, for chamber administrators)."""
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def locks() -> str:
     prepare(unlock_form, [])
     return render_template(
         "web/account_locks.html",
-        page_title="Zugänge",
+        page_title="Zugangssperren",
         search=search,
         account=account,
         searched=searched,
@@ -113,7 +113,7 @@ def unlock(account_id: object) -> Response | tuple[str, int]:
     )
     body = render_template(
         "web/account_locks.html",
-        page_title="Zugänge",
+        page_title="Zugangssperren",
         search=search,
         account=account,
         searched=searched,
