@@ -123,8 +123,12 @@ def subject_header(subject: str) -> str:
 
 def _quoted_printable(text: str) -> bytes:
     """UTF-8, quoted-printable, CRLF line ends (RFC 2045): 76-character lines, trailing blanks encoded."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", CRLF)
-    return binascii.b2a_qp(lines.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n")
+    encoded = binascii.b2a_qp(lines.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    # b2a_qp ends its soft line breaks as the input's first line ends, and a body without any
+    # line end gets bare LFs, which SMTP forbids (and which made one 999-byte "line"): every
+    # line end, hard or soft, is written as CRLF here.
+    return encoded.replace(b"\n", CRLF.encode("ascii"))
 
 
 class Sender:

@@ -183,3 +183,13 @@ def test_long_names_and_subjects_fold_into_lines_of_at_most_78() -> None:
     assert message["Subject"] == one_line(subject)
     raw_name, addr = parseaddr(email.message_from_bytes(data)["To"])
     assert (_rfc2047(raw_name), addr) == (name, "lena@example.org")
+
+
+def test_a_body_without_line_ends_is_folded_with_crlf_only() -> None:
+    """Found by hypothesis: b2a_qp folded a one-line body with bare LFs (SMTP forbids them)."""
+    _, data = render_message(_mail(text_body="ä" * 700, html_body="x" * 2000), SENDER)
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    plain, alternative = _read(data).iter_parts()
+    assert _lines(plain.get_content()) == _lines("ä" * 700)
+    assert _lines(alternative.get_content()) == _lines("x" * 2000)
