@@ -15,6 +15,7 @@ from identity.domain.access_commands import AcceptInvitation, CheckInvitation, R
 from identity.domain.invitations import InvalidInvitation
 from identity.domain.password_policy import PasswordPolicyViolation
 from identity.entrypoints.access_forms import AccessDataRequestForm
+from identity.entrypoints.answer_timing import answer_no_sooner_than
 from identity.entrypoints.forms import PasswordResetForm
 from identity.entrypoints.oauth_server import identity_runtime
 from identity.entrypoints.pages import unavailable_page
@@ -85,9 +86,10 @@ def request_access_data() -> Any:
     """Zugangsdaten erneut anfordern: noted for the chamber; the same answer for every number."""
     form = AccessDataRequestForm()
     if form.validate_on_submit():
-        identity_runtime().bus.handle(
-            RequestAccessData(form.kind.data or "", form.number.data or "", form.contact_name.data or "")
-        )
+        with answer_no_sooner_than():
+            identity_runtime().bus.handle(
+                RequestAccessData(form.kind.data or "", form.number.data or "", form.contact_name.data or "")
+            )
         return render_template(
             "identity/message.html",
             page_title="Zugangsdaten erneut anfordern",

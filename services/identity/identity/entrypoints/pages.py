@@ -21,6 +21,7 @@ from identity.domain.model import (
 )
 from identity.domain.password_policy import PasswordPolicyViolation
 from identity.domain.queries import CheckPasswordResetLink
+from identity.entrypoints.answer_timing import answer_no_sooner_than
 from identity.entrypoints.forms import ActivationForm, LoginForm, PasswordForgottenForm, PasswordResetForm
 from identity.entrypoints.login_session import PENDING_AUTHORIZE, log_in, require_login_session
 from identity.entrypoints.oauth_server import identity_runtime
@@ -170,11 +171,12 @@ def password_forgotten() -> Any:
     status = 200
     if form.validate_on_submit():
         runtime = identity_runtime()
-        runtime.bus.handle(
-            RequestPasswordReset(
-                form.login.data or "", link_prefix=runtime.settings.issuer + PASSWORD_RESET_PATH
+        with answer_no_sooner_than():
+            runtime.bus.handle(
+                RequestPasswordReset(
+                    form.login.data or "", link_prefix=runtime.settings.issuer + PASSWORD_RESET_PATH
+                )
             )
-        )
         return render_template(
             "identity/message.html", page_title="Passwort vergessen", message=RESET_REQUESTED, role="status"
         )

@@ -21,6 +21,7 @@ from identity.domain.registration import (
     RegistrationLinkExpired,
     WrongRegistrationPassword,
 )
+from identity.entrypoints.answer_timing import answer_no_sooner_than
 from identity.entrypoints.forms import RegistrationConfirmForm, RegistrationForm, RegistrationLinkForm
 from identity.entrypoints.login_session import require_login_session
 from identity.entrypoints.oauth_server import identity_runtime
@@ -99,7 +100,8 @@ def new_link() -> Any:
     form = RegistrationLinkForm()
     status = 200
     if form.validate_on_submit():
-        identity_runtime().bus.handle(ResendRegistrationLink((form.email.data or "").strip()))
+        with answer_no_sooner_than():
+            identity_runtime().bus.handle(ResendRegistrationLink((form.email.data or "").strip()))
         return render_template(
             "identity/message.html", page_title="Neuer Link", message=LINK_SENT, role="status"
         )
