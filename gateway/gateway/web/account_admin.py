@@ -20,7 +20,8 @@ from gateway.web.views.common import services
 
 IDENTITY_API = "/api/identity"
 
-# The kinds of the audit log (identity.domain.audit.AuditKind) with their German labels, for the filter.
+# The kinds of the audit log (identity.domain.audit.AuditKind) with their German labels, for the filter;
+# tests/system/test_audit_kinds_copy.py keeps this copy equal to identity's.
 AUDIT_KINDS: tuple[tuple[str, str], ...] = (
     ("login.succeeded", "Anmeldung erfolgreich"),
     ("login.failed", "Anmeldung fehlgeschlagen"),
@@ -33,8 +34,16 @@ AUDIT_KINDS: tuple[tuple[str, str], ...] = (
     ("password.reset", "Passwort zurückgesetzt"),
     ("role.granted", "Rolle vergeben"),
     ("role.revoked", "Rolle entzogen"),
+    ("deputy.requested", "Vertretung beantragt"),
     ("deputy.approved", "Vertretung bestätigt"),
+    ("deputy.rejected", "Vertretung abgelehnt"),
+    ("deputy.removed", "Vertretung entfernt"),
+    ("service.switched_on", "Dienst eingeschaltet"),
+    ("service.switched_off", "Dienst ausgeschaltet"),
+    ("context.switched", "Rolle gewechselt"),
+    ("context.left", "Rolle verlassen"),
     ("acting_for.started", "Handeln im Auftrag begonnen"),
+    ("acting_for.ended", "Handeln im Auftrag beendet"),
 )
 
 
