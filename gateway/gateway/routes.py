@@ -61,9 +61,9 @@ class LimitedPath:
     def public_paths(self) -> list[tuple[Route, str]]:
         """(route, public path) for each prefix that reaches the service."""
         return [
-            (route, route.prefix + self.path)
+            (route, route.prefix + self.path if route.strips_prefix else self.path)
             for route in ROUTES
-            if route.service == self.service and route.strips_prefix
+            if route.service == self.service
         ]
 
 
@@ -96,11 +96,15 @@ LIMITED_PATHS: tuple[LimitedPath, ...] = (
     LimitedPath("identity", "/login"),
     LimitedPath("identity", "/activate"),
     LimitedPath("identity", "/password"),
-    # Zugangsdaten erneut anfordern (public form), Zugang einrichten (invitation links) and
-    # Zugang freischalten (access-letter codes): where numbers and codes could be probed.
+    # Zugangsdaten erneut anfordern (public form) and Zugang einrichten (invitation links):
+    # where numbers and links could be probed.
     LimitedPath("identity", "/access-data"),
     LimitedPath("identity", "/invitation"),
-    LimitedPath("identity", "/access-codes"),
+    # Zugang freischalten (access-letter codes) is limited at the portal's form, per browser: the
+    # portal calls identity's API (/api/identity/access-codes) from one address for everybody, so a
+    # limit there would let one person use up everyone's attempts. The API needs a login, and the
+    # codes' 59 random bits make guessing them hopeless anyway.
+    LimitedPath("web", "/zugang-freischalten"),
     # Self-registration: a form that creates accounts (and can probe for existing ones).
     LimitedPath("identity", "/register"),
 )
