@@ -22,7 +22,17 @@ WIDTHS = [(1280, 900), (375, 740)]
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
-    running = start_portal(tmp_path_factory.mktemp("permissions"), {"BP_MAIL_SINK_PORT": "0"})
+    # Every browser here logs in from 127.0.0.1, many times a minute: the local run's credentials
+    # limit is raised (gateway.routes.local_rate_limits), as for the benchmarks; the limit itself
+    # is tested in tests/test_ratelimit.py.
+    running = start_portal(
+        tmp_path_factory.mktemp("permissions"),
+        {
+            "BP_MAIL_SINK_PORT": "0",
+            "BP_BENCH_CREDENTIALS_RATE": "100r/s",
+            "BP_BENCH_CREDENTIALS_BURST": "100",
+        },
+    )
     try:
         yield running
     finally:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import requests
 from flask import Flask, current_app, g, request
+from flask_smorest import Blueprint
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -197,3 +198,16 @@ def forbidden(detail: str = "You may not do this.") -> ProblemError:
 
 def not_found(detail: str = "Not found.") -> ProblemError:
     return ProblemError(404, "Not Found", detail, problem_type="not-found")
+
+
+def authenticated_blueprint(name: str, import_name: str, *, url_prefix: str, description: str) -> Blueprint:
+    """A flask-smorest ``Blueprint`` whose every request is authenticated before its input is
+    parsed: a caller without a valid token gets 401, never a 422 that describes the endpoint."""
+    blueprint = Blueprint(name, import_name, url_prefix=url_prefix, description=description)
+    blueprint.before_request(_authenticate_request)
+    return blueprint
+
+
+def _authenticate_request() -> None:
+    # A before_request hook must return None, or Flask takes its value as the response.
+    authenticate()

@@ -1309,7 +1309,9 @@ def test_apprentice_sees_the_notice_and_opens_the_pdf(
     )
     expect(notice).to_be_visible()
     navigation = page.get_by_role("navigation", name="Hauptnavigation")
-    expect(navigation.get_by_role("link")).to_have_text(["Übersicht", "Dokumente", "Postfach (Entwicklung)"])
+    expect(navigation.get_by_role("link")).to_have_text(
+        ["Übersicht", "Dokumente", "Profil – Vertretung", "Profil – Berechtigungen", "Postfach (Entwicklung)"]
+    )
 
     notice.get_by_role("link", name="Dokumente anzeigen").click()
     expect(page.get_by_role("heading", level=1, name="Dokumente")).to_be_visible()
@@ -1397,6 +1399,9 @@ def test_company_sees_when_the_confirmation_was_opened(
             "Ausbilder/-in",
             "Ausbildungsatlas",
             "Profil – Dokumente",
+            "Berechtigungen verwalten",
+            "Profil – Vertretung",
+            "Profil – Berechtigungen",
             "Postfach (Entwicklung)",
         ]
     )

@@ -11,11 +11,10 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from chassis.app import current_runtime
-from chassis.auth import authenticate, current_principal
+from chassis.auth import authenticated_blueprint, current_principal
 from chassis.problems import ProblemError
 from identity.bootstrap import IdentityRuntime
 from identity.domain.access_commands import (
@@ -30,17 +29,12 @@ from identity.domain.model import Account, ActivationCodeExpired, ActivationCode
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
-blp = Blueprint(
+blp = authenticated_blueprint(
     "company_access",
     __name__,
     url_prefix="/companies",
     description="Accounts a company creates for its apprentices and trainers (Account erstellen).",
 )
-
-
-@blp.before_request
-def _authenticate() -> None:
-    authenticate()
 
 
 class InvitationInputSchema(Schema):
@@ -94,17 +88,12 @@ class TrainerInvitation(MethodView):
         return _answer(account)
 
 
-codes = Blueprint(
+codes = authenticated_blueprint(
     "access_codes",
     __name__,
     url_prefix="/access-codes",
     description="Zugang freischalten: redeem the Aktivierungscode of an access letter.",
 )
-
-
-@codes.before_request
-def _authenticate_codes() -> None:
-    authenticate()
 
 
 class RedeemInputSchema(Schema):
@@ -153,17 +142,12 @@ class Redeem(MethodView):
         return {"kind": data["kind"], "number": data["number"].strip()}
 
 
-requests_blp = Blueprint(
+requests_blp = authenticated_blueprint(
     "access_data_requests",
     __name__,
     url_prefix="/access-data-requests",
     description="Zugangsdaten erneut anfordern: the requests chamber clerks fulfil with a new code and letter.",
 )
-
-
-@requests_blp.before_request
-def _authenticate_requests() -> None:
-    authenticate()
 
 
 class RequestQuerySchema(Schema):

@@ -11,11 +11,10 @@ from functools import wraps
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, post_load, validate
 
 from chassis.app import current_runtime
-from chassis.auth import authenticate, current_principal
+from chassis.auth import authenticated_blueprint, current_principal
 from chassis.fields import Text
 from chassis.paging import PageQuerySchema, page_response, page_schema
 from chassis.principal import Principal
@@ -26,10 +25,6 @@ from identity.domain.audit import AuditFilter, AuditKind
 from identity.service_layer.registration import AccountLock
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-
-
-def _authenticate() -> None:
-    authenticate()
 
 
 def _handle(message: Any) -> Any:
@@ -51,14 +46,12 @@ def _checked_first(rule: Any) -> Any:
     return decorate
 
 
-locks = Blueprint(
+locks = authenticated_blueprint(
     "account_locks", __name__, url_prefix="/account-locks", description="Account lockouts, for the chamber."
 )
-locks.before_request(_authenticate)
-audit = Blueprint(
+audit = authenticated_blueprint(
     "audit", __name__, url_prefix="/audit", description="identity's audit log, for chamber admins."
 )
-audit.before_request(_authenticate)
 
 
 class AccountLockSchema(Schema):

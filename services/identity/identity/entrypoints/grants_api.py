@@ -10,11 +10,10 @@ import uuid
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from chassis.app import current_runtime
-from chassis.auth import current_principal
+from chassis.auth import authenticated_blueprint, current_principal
 from chassis.pagination import Page, PageRequest
 from chassis.paging import PageQuerySchema, page_response, page_schema
 from identity.bootstrap import IdentityRuntime
@@ -52,12 +51,16 @@ from identity.entrypoints.schemas import (
 SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 COMPANY = "<string(maxlength=20):company_number>"
 
-companies = Blueprint("companies", __name__, url_prefix="/companies", description="Roles and service rights")
-chamber = Blueprint("chamber", __name__, url_prefix="/chamber", description="Chamber roles")
-deputies = Blueprint(
+companies = authenticated_blueprint(
+    "companies", __name__, url_prefix="/companies", description="Roles and service rights"
+)
+chamber = authenticated_blueprint("chamber", __name__, url_prefix="/chamber", description="Chamber roles")
+deputies = authenticated_blueprint(
     "deputyships", __name__, url_prefix="/deputyships", description="Deputyships (Vertretung)"
 )
-contexts = Blueprint("contexts", __name__, url_prefix="/contexts", description="Active contexts")
+contexts = authenticated_blueprint(
+    "contexts", __name__, url_prefix="/contexts", description="Active contexts"
+)
 
 
 def _handle(message: Any) -> Any:

@@ -380,8 +380,9 @@ class TokenExchangeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         )
         token["issued_token_type"] = ACCESS_TOKEN_TYPE
         self.save_token(token)
-        identity_runtime().bus.handle(
-            RecordContextSwitch(self.request.user.id, self.request.context, self.request.client.client_id)
+        grant_cases.audit_context_switch(
+            request_uow(),
+            RecordContextSwitch(self.request.user.id, self.request.context, self.request.client.client_id),
         )
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
@@ -436,10 +437,11 @@ class RevocationEndpoint(_RevocationEndpoint):
             store.revoke(token, _now(), refresh=False)
             context = getattr(token, "context", None)
             if context:
-                identity_runtime().bus.handle(
+                grant_cases.audit_context_switch(
+                    request_uow(),
                     RecordContextSwitch(
                         uuid.UUID(token.account_id), str(context), token.client_id, ended=True
-                    )
+                    ),
                 )
 
 

@@ -427,25 +427,35 @@ def full_token_claims(account: Account, uow: IdentityUnitOfWork) -> dict[str, An
 
 def record_context_switch(cmd: RecordContextSwitch, uow: IdentityUnitOfWork) -> None:
     """Audit: acting for someone started or ended (a ``deputy:`` context), or a context was chosen."""
-    deputyship_id = contexts.deputyship_id(cmd.context)
     with uow:
-        deputyship = uow.deputyships.get(deputyship_id) if deputyship_id else None
-        if deputyship is not None:
-            kind = AuditKind.ACTING_FOR_ENDED if cmd.ended else AuditKind.ACTING_FOR_STARTED
-        else:
-            kind = AuditKind.CONTEXT_LEFT if cmd.ended else AuditKind.CONTEXT_SWITCHED
-        uow.audit.record(
-            kind,
-            cmd.account_id,
-            actor_id=cmd.account_id,
-            on_behalf_of=deputyship.represented_account_id if deputyship is not None else None,
-            details={
-                "context": cmd.context,
-                "client": cmd.client_id,
-                "for": deputyship.represented if deputyship is not None else None,
-            },
-        )
+        audit_context_switch(uow, cmd)
         uow.commit()
+
+
+def audit_context_switch(uow: IdentityUnitOfWork, switch: RecordContextSwitch) -> None:
+    """The audit record of a context switch, in ``uow``'s open transaction (not committed here).
+
+    The token endpoint records it in the OAuth request's own unit of work, so that the record
+    commits with the token it concerns: a second transaction beside the request's would wait
+    for it (SQLite allows one writer) and could outlive a request that fails.
+    """
+    deputyship_id = contexts.deputyship_id(switch.context)
+    deputyship = uow.deputyships.get(deputyship_id) if deputyship_id else None
+    if deputyship is not None:
+        kind = AuditKind.ACTING_FOR_ENDED if switch.ended else AuditKind.ACTING_FOR_STARTED
+    else:
+        kind = AuditKind.CONTEXT_LEFT if switch.ended else AuditKind.CONTEXT_SWITCHED
+    uow.audit.record(
+        kind,
+        switch.account_id,
+        actor_id=switch.account_id,
+        on_behalf_of=deputyship.represented_account_id if deputyship is not None else None,
+        details={
+            "context": switch.context,
+            "client": switch.client_id,
+            "for": deputyship.represented if deputyship is not None else None,
+        },
+    )
 
 
 # -- the register's head offices and branches -----------------------------------------------------------

@@ -21,7 +21,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from chassis.app import current_runtime
-from chassis.auth import authenticate, current_principal
+from chassis.auth import authenticated_blueprint, current_principal
 from chassis.pagination import PageRequest
 from chassis.paging import PageQuerySchema, page_response
 from chassis.principal import Principal
@@ -87,14 +87,7 @@ def _bus_handle(message: Any) -> Any:
 
 
 def _authenticated_blueprint(name: str, url_prefix: str, description: str) -> Blueprint:
-    blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
-    blueprint.before_request(_authenticate)
-    return blueprint
-
-
-def _authenticate() -> None:
-    # A before_request hook must return None, or Flask takes its value as the response.
-    authenticate()
+    return authenticated_blueprint(name, __name__, url_prefix=url_prefix, description=description)
 
 
 def checked_before_input(rule: Callable[[Principal], None]) -> Callable[[Callable[..., Any]], Any]:
