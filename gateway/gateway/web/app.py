@@ -7,6 +7,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -20,10 +22,10 @@ from chassis.ui import register_ui
 from gateway.web import auth, errors, formatting
 from gateway.web.access_services import AccessServices, HttpAccessServices
 from gateway.web.config import WebSettings
-from gateway.web.identity_api import HttpIdentity, IdentityServices, IdentityServicesFactory
+from gateway.web.identity_api import HttpIdentity, IdentityServicesFactory
 from gateway.web.navigation import navigation
 from gateway.web.oidc import OidcClient
-from gateway.web.services import HttpServices, PublicServices, ServiceError, Services
+from gateway.web.services import HttpServices, ServiceError
 from gateway.web.sessions import SqlSessionInterface
 from gateway.web.store import create_store_engine
 from gateway.web.submissions import FormSubmissions
@@ -43,6 +45,8 @@ from gateway.web.views import (
 from gateway.web.views.common import PublicServicesFactory, ServicesFactory
 
 log = logging.getLogger(__name__)
+
+C = TypeVar("C", bound=HttpServices)
 
 IDLE_TIMEOUT = timedelta(minutes=30)
 
@@ -94,8 +98,10 @@ def create_app(
     app.session_interface = SqlSessionInterface(app, engine, also_clean=clean_up)
     http = requests.Session()
 
-    def http_services(access_token: str) -> Services:
-        return HttpServices(
+    def connect(client: type[C], access_token: str | None) -> C:
+        """A client of the services' APIs for this request: as the user (``access_token``), or
+        anonymous for the public pages (the Ausbildungsatlas)."""
+        return client(
             settings.api_base_url,
             access_token,
             http=http,
@@ -109,38 +115,14 @@ def create_app(
     app.extensions["web.submissions"] = submissions
     app.extensions["web.oidc"] = OidcClient(app, settings)
 
-    def public_http_services() -> PublicServices:
-        # Pages without login (the Ausbildungsatlas) call the public APIs without a token.
-        return HttpServices(
-            settings.api_base_url,
-            None,
-            http=http,
-            timeout=settings.api_timeout,
-            request_id=g.get("request_id"),
-        )
-
-    def http_identity(access_token: str) -> IdentityServices:
-        return HttpIdentity(
-            settings.api_base_url,
-            access_token,
-            http=http,
-            timeout=settings.api_timeout,
-            request_id=g.get("request_id"),
-        )
-
-    def http_access_services(access_token: str) -> AccessServices:
-        return HttpAccessServices(
-            settings.api_base_url,
-            access_token,
-            http=http,
-            timeout=settings.api_timeout,
-            request_id=g.get("request_id"),
-        )
-
-    app.extensions["web.services_factory"] = services_factory or http_services
-    app.extensions["web.identity_factory"] = identity_factory or http_identity
-    app.extensions["web.access_services_factory"] = access_services_factory or http_access_services
-    app.extensions["web.public_services_factory"] = public_services_factory or public_http_services
+    app.extensions["web.services_factory"] = services_factory or partial(connect, HttpServices)
+    app.extensions["web.identity_factory"] = identity_factory or partial(connect, HttpIdentity)
+    app.extensions["web.access_services_factory"] = access_services_factory or partial(
+        connect, HttpAccessServices
+    )
+    app.extensions["web.public_services_factory"] = public_services_factory or partial(
+        connect, HttpServices, None
+    )
 
     # Before CSRF: without its session store the app cannot check a form's token,
     # and an outage must not look like an expired form.
