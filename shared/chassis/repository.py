@@ -8,11 +8,12 @@ Services subclass ``SqlAlchemyRepository`` and add their own finders.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chassis.domain import RuleViolation
@@ -62,6 +63,66 @@ def note_added(session: Session, item: Any) -> None:
     if absent:
         absent.discard(sa.inspect(model).primary_key_from_instance(item)[0])
         cache[("loaded", model)].append(item)
+
+
+def insert_for(session: Session, table: sa.Table) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
+
+
+_STATEMENTS: dict[tuple[str, str], Any] = {}
+
+
+def statement_for(session: Session, name: str, build: Any) -> Any:
+    """One statement object per dialect and purpose, built once: SQLAlchemy then finds its
+    compiled form by a memoised cache key instead of building a statement for every row."""
+    key = (session.get_bind().dialect.name, name)
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
+def preload_present(session: Session, table: sa.Table, key: str, values: Collection[Any]) -> None:
+    """For a consumer batch: which of ``values`` the unique column ``key`` holds already, in one
+    query; ``insert_unless_present`` then answers for them without a statement per row."""
+    wanted = set(values)
+    if not wanted:
+        return
+    column = table.c[key]
+    present = set(session.scalars(sa.select(column).where(column.in_(sorted(wanted)))))
+    batch_cache(session)[("present", table.name, key)] = (wanted, present)
+
+
+def insert_unless_present(session: Session, table: sa.Table, item: Any, key: str) -> bool:
+    """Add ``item`` (mapped to ``table``) unless a row with its value of the unique column ``key``
+    exists; whether it was added.
+
+    Known from the batch's ``preload_present``: then the row is added to the session and goes out
+    with the batch's other rows at commit (the unique index still guards it: a concurrent insert
+    fails the batch, whose events are then handled again). Otherwise one atomic INSERT ... ON
+    CONFLICT DO NOTHING, so two handlers of the same event never both insert it."""
+    value = getattr(item, key)
+    known = batch_cache(session).get(("present", table.name, key))
+    if known is not None and value in known[0]:
+        present: set[Any] = known[1]
+        if value in present:
+            return False
+        present.add(value)
+        session.add(item)
+        return True
+    stmt = statement_for(
+        session,
+        f"insert_unless_present.{table.name}.{key}",
+        lambda: insert_for(session, table).on_conflict_do_nothing(index_elements=[key]),
+    )
+    values = {column.name: getattr(item, column.name) for column in table.columns}
+    return bool(getattr(session.execute(stmt, values), "rowcount", 0))
 
 
 class SqlAlchemyRepository(Generic[T]):

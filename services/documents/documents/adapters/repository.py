@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, undefer_group
+from sqlalchemy.orm import undefer_group
 
 from chassis.pagination import Page, PageRequest, SortKey
-from chassis.repository import SqlAlchemyRepository, batch_cache, known_absent
+from chassis.repository import SqlAlchemyRepository, batch_cache, insert_for, known_absent, statement_for
 from documents.adapters import orm
 from documents.domain.model import (
     APPRENTICE,
@@ -37,29 +36,6 @@ CONTRACT_DOCUMENT_ORDER = (SortKey("issued_at"), SortKey("id"))
 # recipient kinds issued per (contract, kind), whether expired access data was purged.
 ISSUED = "documents.issued"
 PURGED = "documents.purged"
-
-
-def insert_for(session: Session, table: sa.Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
-
-
-_STATEMENTS: dict[tuple[str, str], Any] = {}
-
-
-def statement_for(session: Session, name: str, build: Any) -> Any:
-    """One statement object per dialect and purpose, built once: SQLAlchemy then finds its
-    compiled form by a memoised cache key instead of building a statement for every row."""
-    key = (session.get_bind().dialect.name, name)
-    stmt = _STATEMENTS.get(key)
-    if stmt is None:
-        stmt = _STATEMENTS[key] = build()
-    return stmt
 
 
 class SqlContracts(SqlAlchemyRepository[ContractRecord]):
@@ -120,10 +96,22 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
     def add_if_absent(self, document: Document) -> bool:
         """Store the document unless its contract already has one of its kind for its recipient.
 
-        One atomic INSERT ... ON CONFLICT DO NOTHING on the unique key (contract, kind,
-        recipient): of two deliveries storing the same confirmation at once, one stores
-        it and the other learns that it did not (False) and emits nothing.
+        Outside a consumer batch, one atomic INSERT ... ON CONFLICT DO NOTHING on the unique key
+        (contract, kind, recipient): of two deliveries storing the same confirmation at once, one
+        stores it and the other learns that it did not (False) and emits nothing. In a batch that
+        holds the contract's turn, the answer comes from the batch's preloaded documents.
         """
+        issued = batch_cache(self.session).get(ISSUED)
+        if issued is not None and document.contract_id in issued:
+            # The batch holds this contract's turn (prepare_batch): no other transaction stores
+            # its documents until commit, so the preloaded kinds are the truth, and the INSERT
+            # goes out with the batch's others at commit instead of one round trip per document.
+            recipients = issued[document.contract_id].setdefault(document.kind, set())
+            if document.recipient_kind in recipients:
+                return False
+            recipients.add(document.recipient_kind)
+            self.session.add(document)
+            return True
         table = orm.documents
         stmt = statement_for(
             self.session,
@@ -138,11 +126,7 @@ class SqlDocuments(SqlAlchemyRepository[Document]):
         # The contract's own pending ORM changes need not be flushed for this INSERT (documents
         # have no foreign key): they are flushed with the batch's other contracts.
         with self.session.no_autoflush:
-            added = self.session.execute(stmt, values).first() is not None
-        issued = batch_cache(self.session).get(ISSUED)
-        if added and issued is not None and document.contract_id in issued:
-            issued[document.contract_id].setdefault(document.kind, set()).add(document.recipient_kind)
-        return added
+            return self.session.execute(stmt, values).first() is not None
 
     def preload_issued(self, contract_ids: list[uuid.UUID]) -> None:
         """The recipient kinds issued for these contracts, by kind, in one query."""

@@ -10,17 +10,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from chassis.events.incoming import IncomingEvent
-from chassis.repository import batch_cache, preload
+from chassis.repository import batch_cache, insert_for, preload, statement_for
 from chassis.uow import SqlAlchemyUnitOfWork
 from documents.adapters import orm
 from documents.adapters.access_letters import SqlAccessLetters
-from documents.adapters.repository import (
-    SqlContracts,
-    SqlDocuments,
-    SqlPendingAccess,
-    insert_for,
-    statement_for,
-)
+from documents.adapters.repository import SqlContracts, SqlDocuments, SqlPendingAccess
 from documents.domain.model import ContractRecord, PendingAccess
 
 TURNS = "documents.turns"  # in the batch cache: the contracts whose turn this transaction holds

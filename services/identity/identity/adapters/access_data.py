@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from identity.adapters.orm import access_data_requests, company_accesses, invitations
+from chassis.uow import batch_cache
+from identity.adapters.orm import access_data_requests, company_accesses, invitations, register_apprentices
 from identity.domain.access_requests import AccessDataRequest
 from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
 from identity.domain.invitations import Invitation, invitation_token_hash
@@ -36,6 +39,18 @@ class SqlInvitations:
         return self.session.scalars(query).first()
 
 
+REGISTERED_APPRENTICES = "identity.registered_apprentices"
+
+
+@dataclass
+class _KnownApprentices:
+    """A consumer batch's view of the register: every (Identnummer, Azubinummer) pair of the
+    ``companies`` it loaded, and those added since."""
+
+    companies: set[str]
+    pairs: set[tuple[str, str]] = field(default_factory=set)
+
+
 class SqlRegister:
     """The register's apprentices and trainers per company (identity's copy)."""
 
@@ -46,8 +61,32 @@ class SqlRegister:
         return self.session.get(RegisteredApprentice, (company_number, apprentice_number))
 
     def add_apprentice(self, apprentice: RegisteredApprentice) -> None:
-        if self.apprentice(apprentice.company_number, apprentice.apprentice_number) is None:
+        key = (apprentice.company_number, apprentice.apprentice_number)
+        known: _KnownApprentices | None = batch_cache(self.session).get(REGISTERED_APPRENTICES)
+        if known is not None and apprentice.company_number in known.companies:
+            # Answered from the batch's one query: no look-up per contract, and no flush of
+            # the batch's other changes before it (they go out together at commit).
+            if key not in known.pairs:
+                known.pairs.add(key)
+                self.session.add(apprentice)
+            return
+        if self.apprentice(*key) is None:
             self.session.add(apprentice)
+
+    def preload_apprentices(self, company_numbers: Collection[str]) -> None:
+        """For a consumer batch: the registered apprentices of these companies, in one query
+        (the key's leading column); ``add_apprentice`` then knows without asking which exist."""
+        wanted = sorted(set(company_numbers))
+        if not wanted:
+            return
+        table = register_apprentices
+        rows = self.session.execute(
+            sa.select(table.c.company_number, table.c.apprentice_number).where(
+                table.c.company_number.in_(wanted)
+            )
+        )
+        known = _KnownApprentices(set(wanted), {(company, number) for company, number in rows})
+        batch_cache(self.session)[REGISTERED_APPRENTICES] = known
 
     def trainer(self, trainer_id: uuid.UUID) -> RegisteredTrainer | None:
         return self.session.get(RegisteredTrainer, trainer_id)

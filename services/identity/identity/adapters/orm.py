@@ -211,6 +211,7 @@ access_tables = add_access_tables(metadata, UuidText())
 invitations = access_tables["invitations"]
 company_accesses = access_tables["company_accesses"]
 access_data_requests = access_tables["access_data_requests"]
+register_apprentices = access_tables["register_apprentices"]
 # The services a company has switched on (Prüfungsanmeldung, ...): one row each.
 company_services = sa.Table(
     "company_services",

@@ -61,9 +61,11 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
 
     def prepare_batch(self, session: Session, events: Sequence[IncomingEvent[Any]]) -> None:
         """For a batch of registered contracts (a bulk import brings thousands): the apprentices'
-        accounts, locked, in one query, and an Azubinummer for each contract in one UPDATE."""
+        accounts, locked, in one query, an Azubinummer for each contract in one UPDATE, and the
+        register's apprentices of the contracts' companies in one query."""
         registered = [e.payload for e in events if isinstance(e.payload, ContractRegistered)]
         if not registered:
             return
         SqlAccounts(session).preload_by_email([contract.apprentice.email for contract in registered])
         SqlApprenticeNumbers(session).reserve(len(registered))
+        SqlRegister(session).preload_apprentices([contract.company.company_number for contract in registered])

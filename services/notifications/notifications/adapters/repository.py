@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from chassis.pagination import Page, PageRequest, SortKey
-from chassis.repository import SqlAlchemyRepository
+from chassis.repository import SqlAlchemyRepository, insert_unless_present
 from notifications.adapters.orm import mails, notice_reads, notices
 from notifications.domain.model import MailStatus, Notice, NoticeAudience, OutgoingMail, RecipientKind
 
@@ -39,27 +37,6 @@ def _addressed_to(audience: NoticeAudience) -> sa.ColumnElement[bool]:
     return sa.or_(*conditions) if conditions else sa.false()
 
 
-_INSERTS: dict[tuple[str, str, str], Any] = {}
-
-
-def _insert_unless_present(session: Session, table: sa.Table, item: object, key: str) -> bool:
-    """Insert ``item``'s row unless one with the same ``key`` exists, in one statement (no race
-    between two handlers of the same event); whether it was inserted.
-
-    One statement object per dialect and table, its values bound per call: SQLAlchemy finds
-    its compiled form by a memoised key instead of building a statement for every row."""
-    dialect = session.get_bind().dialect.name
-    stmt = _INSERTS.get((dialect, table.name, key))
-    if stmt is None:
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = _INSERTS[(dialect, table.name, key)] = insert(table).on_conflict_do_nothing(
-            index_elements=[key]
-        )
-    values = {column.name: getattr(item, column.name) for column in table.columns}
-    result = session.execute(stmt, values)
-    return bool(getattr(result, "rowcount", 0))
-
-
 def _read_by(reader: str) -> sa.Exists:
     return sa.exists().where(notice_reads.c.notice_id == notices.c.id, notice_reads.c.reader == reader)
 
@@ -72,7 +49,7 @@ class SqlNotices(SqlAlchemyRepository[Notice]):
 
     def add_unless_present(self, notice: Notice) -> bool:
         """Add the notice unless its event already has one; whether it was added."""
-        return _insert_unless_present(self.session, notices, notice, "source_event_id")
+        return insert_unless_present(self.session, notices, notice, "source_event_id")
 
     def page_visible(
         self, audience: NoticeAudience, reader: str, *, unread_only: bool, request: PageRequest
@@ -119,7 +96,7 @@ class SqlMails(SqlAlchemyRepository[OutgoingMail]):
 
     def add_unless_present(self, mail: OutgoingMail) -> bool:
         """Queue the mail unless one with its idempotency key exists; whether it was queued."""
-        return _insert_unless_present(self.session, mails, mail, "idempotency_key")
+        return insert_unless_present(self.session, mails, mail, "idempotency_key")
 
     def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[OutgoingMail]:
         """Take up to ``limit`` due mails in one statement, oldest due first: count the attempt and
