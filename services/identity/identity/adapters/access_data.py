@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from chassis.repository import known_absent, note_added
 from chassis.uow import batch_cache
 from identity.adapters.orm import access_data_requests, company_accesses, invitations, register_apprentices
 from identity.domain.access_requests import AccessDataRequest
@@ -102,13 +103,20 @@ class SqlCompanyAccesses:
         self.session = session
 
     def get(self, company_number: str, *, for_update: bool = False) -> CompanyAccess | None:
-        query = sa.select(CompanyAccess).where(company_accesses.c.company_number == company_number.strip())
+        company_number = company_number.strip()
+        if known_absent(self.session, CompanyAccess, company_number):
+            # A consumer batch's preload found none: a new company of the register. No look-up
+            # (which would flush the batch's pending rows early); a concurrent insert of the same
+            # company fails the batch on its primary key, and its events are handled again.
+            return None
+        query = sa.select(CompanyAccess).where(company_accesses.c.company_number == company_number)
         if for_update:
             query = query.with_for_update()
         return self.session.scalars(query).first()
 
     def add(self, access: CompanyAccess) -> None:
         self.session.add(access)
+        note_added(self.session, access)
 
     def hand_over_apprentice_number(self, pending: Account, account: Account, number: str) -> None:
         """Move a (unique) Azubinummer from ``pending`` to ``account`` within one transaction:

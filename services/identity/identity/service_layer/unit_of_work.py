@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from chassis.contracts.training import ContractRegistered
+from chassis.contracts.training import CompanyRegistered, ContractRegistered
 from chassis.events.incoming import IncomingEvent
+from chassis.repository import preload
 from chassis.uow import SqlAlchemyUnitOfWork
 from identity.adapters.access_data import (
     SqlAccessDataRequests,
@@ -27,6 +28,7 @@ from identity.adapters.grants_repository import (
 from identity.adapters.login_sessions import SqlLoginSessions
 from identity.adapters.oauth_store import OAuthStore
 from identity.adapters.repository import SqlAccounts, SqlApprenticeNumbers
+from identity.domain.company_access import CompanyAccess
 
 
 class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
@@ -60,9 +62,14 @@ class IdentityUnitOfWork(SqlAlchemyUnitOfWork):
         self.company_structure = SqlCompanyStructure(self.session)
 
     def prepare_batch(self, session: Session, events: Sequence[IncomingEvent[Any]]) -> None:
-        """For a batch of registered contracts (a bulk import brings thousands): the apprentices'
+        """For a batch of the register's events (a bulk import brings thousands): the new companies'
+        access data, in one query; for its registered contracts, the apprentices'
         accounts, locked, in one query, an Azubinummer for each contract in one UPDATE, and the
         register's apprentices of the contracts' companies in one query."""
+        companies = sorted(
+            {e.payload.company_number.strip() for e in events if isinstance(e.payload, CompanyRegistered)}
+        )
+        preload(session, CompanyAccess, companies)
         registered = [e.payload for e in events if isinstance(e.payload, ContractRegistered)]
         if not registered:
             return
