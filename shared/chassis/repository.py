@@ -119,10 +119,11 @@ def insert_unless_present(session: Session, table: sa.Table, item: Any, key: str
     stmt = statement_for(
         session,
         f"insert_unless_present.{table.name}.{key}",
-        lambda: insert_for(session, table).on_conflict_do_nothing(index_elements=[key]),
+        # RETURNING, not the rowcount: psycopg's pipeline mode (chassis.db) reports -1 for it.
+        lambda: insert_for(session, table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key]),
     )
     values = {column.name: getattr(item, column.name) for column in table.columns}
-    return bool(getattr(session.execute(stmt, values), "rowcount", 0))
+    return session.execute(stmt, values).first() is not None
 
 
 class SqlAlchemyRepository(Generic[T]):
