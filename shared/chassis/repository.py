@@ -120,7 +120,9 @@ def insert_unless_present(session: Session, table: sa.Table, item: Any, key: str
         session,
         f"insert_unless_present.{table.name}.{key}",
         # RETURNING, not the rowcount: psycopg's pipeline mode (chassis.db) reports -1 for it.
-        lambda: insert_for(session, table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key]),
+        lambda: (
+            insert_for(session, table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+        ),
     )
     values = {column.name: getattr(item, column.name) for column in table.columns}
     return session.execute(stmt, values).first() is not None

@@ -73,7 +73,7 @@ CATALOGUE: tuple[EventContract, ...] = (
         "training.company.changed",
         1,
         "training-records",
-        (),
+        ("identity",),
         training.CompanyDataV1,
         training.CompanyChanged,
         "A company's master data changed; the payload is the data after the change.",

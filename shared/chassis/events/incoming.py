@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from chassis.events.envelope import Envelope
@@ -19,3 +20,9 @@ class IncomingEvent(Generic[P]):
     @property
     def id(self) -> str:
         return self.envelope.id
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When the producer recorded the event (timezone-aware): what a consumer compares to
+        tell a newer fact from an older one, as arrival order does not say (docs/events.md)."""
+        return datetime.fromisoformat(self.envelope.occurred_at)

@@ -61,6 +61,8 @@ def add_access_tables(metadata: sa.MetaData, id_type: sa.types.TypeEngine[Any]) 
         sa.Column("issued_at", UtcDateTime(), nullable=True),
         sa.Column("used_at", UtcDateTime(), nullable=True),
         sa.Column("redeemed_by", id_type, nullable=True),
+        # When the register stated the name and address (training.company.registered/changed).
+        sa.Column("master_data_at", UtcDateTime(), nullable=True),
     )
     # Zugangsdaten erneut anfordern: what was asked (public form), until the chamber fulfils it.
     access_data_requests = sa.Table(

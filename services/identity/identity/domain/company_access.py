@@ -51,6 +51,16 @@ class RegisteredTrainer:
     removed: bool = False
 
 
+@dataclass(frozen=True)
+class CompanyMasterData:
+    """What a company's access letter is addressed with, as the register states it."""
+
+    name: str
+    street: str | None
+    postal_code: str | None
+    city: str | None
+
+
 @dataclass
 class CompanyAccess:
     """A company's one-time Aktivierungscode (from its access letter): whoever is logged in and
@@ -67,6 +77,23 @@ class CompanyAccess:
     issued_at: datetime | None = None
     used_at: datetime | None = None
     redeemed_by: uuid.UUID | None = None
+    # When the register stated the name and address held here (the event's time): an older
+    # statement arriving later changes nothing.
+    master_data_at: datetime | None = None
+
+    def follow_master_data(self, data: CompanyMasterData, as_of: datetime) -> bool:
+        """Take the register's name and address as of ``as_of`` (the next letter goes there),
+        unless what is held is newer; whether it was taken."""
+        if self.master_data_at is not None and as_of <= self.master_data_at:
+            return False
+        self.name, self.street, self.postal_code, self.city = (
+            data.name,
+            data.street,
+            data.postal_code,
+            data.city,
+        )
+        self.master_data_at = as_of
+        return True
 
     def accept_code(self, new: NewActivationCode, now: datetime, valid_for: timedelta) -> str:
         """Make ``new`` the company's only valid code; returns it (shown once, in the letter)."""

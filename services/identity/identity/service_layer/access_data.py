@@ -18,6 +18,7 @@ from typing import Any
 
 from chassis.contracts.identity import AccessCodeIssued
 from chassis.contracts.training import (
+    CompanyChanged,
     CompanyRegistered,
     TrainerAdded,
     TrainerChanged,
@@ -45,6 +46,7 @@ from identity.domain.access_requests import (
 )
 from identity.domain.company_access import (
     CompanyAccess,
+    CompanyMasterData,
     RegisteredTrainer,
     take_over_apprentice,
 )
@@ -192,14 +194,40 @@ def company_registered(
     now = clock()
     new_code = NewActivationCode.generate(code_hasher)  # keyed hash: microseconds, before the transaction
     with uow:
-        if uow.company_accesses.get(data.company_number, for_update=True) is not None:
+        company = uow.company_accesses.get(data.company_number, for_update=True)
+        if company is not None and company.code_hash is not None:
             log.info("company %s has an access code already; none issued", data.company_number)
+            company.follow_master_data(_master_data(data), event.occurred_at)
+            uow.commit()
             return
-        company = CompanyAccess(data.company_number, data.name, data.street, data.postal_code, data.city)
-        uow.company_accesses.add(company)
+        if company is None:
+            company = CompanyAccess(data.company_number, data.name)
+            uow.company_accesses.add(company)
+        company.follow_master_data(_master_data(data), event.occurred_at)
         code = company.accept_code(new_code, now, company_code_valid_for)
         uow.emit(_code_issued(company, code, "registered"), subject=company.company_number)
         uow.commit()
+
+
+def company_changed(event: IncomingEvent[CompanyChanged], uow: IdentityUnitOfWork) -> None:
+    """The register changed a company's name or address: its next access letter goes there.
+
+    A company identity has no access data for yet (registered before identity kept them, or its
+    registration still on the way) gets a record without a code: the chamber can then fulfil
+    its request for access data, and the registration, when it arrives, issues the first code.
+    An older statement arriving after a newer one changes nothing (events.md: ordering)."""
+    data = event.payload
+    with uow:
+        company = uow.company_accesses.get(data.company_number, for_update=True)
+        if company is None:
+            company = CompanyAccess(data.company_number, data.name)
+            uow.company_accesses.add(company)
+        if company.follow_master_data(_master_data(data), event.occurred_at):
+            uow.commit()
+
+
+def _master_data(data: CompanyRegistered | CompanyChanged) -> CompanyMasterData:
+    return CompanyMasterData(data.name, data.street, data.postal_code, data.city)
 
 
 def _code_issued(company: CompanyAccess, code: str, reason: str) -> AccessCodeIssued:
@@ -448,6 +476,7 @@ COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
 }
 EVENT_HANDLERS: Mapping[str, Callable[..., None]] = {
     CompanyRegistered.TYPE: company_registered,
+    CompanyChanged.TYPE: company_changed,
     TrainerAdded.TYPE: trainer_entered,
     TrainerChanged.TYPE: trainer_entered,
     TrainerRemoved.TYPE: trainer_removed,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chassis.contracts.identity import AccessCodeIssued, AccountActivated
-from chassis.contracts.training import CompanyRegistered
+from chassis.contracts.training import CompanyChanged, CompanyRegistered
 from chassis.events.catalogue import load_payload, outgoing_envelope
 from chassis.events.incoming import IncomingEvent
 from chassis.principal import Principal
@@ -21,7 +22,7 @@ from identity.domain.model import (
     ActivationCodeUsed,
     InvalidActivation,
 )
-from identity.service_layer.access_data import company_registered, redeem_access_code
+from identity.service_layer.access_data import company_changed, company_registered, redeem_access_code
 from identity.service_layer.handlers import TimingShield
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -169,3 +170,50 @@ def test_an_account_of_another_apprentice_cannot_take_a_second_number(
     fake_uow.accounts.add(pending)
     with pytest.raises(ApprenticeNumberTaken):
         redeem(fake_uow, code_hasher, shield, person, "20260101", code, kind="apprentice")
+
+
+def changed(at: datetime, *, street: str, number: str = COMPANY) -> IncomingEvent[CompanyChanged]:
+    event = CompanyChanged(
+        company_number=number,
+        name="Neue Technik GmbH & Co. KG",
+        email="info@neue-technik.example",
+        street=street,
+        postal_code="34119",
+        city="Kassel",
+        head_office_number=None,
+    )
+    envelope = replace(
+        outgoing_envelope(event, producer="training-records", subject=number), occurred_at=at.isoformat()
+    )
+    return IncomingEvent(envelope, load_payload(envelope.type, envelope.version, envelope.payload))  # type: ignore[arg-type]
+
+
+def test_a_changed_address_is_where_the_next_letter_goes(fake_uow, code_hasher) -> None:  # type: ignore[no-untyped-def]
+    issue(fake_uow, code_hasher)
+    company_changed(changed(datetime.now(UTC) + timedelta(minutes=1), street="Neue Straße 7"), fake_uow)
+    company = fake_uow.company_accesses.get(COMPANY)
+    assert (company.name, company.street, company.postal_code) == (
+        "Neue Technik GmbH & Co. KG",
+        "Neue Straße 7",
+        "34119",
+    )
+    assert company.code_hash is not None  # the code of the first letter stays valid
+
+
+def test_an_older_change_arriving_late_changes_nothing(fake_uow, code_hasher) -> None:  # type: ignore[no-untyped-def]
+    issue(fake_uow, code_hasher)
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    company_changed(changed(later, street="Neueste Straße 9"), fake_uow)
+    company_changed(changed(later - timedelta(minutes=2), street="Alte Straße 1"), fake_uow)
+    assert fake_uow.company_accesses.get(COMPANY).street == "Neueste Straße 9"
+
+
+def test_a_change_before_the_registration_keeps_the_newer_address(fake_uow, code_hasher) -> None:  # type: ignore[no-untyped-def]
+    company_changed(changed(datetime.now(UTC) + timedelta(minutes=5), street="Neue Straße 7"), fake_uow)
+    company = fake_uow.company_accesses.get(COMPANY)
+    assert company.code_hash is None  # no letter yet: nothing to redeem
+    issue(fake_uow, code_hasher)  # the (older) registration arrives afterwards and issues the first code
+    company = fake_uow.company_accesses.get(COMPANY)
+    assert company.code_hash is not None
+    assert company.street == "Neue Straße 7"
+    assert fake_uow.events[-1].payload["street"] == "Neue Straße 7"
