@@ -17,6 +17,7 @@ from identity.domain.commands import EndLoginSession, StartLoginSession
 from identity.domain.model import Account, LoginSession
 from identity.domain.queries import FindLoginSession
 from identity.entrypoints.oauth_server import identity_runtime
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 PENDING_AUTHORIZE = "pending_authorize"
 SESSION_ID = "sid"
@@ -80,12 +81,23 @@ def log_out() -> None:
     g.login_session = None
 
 
-def current_login() -> LoginSession | None:
-    """The live login session named by the cookie, if any (looked up once per request)."""
+def current_login(uow: IdentityUnitOfWork | None = None) -> LoginSession | None:
+    """The live login session named by the cookie, if any (looked up once per request).
+
+    ``uow``: an open unit of work to look it up in (``/authorize`` passes the OAuth request's,
+    which reads the client and the account next; a unit of work of its own would cost a
+    connection checkout, a transaction and a round trip more). Without it, a query on the bus.
+    """
     if "login_session" in g:
         found: LoginSession | None = g.login_session
         return found
     session_id = _session_id()
-    found = identity_runtime().bus.handle(FindLoginSession(session_id)) if session_id else None
+    runtime = identity_runtime()
+    if not session_id:
+        found = None
+    elif uow is not None:
+        found = uow.login_sessions.live(session_id, runtime.clock())
+    else:
+        found = runtime.bus.handle(FindLoginSession(session_id))
     g.login_session = found
     return found
