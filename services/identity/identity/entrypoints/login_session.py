@@ -57,8 +57,17 @@ def _session_id() -> str | None:
 
 def log_in(account: Account) -> None:
     """Start a login session; the one the browser had before ends (no fixation, no leftovers)."""
+    remember_login(identity_runtime().bus.handle(StartLoginSession(account.id, replaces=_session_id())))
+
+
+def session_to_replace() -> str | None:
+    """The login session the browser has now, which a login in it ends (``LogInAtProvider``)."""
+    return _session_id()
+
+
+def remember_login(session_id: str) -> None:
+    """The cookie of a login session just started (``log_in`` or ``LogInAtProvider``)."""
     pending = session.get(PENDING_AUTHORIZE)
-    session_id = identity_runtime().bus.handle(StartLoginSession(account.id, replaces=_session_id()))
     # A fresh cookie at login: nothing from before survives except the pending request.
     session.clear()
     session.permanent = True
