@@ -9,8 +9,11 @@ nothing afterwards.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from chassis.db import ping
 from identity.domain.commands import EndLoginSession, StartLoginSession
@@ -30,8 +33,19 @@ class ScriptRootSessionInterface(SecureCookieSessionInterface):
     travel to the other apps of the portal.
     """
 
+    def __init__(self) -> None:
+        self._serializers: dict[Any, URLSafeTimedSerializer | None] = {}
+
     def get_cookie_path(self, app: Flask) -> str:
         return request.script_root or "/"
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per set of keys rather than twice per request (the
+        cookie is read and written): building one also serialises a test value."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
 
 def require_login_session() -> None:
