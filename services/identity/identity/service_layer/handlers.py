@@ -233,11 +233,13 @@ def _check_login(
                 assert current.locked_until is not None
                 raise AccountLockedOut(current.locked_until)
             raise InvalidCredentials("account changed during the login")
+        # Before the audit record is added: statements ``then`` runs (the login session's
+        # DELETEs) flush nothing, and the commit writes every added row in one flush.
+        result = then(uow, account, now)
         uow.audit.record(AuditKind.LOGIN_SUCCEEDED, account.id, details={"client": cmd.client}, at=now)
         if open_reset is not None:
             # The login voided the open reset link: the mail that carried it loses it.
             _link_used(uow, account, "password_reset", open_reset.expires_at)
-        result = then(uow, account, now)
         uow.commit()
     account.record_login(now, new_hash)
     return account, result
