@@ -293,6 +293,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 class OpenIDCode(oidc_grants.OpenIDCode):
     def exists_nonce(self, nonce: str, request: Any) -> bool:
+        if request.user is None:
+            # Nobody is logged in yet: /authorize only sends the person to the login page, and
+            # comes back here with the same request afterwards, where the nonce is checked
+            # before a code is issued. Checking it now as well would be a query more per login.
+            return False
         return request_uow().oauth.nonce_used(request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:
