@@ -101,5 +101,7 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def ping(engine: Engine) -> None:
+    """Raise unless the database answers. ``SELECT 1`` outside a transaction: no BEGIN and no
+    ROLLBACK around it, which would be two more round trips for the same answer."""
     with engine.connect() as conn:
-        conn.execute(sa.text("SELECT 1"))
+        conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("SELECT 1"))

@@ -64,6 +64,9 @@ class IdentityRuntime(ServiceRuntime[IdentityUnitOfWork]):
     code_hasher: CodeHasher
     shield: TimingShield
     keys: KeyStore
+    # The handlers' clock (bound to them by the bootstrap), for the entrypoints that read
+    # through an open unit of work rather than the bus (the login session at /authorize).
+    clock: Callable[[], datetime] = utc_now
 
     def migrate(self) -> None:
         super().migrate()
@@ -181,6 +184,7 @@ def bootstrap(
         code_hasher=code_hasher,
         shield=shield,
         keys=keys,
+        clock=clock,
     )
     # identity checks its own tokens with its own key, not over HTTP, and sees revocation.
     bus = runtime.bus

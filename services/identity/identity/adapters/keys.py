@@ -128,13 +128,19 @@ class RotationReport:
     pending: str | None  # a key already published and not yet signing (nothing added then)
 
 
-def _row_to_key(row: sa.Row[tuple[str, str, datetime, datetime, datetime | None]]) -> StoredKey:
-    return StoredKey(
-        key=RSAKey.import_key(json.loads(row.private_jwk)),
-        created_at=row.created_at,
-        signs_from=row.signs_from,
-        retire_at=row.retire_at,
-    )
+# A private JWK as stored -> its parsed key. Importing a private RSA key checks it (tens of
+# milliseconds); every process reads the rows every ``refresh_seconds``, and a key's row never
+# changes its JWK, so each is parsed once per process. Deleted keys leave with the next read.
+ParsedKeys = dict[str, RSAKey]
+
+
+def _row_to_key(
+    row: sa.Row[tuple[str, str, datetime, datetime, datetime | None]], parsed: ParsedKeys
+) -> StoredKey:
+    key = parsed.get(row.private_jwk)
+    if key is None:
+        key = RSAKey.import_key(json.loads(row.private_jwk))
+    return StoredKey(key=key, created_at=row.created_at, signs_from=row.signs_from, retire_at=row.retire_at)
 
 
 def _insert_key(conn: Connection, key: RSAKey, *, created_at: datetime, signs_from: datetime) -> None:
@@ -160,9 +166,15 @@ def _lock_guard(conn: Connection, now: datetime) -> None:
         conn.execute(sa.insert(server_secrets).values(name=GUARD, value=GUARD_VALUE, created_at=now))
 
 
-def _read_keys(conn: Connection) -> KeyRing:
+def _read_keys(conn: Connection, parsed: ParsedKeys | None = None) -> KeyRing:
+    """The key set's rows; ``parsed`` (updated to the rows read) keeps keys parsed before."""
     rows = conn.execute(sa.select(signing_keys).order_by(signing_keys.c.signs_from)).all()
-    return KeyRing(tuple(_row_to_key(row) for row in rows))
+    known = parsed if parsed is not None else {}
+    ring = KeyRing(tuple(_row_to_key(row, known) for row in rows))
+    if parsed is not None:
+        parsed.clear()
+        parsed.update((row.private_jwk, stored.key) for row, stored in zip(rows, ring.keys, strict=True))
+    return ring
 
 
 class KeyStore:
@@ -190,6 +202,7 @@ class KeyStore:
         self._lock = threading.Lock()
         self._ring: KeyRing | None = None
         self._loaded_at = 0.0
+        self._parsed: ParsedKeys = {}  # guarded by _lock, as _ring is
 
     def now(self) -> datetime:
         """The time by this store's clock (the key set's times are compared with it)."""
@@ -221,7 +234,7 @@ class KeyStore:
             epoch = datetime(1970, 1, 1, tzinfo=UTC)
             return KeyRing((StoredKey(_load_key_file(self._signing_key_file), epoch, epoch, None),))
         with self._engine.connect() as conn:
-            ring = _read_keys(conn)
+            ring = _read_keys(conn, self._parsed)
         if ring.signing(self._clock()) is None:
             ring = self._create_first_key()
         return ring
@@ -238,7 +251,7 @@ class KeyStore:
         except IntegrityError:
             pass  # another process created the guard (and its key) at the same moment
         with self._engine.connect() as conn:
-            return _read_keys(conn)
+            return _read_keys(conn, self._parsed)
 
     @property
     def signing_key(self) -> RSAKey:

@@ -26,9 +26,12 @@ class SqlLoginSessions(SqlAlchemyRepository[LoginSession]):
         found = self.session.get(LoginSession, session_id_hash(session_id))
         return found if found is not None and found.is_live(now) else None
 
+    # ``end`` and ``delete_expired`` run at every login: DELETEs of the table, not of the mapped
+    # class, so that SQLAlchemy does not fetch the deleted keys (RETURNING) to update sessions
+    # loaded in this unit of work, where there are none.
     def end(self, session_id: str) -> None:
         self.session.execute(
-            sa.delete(LoginSession).where(login_sessions.c.id_hash == session_id_hash(session_id))
+            sa.delete(login_sessions).where(login_sessions.c.id_hash == session_id_hash(session_id))
         )
 
     def end_all(self, account_id: uuid.UUID) -> None:
@@ -36,4 +39,4 @@ class SqlLoginSessions(SqlAlchemyRepository[LoginSession]):
 
     def delete_expired(self, now: datetime) -> None:
         """Expired sessions are of no use to anyone; the index on expires_at keeps this cheap."""
-        self.session.execute(sa.delete(LoginSession).where(login_sessions.c.expires_at <= now))
+        self.session.execute(sa.delete(login_sessions).where(login_sessions.c.expires_at <= now))

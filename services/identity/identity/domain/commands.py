@@ -22,6 +22,18 @@ class LogIn(Command):
 
 
 @dataclass(frozen=True)
+class LogInAtProvider(Command):
+    """``LogIn`` at identity's login page: a successful login also starts the login session at the
+    provider (``StartLoginSession``, ending ``replaces``), in the same transaction as the login's
+    record. Answers ``LoggedIn`` (the account and the session id for the cookie)."""
+
+    login: str
+    password: str = field(repr=False)
+    client: str | None = None
+    replaces: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class ActivateAccount(Command):
     """Set the first password with the Azubinummer and the one-time code from the letter."""
 

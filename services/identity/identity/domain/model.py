@@ -398,3 +398,11 @@ class LoginSession:
 
     def is_live(self, now: datetime) -> bool:
         return now < self.expires_at
+
+
+@dataclass(frozen=True)
+class LoggedIn:
+    """A login at the login page: the account, and the id of its new login session (for the cookie)."""
+
+    account: Account
+    session_id: str = field(repr=False)

@@ -9,14 +9,18 @@ nothing afterwards.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from chassis.db import ping
 from identity.domain.commands import EndLoginSession, StartLoginSession
 from identity.domain.model import Account, LoginSession
 from identity.domain.queries import FindLoginSession
 from identity.entrypoints.oauth_server import identity_runtime
+from identity.service_layer.unit_of_work import IdentityUnitOfWork
 
 PENDING_AUTHORIZE = "pending_authorize"
 SESSION_ID = "sid"
@@ -29,8 +33,19 @@ class ScriptRootSessionInterface(SecureCookieSessionInterface):
     travel to the other apps of the portal.
     """
 
+    def __init__(self) -> None:
+        self._serializers: dict[Any, URLSafeTimedSerializer | None] = {}
+
     def get_cookie_path(self, app: Flask) -> str:
         return request.script_root or "/"
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per set of keys rather than twice per request (the
+        cookie is read and written): building one also serialises a test value."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        if keys not in self._serializers:
+            self._serializers[keys] = super().get_signing_serializer(app)
+        return self._serializers[keys]
 
 
 def require_login_session() -> None:
@@ -56,8 +71,17 @@ def _session_id() -> str | None:
 
 def log_in(account: Account) -> None:
     """Start a login session; the one the browser had before ends (no fixation, no leftovers)."""
+    remember_login(identity_runtime().bus.handle(StartLoginSession(account.id, replaces=_session_id())))
+
+
+def session_to_replace() -> str | None:
+    """The login session the browser has now, which a login in it ends (``LogInAtProvider``)."""
+    return _session_id()
+
+
+def remember_login(session_id: str) -> None:
+    """The cookie of a login session just started (``log_in`` or ``LogInAtProvider``)."""
     pending = session.get(PENDING_AUTHORIZE)
-    session_id = identity_runtime().bus.handle(StartLoginSession(account.id, replaces=_session_id()))
     # A fresh cookie at login: nothing from before survives except the pending request.
     session.clear()
     session.permanent = True
@@ -80,12 +104,23 @@ def log_out() -> None:
     g.login_session = None
 
 
-def current_login() -> LoginSession | None:
-    """The live login session named by the cookie, if any (looked up once per request)."""
+def current_login(uow: IdentityUnitOfWork | None = None) -> LoginSession | None:
+    """The live login session named by the cookie, if any (looked up once per request).
+
+    ``uow``: an open unit of work to look it up in (``/authorize`` passes the OAuth request's,
+    which reads the client and the account next; a unit of work of its own would cost a
+    connection checkout, a transaction and a round trip more). Without it, a query on the bus.
+    """
     if "login_session" in g:
         found: LoginSession | None = g.login_session
         return found
     session_id = _session_id()
-    found = identity_runtime().bus.handle(FindLoginSession(session_id)) if session_id else None
+    runtime = identity_runtime()
+    if not session_id:
+        found = None
+    elif uow is not None:
+        found = uow.login_sessions.live(session_id, runtime.clock())
+    else:
+        found = runtime.bus.handle(FindLoginSession(session_id))
     g.login_session = found
     return found

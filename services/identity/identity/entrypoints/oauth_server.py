@@ -108,9 +108,18 @@ def usable_account(account_id: str) -> Account | None:
     return account
 
 
+def full_claims(account: Account) -> dict[str, Any]:
+    """The login's claims of ``account``, read once per request: the token endpoint needs them
+    twice (the access token and the ID token's user info), from the same transaction."""
+    cached: dict[uuid.UUID, dict[str, Any]] = g.setdefault("full_claims", {})
+    if account.id not in cached:
+        cached[account.id] = grant_cases.full_token_claims(account, request_uow())
+    return cached[account.id]
+
+
 def user_info(account: Account, scope: str) -> UserInfo:
     scopes = set(scope.split())
-    claims = grant_cases.full_token_claims(account, request_uow())
+    claims = full_claims(account)
     info = UserInfo(sub=claims["sub"])
     if "profile" in scopes:
         info["name"] = claims["name"]
@@ -131,7 +140,7 @@ def make_access_token_generator(runtime: IdentityRuntime) -> Any:
     def generate(client: OAuthClient, grant_type: str, user: Account, scope: str) -> str:
         now = int(time.time())
         # A token exchange narrowed the claims to one context; every other grant carries all.
-        subject_claims = g.get("exchange_claims") or grant_cases.full_token_claims(user, request_uow())
+        subject_claims = g.get("exchange_claims") or full_claims(user)
         claims = {
             **subject_claims,
             "iss": settings.issuer,
@@ -284,6 +293,11 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
 
 class OpenIDCode(oidc_grants.OpenIDCode):
     def exists_nonce(self, nonce: str, request: Any) -> bool:
+        if request.user is None:
+            # Nobody is logged in yet: /authorize only sends the person to the login page, and
+            # comes back here with the same request afterwards, where the nonce is checked
+            # before a code is issued. Checking it now as well would be a query more per login.
+            return False
         return request_uow().oauth.nonce_used(request.payload.client_id, nonce)
 
     def resolve_client_private_key(self, client: OAuthClient) -> Any:

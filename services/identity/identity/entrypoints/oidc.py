@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
+from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from flask import (
     Blueprint,
@@ -25,7 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from chassis.problems import ServiceUnavailable, problem_response
 from identity.bootstrap import TOKEN_EXCHANGE_GRANT
-from identity.domain.model import LoginSession
+from identity.domain.model import Account, LoginSession
 from identity.entrypoints.login_session import (
     PENDING_AUTHORIZE,
     current_login,
@@ -118,9 +119,11 @@ def jwks() -> Response:
 
 @bp.get("/authorize")
 def authorize() -> Any:
-    require_login_session()
     server = authorization_server()
-    login = current_login()
+    # The whole request reads in the OAuth request's unit of work: the login session, the client,
+    # the account. Without a cookie, the client's lookup (get_consent_grant, before anything is
+    # shown) is what asks the database whether it answers; down, the page says so (503).
+    login = current_login(request_uow())
     if login is not None and _fresh_login_requested(login):
         log_out()
         login = None
@@ -149,9 +152,23 @@ def authorize() -> Any:
     # First-party clients only: the portal's own UI needs no consent screen.
     assert login is not None
     g.auth_time = int(login.auth_time.timestamp())
-    response = server.create_authorization_response(grant_user=account, grant=grant)
+    response = _authorization_response(server, grant, account)
     location = response.headers.get("Location", "")
     return _commit_if(response, response.status_code == 302 and "code=" in location)
+
+
+def _authorization_response(server: AuthorizationServer, grant: Any, account: Account) -> Response:
+    """authlib's ``create_authorization_response`` without its second validation of the request:
+    ``get_consent_grant`` validated it moments ago, in this request and its transaction (client,
+    redirect URI, scope, PKCE, nonce), and kept the redirect URI in ``grant.redirect_uri``;
+    validating again would only repeat the same reads (the nonce is a query)."""
+    try:
+        response = server.handle_response(*grant.create_authorization_response(grant.redirect_uri, account))
+    except OAuth2Error as error:
+        error.state = grant.request.payload.state
+        response = server.handle_error_response(grant.request, error)
+    grant.execute_hook("after_authorization_response", response)
+    return response
 
 
 def _fresh_login_requested(login: LoginSession) -> bool:

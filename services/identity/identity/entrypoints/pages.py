@@ -10,7 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from chassis.problems import ServiceUnavailable
-from identity.domain.commands import ActivateAccount, LogIn, RequestPasswordReset, ResetPassword
+from identity.domain.commands import ActivateAccount, LogInAtProvider, RequestPasswordReset, ResetPassword
 from identity.domain.model import (
     AccountLockedOut,
     ActivationCodeExpired,
@@ -23,7 +23,13 @@ from identity.domain.password_policy import PasswordPolicyViolation
 from identity.domain.queries import CheckPasswordResetLink
 from identity.entrypoints.answer_timing import answer_no_sooner_than
 from identity.entrypoints.forms import ActivationForm, LoginForm, PasswordForgottenForm, PasswordResetForm
-from identity.entrypoints.login_session import PENDING_AUTHORIZE, log_in, require_login_session
+from identity.entrypoints.login_session import (
+    PENDING_AUTHORIZE,
+    log_in,
+    remember_login,
+    require_login_session,
+    session_to_replace,
+)
 from identity.entrypoints.oauth_server import identity_runtime
 from identity.service_layer.links import PASSWORD_FORGOTTEN_PATH, PASSWORD_RESET_PATH
 
@@ -76,6 +82,10 @@ def _after_login() -> WerkzeugResponse:
 
 @bp.before_request
 def _needs_session() -> None:
+    if request.endpoint == "pages.login" and request.method == "POST":
+        # A login that is sent asks the database at once (its account is read first); the view
+        # asks before it shows the form again for any other reason.
+        return
     require_login_session()
 
 
@@ -104,8 +114,14 @@ def login() -> Any:
     if form.validate_on_submit():
         runtime = identity_runtime()
         try:
-            account = runtime.bus.handle(
-                LogIn(form.login.data or "", form.password.data or "", client=request.remote_addr)
+            # The login session starts with the login's record, in one transaction.
+            logged_in = runtime.bus.handle(
+                LogInAtProvider(
+                    form.login.data or "",
+                    form.password.data or "",
+                    client=request.remote_addr,
+                    replaces=session_to_replace(),
+                )
             )
         except AccountLockedOut:
             error = LOGIN_FAILED
@@ -115,10 +131,12 @@ def login() -> Any:
             LOGINS.labels("failed").inc()
         else:
             LOGINS.labels("success").inc()
-            log_in(account)
+            remember_login(logged_in.session_id)
             return _after_login()
-    elif form.errors:
-        status = 422
+    else:
+        require_login_session()
+        if form.errors:
+            status = 422
     return render_template("identity/login.html", form=form, error=error, page_title="Anmelden"), status
 
 

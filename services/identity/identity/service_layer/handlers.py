@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from chassis.contracts.identity import (
     AccountActivated,
@@ -35,6 +35,7 @@ from identity.domain.commands import (
     ActivateAccount,
     EndLoginSession,
     LogIn,
+    LogInAtProvider,
     RegisterClient,
     RequestPasswordReset,
     ResetPassword,
@@ -51,6 +52,7 @@ from identity.domain.model import (
     InvalidCredentials,
     InvalidPasswordReset,
     LockoutPolicy,
+    LoggedIn,
     LoginSession,
     NewActivationCode,
     PasswordHasher,
@@ -69,6 +71,7 @@ from identity.service_layer.unit_of_work import IdentityUnitOfWork
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,57 @@ def log_in(
     so that an unknown login, a wrong password and a locked account take as long.
     The failure that locks the account tells its owner (``identity.account.locked_out``).
     """
+    return _check_login(
+        cmd, uow, hasher=hasher, clock=clock, policy=policy, shield=shield, links=links, then=_nothing
+    )[0]
+
+
+def log_in_at_provider(
+    cmd: LogInAtProvider,
+    uow: IdentityUnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    clock: Clock,
+    policy: LockoutPolicy,
+    shield: TimingShield,
+    links: AccountLinks,
+    login_session_lifetime: timedelta,
+) -> LoggedIn:
+    """The login page's login: ``log_in``, and on success the login session starts in the same
+    transaction as the login's record (``start_login_session``'s rows): one commit, not two."""
+
+    def start_session(uow: IdentityUnitOfWork, account: Account, now: datetime) -> str:
+        return _start_session(uow, account.id, now, login_session_lifetime, replaces=cmd.replaces)
+
+    account, session_id = _check_login(
+        LogIn(cmd.login, cmd.password, client=cmd.client),
+        uow,
+        hasher=hasher,
+        clock=clock,
+        policy=policy,
+        shield=shield,
+        links=links,
+        then=start_session,
+    )
+    return LoggedIn(account, session_id)
+
+
+def _nothing(_uow: IdentityUnitOfWork, _account: Account, _now: datetime) -> None:
+    return None
+
+
+def _check_login(
+    cmd: LogIn,
+    uow: IdentityUnitOfWork,
+    *,
+    hasher: PasswordHasher,
+    clock: Clock,
+    policy: LockoutPolicy,
+    shield: TimingShield,
+    links: AccountLinks,
+    then: Callable[[IdentityUnitOfWork, Account, datetime], T],
+) -> tuple[Account, T]:
+    """``log_in``'s work; ``then`` runs in the transaction that records a successful login."""
     now = clock()
     with uow:
         account = uow.accounts.by_login(cmd.login)
@@ -179,13 +233,16 @@ def log_in(
                 assert current.locked_until is not None
                 raise AccountLockedOut(current.locked_until)
             raise InvalidCredentials("account changed during the login")
+        # Before the audit record is added: statements ``then`` runs (the login session's
+        # DELETEs) flush nothing, and the commit writes every added row in one flush.
+        result = then(uow, account, now)
         uow.audit.record(AuditKind.LOGIN_SUCCEEDED, account.id, details={"client": cmd.client}, at=now)
         if open_reset is not None:
             # The login voided the open reset link: the mail that carried it loses it.
             _link_used(uow, account, "password_reset", open_reset.expires_at)
         uow.commit()
     account.record_login(now, new_hash)
-    return account
+    return account, result
 
 
 def _link_used(uow: IdentityUnitOfWork, account: Account, link: str, expires_at: datetime) -> None:
@@ -217,14 +274,28 @@ def start_login_session(
     cmd: StartLoginSession, uow: IdentityUnitOfWork, *, clock: Clock, login_session_lifetime: timedelta
 ) -> str:
     """Open a login session; the browser's previous one ends. Returns the id for the cookie."""
-    now = clock()
-    session, session_id = LoginSession.start(cmd.account_id, now, login_session_lifetime)
     with uow:
-        if cmd.replaces:
-            uow.login_sessions.end(cmd.replaces)
-        uow.login_sessions.delete_expired(now)
-        uow.login_sessions.add(session)
+        session_id = _start_session(
+            uow, cmd.account_id, clock(), login_session_lifetime, replaces=cmd.replaces
+        )
         uow.commit()
+    return session_id
+
+
+def _start_session(
+    uow: IdentityUnitOfWork,
+    account_id: uuid.UUID,
+    now: datetime,
+    lifetime: timedelta,
+    *,
+    replaces: str | None,
+) -> str:
+    """Add a login session in ``uow``'s transaction, ending ``replaces``; the id for the cookie."""
+    session, session_id = LoginSession.start(account_id, now, lifetime)
+    if replaces:
+        uow.login_sessions.end(replaces)
+    uow.login_sessions.delete_expired(now)
+    uow.login_sessions.add(session)
     return session_id
 
 
@@ -476,6 +547,7 @@ def register_client(cmd: RegisterClient, uow: IdentityUnitOfWork, *, clock: Cloc
 
 COMMAND_HANDLERS: Mapping[type, Callable[..., Any]] = {
     LogIn: log_in,
+    LogInAtProvider: log_in_at_provider,
     ActivateAccount: activate_account,
     RequestPasswordReset: request_password_reset,
     ResetPassword: reset_password,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
 
 from chassis.auth import TokenValidator
-from identity.adapters.keys import KeyStore
+from identity.adapters.keys import KeyStore, RotationPolicy
 from identity.entrypoints.app import build_app
 
 
@@ -28,6 +29,19 @@ def test_concurrent_workers_end_up_with_one_key(runtime) -> None:
     for thread in threads:
         thread.join()
     assert len(kids) == 8 and len(set(kids)) == 1
+
+
+def test_a_reread_parses_only_keys_it_has_not_parsed_before(runtime) -> None:
+    store = KeyStore(runtime.engine)
+    first = store.signing_key
+    store.reload()  # as every refresh_seconds: the rows are read again
+    assert store.signing_key is first  # the same row: not imported (checked) again
+
+    report = store.rotate(RotationPolicy(publish_lead=timedelta(0), token_lifetime=timedelta(minutes=5)))
+    assert report.added is not None
+    assert store.kid == report.added  # the new row is parsed; it signs now
+    assert {key.kid for key in store.ring().keys} == {first.kid, report.added}
+    assert next(k.key for k in store.ring().keys if k.kid == first.kid) is first
 
 
 def test_jwks_holds_only_the_public_half(app) -> None:

@@ -443,3 +443,20 @@ def test_authorization_without_redirect_uri_is_refused_on_a_page(browser, logged
     page = response.get_data(as_text=True)
     assert "Anmeldung nicht möglich" in page
     assert "invalid_request" in page
+
+
+def test_a_reused_nonce_gets_no_code_while_its_code_lives(browser, pkce) -> None:
+    clerk = demo_account("clerk")
+    verifier, challenge = pkce()
+    _code, _params = browser.code_for(clerk.login, clerk.password, verifier, challenge, nonce="einmalig")
+
+    # Logged in now: the same nonce again is refused before any code is issued.
+    again = browser.authorize(**browser.authorize_params(nonce="einmalig"))
+    assert again.status_code == 302
+    location = urlsplit(again.headers["Location"])
+    query = parse_qs(location.query)
+    assert "code" not in query and query["error"] == ["invalid_request"], again.headers["Location"]
+
+    # A fresh nonce works.
+    fresh = browser.authorize(**browser.authorize_params())
+    assert fresh.status_code == 302 and "code=" in fresh.headers["Location"]

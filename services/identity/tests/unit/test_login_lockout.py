@@ -7,15 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from identity.domain.commands import LogIn
+from identity.domain.audit import AuditKind
+from identity.domain.commands import LogIn, LogInAtProvider
 from identity.domain.model import (
     Account,
     AccountLockedOut,
     AccountStatus,
     InvalidCredentials,
     LockoutPolicy,
+    LoginSession,
 )
-from identity.service_layer.handlers import TimingShield, log_in
+from identity.service_layer.handlers import TimingShield, log_in, log_in_at_provider
 from identity.service_layer.links import AccountLinks
 
 LINKS = AccountLinks("https://portal.example/idp")
@@ -177,3 +179,40 @@ def test_accounts_that_cannot_log_in_cost_a_hash_like_unknown_ones(fake_uow, fas
             )
     # One hash each: the pending/disabled account is as slow as an unknown login.
     assert CountingShield.spent == 2
+
+
+def attempt_at_provider(fake_uow, fast_hasher, login: str, password: str, replaces: str | None = None):  # type: ignore[no-untyped-def]
+    return log_in_at_provider(
+        LogInAtProvider(login, password, client="203.0.113.7", replaces=replaces),
+        fake_uow,
+        hasher=fast_hasher,
+        clock=lambda: NOW,
+        policy=POLICY,
+        shield=TimingShield(fast_hasher.hash("x"), "unused: no activation here"),
+        links=LINKS,
+        login_session_lifetime=timedelta(hours=8),
+    )
+
+
+def test_a_login_at_the_page_records_it_and_starts_the_session_in_one_commit(
+    fake_uow, fast_hasher, account
+) -> None:
+    earlier, earlier_id = LoginSession.start(account.id, NOW - timedelta(hours=1), timedelta(hours=8))
+    fake_uow.login_sessions.add(earlier)
+
+    logged_in = attempt_at_provider(fake_uow, fast_hasher, account.email, PASSWORD, replaces=earlier_id)
+
+    assert logged_in.account.id == account.id
+    assert fake_uow.commits == 1
+    assert fake_uow.audit.kinds() == [AuditKind.LOGIN_SUCCEEDED]
+    started = fake_uow.login_sessions.live(logged_in.session_id, NOW)
+    assert started is not None and started.account_id == account.id and started.auth_time == NOW
+    assert fake_uow.login_sessions.live(earlier_id, NOW) is None  # the browser's session before ended
+
+
+def test_a_failed_login_at_the_page_starts_no_session(fake_uow, fast_hasher, account) -> None:
+    with pytest.raises(InvalidCredentials):
+        attempt_at_provider(fake_uow, fast_hasher, account.email, "falsch")
+    assert fake_uow.login_sessions.find(lambda _session: True) == []
+    assert fake_uow.audit.kinds() == [AuditKind.LOGIN_FAILED]
+    assert account.failed_logins == 1
