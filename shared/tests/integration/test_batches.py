@@ -4,6 +4,7 @@ same transaction (PostgreSQL and RabbitMQ, and SQLite with kombu's in-memory tra
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -293,6 +294,31 @@ def test_a_lone_event_is_not_held_back_for_a_full_batch(harness: Any) -> None:
     harness.start()  # batches of 100, 50 ms wait
     contract_id = harness.emit()
     wait_until(lambda: contract_id in harness.seen_ids(), 5)
+
+
+def test_a_lone_event_after_a_quiet_spell_waits_for_no_batch_timer(harness: Any) -> None:
+    """The queues were quiet for longer than ``batch_idle``: a lone event is handled as soon as it
+    arrived, not ``batch_idle`` later (the timers here are long enough to tell)."""
+    consumer = harness.consumer(batch_idle=1.0, batch_wait=2.0)
+    consumer.declare()
+    harness.run(consumer.run_until)
+    time.sleep(1.6)
+    contract_id = harness.emit()
+    harness.relay_all()
+    wait_until(lambda: contract_id in harness.seen_ids(), 0.8)
+
+
+def test_a_burst_after_a_quiet_spell_is_still_applied_in_batches(harness: Any) -> None:
+    """Its first event may be handled alone; the rest arrive meanwhile and fill batches."""
+    consumer = harness.consumer(batch_size=10, batch_idle=1.0, batch_wait=2.0)
+    consumer.declare()
+    harness.run(consumer.run_until)
+    time.sleep(1.6)
+    ids = {harness.emit() for _ in range(30)}
+    with commits_counted(harness.engine) as commits:
+        harness.relay_all()  # one commit: the relay's marks
+        wait_until(lambda: harness.seen_ids() == ids, 30)
+    assert len(commits) <= 1 + 4
 
 
 def test_a_failing_event_of_a_batch_is_retried_then_dead_lettered_and_the_rest_applied(harness: Any) -> None:
