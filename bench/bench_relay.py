@@ -16,7 +16,9 @@ Two measurements per side, rounds alternating relay/raw:
   relay has published them and marked them sent (every batch confirmed); raw: N
   publishes in batches of ``BATCH``, each batch confirmed before the next;
 - latency: events paced at a fixed rate (so each is a batch of one); relay: commit →
-  handled (inbox committed); raw: publish → delivered to the consumer (one hop).
+  handled (the consumer's transaction, inbox row included, committed; also reported:
+  commit → the message reached the consumer); raw: publish → delivered to the consumer
+  (one hop).
 Targets (DESIGN §5): throughput ≥ 0.8 of raw; relay p99 ≤ 2 × raw hop p99.
 
 Run alone: ``.venv/bin/python bench/bench_relay.py`` (``BENCH_QUICK=1`` for a smoke run);
@@ -40,6 +42,7 @@ from typing import Any
 
 import pika
 import sqlalchemy as sa
+from kombu.message import Message
 
 from chassis.db import make_engine, make_session_factory, normalise_url
 from chassis.events.bus import EventBus
@@ -49,7 +52,7 @@ from chassis.events.envelope import new_envelope
 from chassis.events.incoming import IncomingEvent
 from chassis.events.relay import DEFAULT_BATCH_SIZE, OutboxRelay
 from chassis.events.tables import add_messaging_tables
-from chassis.messagebus import MessageBus
+from chassis.messagebus import MessageBus, Result
 from chassis.testing.infrastructure import fresh_database
 from chassis.testing.running import BackgroundThreads
 from chassis.testing.samples import contract_registered_payload
@@ -202,20 +205,35 @@ class CountingRelay(OutboxRelay):
         self.reached.clear()
 
 
-class BenchUnitOfWork(SqlAlchemyUnitOfWork):
-    """Notes when the events it handled are committed (with their inbox rows)."""
+class StampingMessageBus(MessageBus[SqlAlchemyUnitOfWork]):
+    """Notes when each event it handled is committed: ``handle_events`` returns after the batch's
+    transaction (the handler's effects and the inbox rows) committed, before the ack.
 
-    handled_at: dict[str, float]
+    (A handler's own ``uow.commit()`` is too early a point: in a batch it only flushes.)"""
 
-    def _open(self) -> None:
-        super()._open()
-        self.handled_ids: list[str] = []
+    def __init__(self, *args: Any, handled_at: dict[str, float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handled_at = handled_at
 
-    def commit(self) -> None:
-        super().commit()
+    def handle_events(self, events: Sequence[IncomingEvent[Any]]) -> list[Result]:
+        results = super().handle_events(events)
         now = time.perf_counter()
-        for event_id in getattr(self, "handled_ids", []):
-            self.handled_at[event_id] = now
+        for event, result in zip(events, results, strict=True):
+            if result == "handled":
+                self.handled_at[event.envelope.id] = now
+        return results
+
+
+class StampingConsumer(EventConsumer):
+    """Notes when each message reaches the consumer (before its parsing, batching, database work)."""
+
+    def __init__(self, *, delivered_at: dict[str, float], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.delivered_at = delivered_at
+
+    def on_message(self, body: Any, message: Message) -> None:
+        self.delivered_at.setdefault(str(message.properties.get("message_id")), time.perf_counter())
+        super().on_message(body, message)
 
 
 class Harness(BackgroundThreads):
@@ -238,12 +256,10 @@ class Harness(BackgroundThreads):
         self.all_queues = [self.bus.queue_name(c, EVENT) for c in ("identity", "documents", "exams")]
 
     # -- relay side --------------------------------------------------------------------
-    def uow(self) -> BenchUnitOfWork:
-        uow = BenchUnitOfWork(
+    def uow(self) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(
             self.sessions, producer=PRODUCER, outbox=self.outbox, inbox=self.inbox, wakeup=None
         )
-        uow.handled_at = self.handled_at
-        return uow
 
     def start_relay(self) -> CountingRelay:
         # Its own wakeup: like the worker process, the relay hears commits only through NOTIFY.
@@ -259,15 +275,15 @@ class Harness(BackgroundThreads):
         return relay
 
     def start_consumer(self) -> None:
-        def handle(event: IncomingEvent[Any], uow: BenchUnitOfWork) -> None:
-            # Delivered: the consumer has the message (after its inbox check); handled: committed.
-            self.delivered_at.setdefault(event.envelope.id, time.perf_counter())
+        def handle(event: IncomingEvent[Any], uow: SqlAlchemyUnitOfWork) -> None:
             with uow:
-                uow.handled_ids.append(event.envelope.id)
                 uow.commit()
 
-        messagebus = MessageBus(self.uow, consumer_name=CONSUMER, event_handlers={EVENT: handle})
-        consumer = EventConsumer(bus=self.bus, messagebus=messagebus)
+        # Delivered: the message reached the consumer; handled: its batch's transaction committed.
+        messagebus = StampingMessageBus(
+            self.uow, consumer_name=CONSUMER, event_handlers={EVENT: handle}, handled_at=self.handled_at
+        )
+        consumer = StampingConsumer(bus=self.bus, messagebus=messagebus, delivered_at=self.delivered_at)
         self.run(consumer.run_until, "consumer")
 
     def unsent(self) -> int:
@@ -490,7 +506,7 @@ def run(
             }
             for side in ("relay", "raw")
         },
-        # The relay's own part: commit → the consumer has the message (before its database work).
+        # The relay's own part: commit → the message reached the consumer (before parsing it).
         "relay_delivered": latency_summary(delivered),
         "throughput_ratio": round(throughput_ratio, 3),
         "p99_latency_ratio": round(latency_ratio, 3),

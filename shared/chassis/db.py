@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,10 +78,55 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_when_idle(engine, PING_AFTER_IDLE)
+    return engine
+
+
+#: A pooled connection returned less than this many seconds ago is handed out without a ping.
+PING_AFTER_IDLE = 0.5
+
+_RETURNED_AT = "bp_returned_at"
+
+
+def ping_when_idle(engine: Engine, idle: float) -> None:
+    """Pessimistic disconnect handling without a round trip before every transaction.
+
+    SQLAlchemy's ``pool_pre_ping`` sends ``SELECT 1`` at every checkout: a round trip in front of
+    every request's and every consumer batch's transaction, and of every relay pass. A connection
+    that went back to the pool less than ``idle`` seconds ago was working then, and is handed out
+    as it is; one that sat longer (where a server restart, or an idle connection dropped by the
+    network, shows) is pinged first and, if dead, replaced together with every connection pooled
+    before it. A restart within that half second is noticed by the first statement instead: it
+    fails as unavailable (``chassis.errors.is_unavailable``: a request answers 503, consumers and
+    the relay retry), and SQLAlchemy replaces the pool's connections the same way.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(dbapi_connection: Any, record: Any) -> None:
+        if dbapi_connection is not None:  # None: it was invalidated
+            record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned < idle:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                # The pool replaces this connection, and every one pooled before it, and retries.
+                raise sa.exc.InvalidatePoolError(str(exc)) from exc
+            raise
 
 
 def normalise_url(url: str) -> str:

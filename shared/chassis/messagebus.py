@@ -17,10 +17,13 @@ one commit. The bus first applies a batch without savepoints (a handler's commit
 flushes); if a handler fails or leaves its unit of work uncommitted, that try is rolled
 back and the batch applied again with the handler's ``with uow:`` a savepoint in it
 (``SqlAlchemyUnitOfWork.join``), so that only the failing event is undone. The inbox key is the dedupe: the
-bus looks the batch's event ids up in the inbox inside the batch's transaction
-and does not call the handler for one that is there; a concurrent delivery that
-commits first makes the batch's inbox insert fail, and the events are then
-handled one by one. A handler that does slow work outside its ``with uow:``
+bus first writes the batch's inbox rows in the batch's transaction (``EventBatch.claim``,
+one statement; a row that is there already is not written again) and does not call the
+handler for an event whose row was there; a failed event's row is removed before the
+commit. A concurrent delivery of an event of the batch waits at its own claim until the
+batch has ended, and then finds it handled (or claims it, if the batch rolled back); if
+the batch fails to commit for another reason, its events are handled one by one.
+A handler that does slow work outside its ``with uow:``
 (rendering, hashing) would hold the batch's transaction and locks open
 meanwhile; it is registered with ``own_transaction(handler)`` and runs in a
 transaction of its own, its inbox row joining its commit (``join_inbox``).
@@ -262,7 +265,7 @@ class MessageBus(Generic[U]):
     ) -> list[Result]:
         results: list[Result] = []
         with self.uow_factory().event_batch(self.consumer_name, savepoints=savepoints) as batch:
-            seen = batch.handled_before(event.envelope.id for event in events)
+            seen = batch.claim(event.envelope for event in events)
             fresh = [event for event in events if event.envelope.id not in seen]
             if fresh:
                 self.uow_factory().prepare_batch(batch.session, fresh)

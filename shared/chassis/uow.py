@@ -15,8 +15,8 @@ work meets the inbox depends on how the message bus runs it:
   block uncommitted, the bus applies the batch again with the handler's
   ``with uow:`` a savepoint in that transaction, its ``uow.commit()``
   releasing the savepoint (a failing event rolls back only itself). The bus
-  writes the inbox rows and the emitted events' outbox rows of the batch and
-  commits once.
+  writes the batch's inbox rows first (``EventBatch.claim``), the emitted
+  events' outbox rows at the end, and commits once.
 - **In its own transaction** (commands and queries, and event handlers
   registered with ``chassis.messagebus.own_transaction``): ``with uow:`` opens
   a transaction and ``commit()`` commits it. For an event, the bus first tells
@@ -28,12 +28,14 @@ work meets the inbox depends on how the message bus runs it:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
@@ -127,14 +129,33 @@ def write_outbox(session: Session, outbox: sa.Table, envelopes: list[Envelope], 
     )
 
 
+@functools.cache
+def _claim_statement(inbox: sa.Table, dialect: str) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING event_id`` into the inbox, built once per table:
+    building it (and its cache key) for every batch cost more than executing it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(inbox)
+        .on_conflict_do_nothing(index_elements=[inbox.c.consumer, inbox.c.event_id])
+        .returning(inbox.c.event_id)
+    )
+
+
 class EventBatch:
     """One transaction in which the message bus applies a batch of events (``MessageBus.handle_events``).
 
-    The bus enters it, asks which events were handled before (``handled_before``),
-    and for each new event ``begin(envelope)``, runs the handler with a unit of work
-    that joined this batch, and ``end(recorded=...)``. ``commit()`` writes every
-    recorded event's inbox row, wakes the relay (NOTIFY on PostgreSQL) if a handler
-    emitted events, and commits once. Leaving without ``commit()`` rolls back.
+    The bus enters it and claims the batch's events in the inbox (``claim``: their inbox rows
+    are written first, in this transaction, and what was there already is a duplicate), and
+    for each new event ``begin(envelope)``, runs the handler with a unit of work that joined
+    this batch, and ``end(recorded=...)``. ``commit()`` removes the claims of the events that
+    were not recorded (failed), writes the outbox rows, wakes the relay (NOTIFY on PostgreSQL)
+    if a handler emitted events, and commits once. Leaving without ``commit()`` rolls back,
+    claims included.
+
+    A claimed inbox row is locked until the batch ends: a concurrent delivery of the same event
+    (another consumer process, after a redelivery) waits in its own claim, and finds the event
+    handled once this batch committed, or claims it if this batch rolled back. Claims are taken
+    in event id order, so two batches claiming some of the same events never deadlock.
 
     ``savepoints``: whether each handler's ``with uow:`` is a savepoint. Without (the bus's
     first try), a handler's commit only flushes, which saves two round trips per event and
@@ -170,7 +191,8 @@ class EventBatch:
         self.savepoints = savepoints
         self.abandoned = False
         self.session: Session
-        self._recorded: dict[str, InboxEntry] = {}
+        self._recorded: set[str] = set()  # events whose claim commits (handled)
+        self._claimed: set[str] = set()  # inbox rows this batch wrote (``claim``)
         self._current: Envelope | None = None
         self._current_committed = False
         self._emitted: list[Envelope] = []
@@ -201,16 +223,23 @@ class EventBatch:
             self.session.close()
 
     # -- the bus's side ------------------------------------------------------------------
-    def handled_before(self, event_ids: Iterable[str]) -> set[str]:
-        """Which of these events this consumer's inbox holds already (one query for the batch)."""
-        ids = list(dict.fromkeys(event_ids))
-        if not ids:
+    def claim(self, envelopes: Iterable[Envelope]) -> set[str]:
+        """Write these events' inbox rows now; returns the ids of those this consumer's inbox
+        held already (handled before: nothing of them is to be done). One statement for the
+        batch, instead of a look-up first and the rows at the commit."""
+        by_id = {envelope.id: envelope for envelope in envelopes}
+        if not by_id:
             return set()
-        inbox = self._inbox
-        rows = self.session.execute(
-            sa.select(inbox.c.event_id).where(inbox.c.consumer == self.consumer, inbox.c.event_id.in_(ids))
+        now = datetime.now(UTC)
+        rows = [_inbox_row(InboxEntry(self.consumer, by_id[event_id]), now) for event_id in sorted(by_id)]
+        # One row is executed as such: SQLAlchemy's executemany path costs more than it saves there.
+        inserted = self.session.execute(
+            _claim_statement(self._inbox, self.session.get_bind().dialect.name),
+            rows[0] if len(rows) == 1 else rows,
         )
-        return {row[0] for row in rows}
+        claimed = {row[0] for row in inserted}
+        self._claimed |= claimed
+        return set(by_id) - claimed
 
     def begin(self, envelope: Envelope) -> None:
         """The next handler's unit of work belongs to ``envelope``."""
@@ -223,9 +252,9 @@ class EventBatch:
         return self._current_committed
 
     def end(self, *, recorded: bool) -> None:
-        """The current event is done; ``recorded``: its inbox row is written with the batch."""
+        """The current event is done; ``recorded``: its inbox row (its claim) commits with the batch."""
         if recorded and self._current is not None:
-            self._recorded[self._current.id] = InboxEntry(self.consumer, self._current)
+            self._recorded.add(self._current.id)
         self._current = None
         self._current_committed = False
 
@@ -237,12 +266,15 @@ class EventBatch:
     def commit(self) -> None:
         if not self._recorded:
             return  # only duplicates and failures: nothing of them is kept (leaving rolls back)
-        now = datetime.now(UTC)
+        unrecorded = sorted(self._claimed - self._recorded)
+        if unrecorded:
+            # Failed events: no inbox row, so a redelivery is handled again.
+            inbox = self._inbox
+            self.session.execute(
+                sa.delete(inbox).where(inbox.c.consumer == self.consumer, inbox.c.event_id.in_(unrecorded))
+            )
         if self._emitted:
-            write_outbox(self.session, self._outbox, self._emitted, now)
-        # A concurrent delivery of one of these events that committed first fails this
-        # insert (IntegrityError): the whole batch rolls back, nothing is applied twice.
-        self.session.execute(sa.insert(self._inbox), [_inbox_row(e, now) for e in self._recorded.values()])
+            write_outbox(self.session, self._outbox, self._emitted, datetime.now(UTC))
         if self._emitted and self.session.get_bind().dialect.name == "postgresql":
             # NOTIFY is transactional: the relay hears it only if this commit lands.
             self.session.execute(sa.text(f"NOTIFY {notify_channel(self.producer)}"))
@@ -251,7 +283,7 @@ class EventBatch:
             self._wakeup.set()
 
     def records(self, event_id: str) -> bool:
-        """Whether the batch writes this event's inbox row (a second delivery in it is a duplicate)."""
+        """Whether the batch keeps this event's inbox row (a second delivery in it is a duplicate)."""
         return event_id in self._recorded
 
     @property

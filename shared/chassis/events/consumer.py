@@ -3,8 +3,10 @@
 Messages are taken in batches: up to ``batch_size`` deliveries (``BP_CONSUMER_BATCH``), or
 what has arrived when the queue falls quiet for ``batch_idle`` (``BP_CONSUMER_BATCH_IDLE``,
 1 ms), and never held longer than ``batch_wait`` after the first (``BP_CONSUMER_BATCH_WAIT``).
-A backlog therefore makes full batches (the prefetched deliveries are there at once), while a
-lone event is handled about a millisecond after it arrived. For each batch:
+A backlog therefore makes full batches (the prefetched deliveries are there at once). A lone
+event, one that comes after the queues were quiet for ``batch_idle`` with nothing else arrived
+with it, is handled at once instead of after another ``batch_idle`` of waiting (the rest of a
+burst that began with it joins the next batches). For each batch:
 1. each envelope and payload is validated against the catalogue; a message that
    does not validate is poison and goes straight to ``<queue>.dlq``;
 2. the message bus applies the events in one transaction
@@ -122,6 +124,10 @@ class EventConsumer(ConsumerMixin):
         self._unavailable_streak = 0
         self._pending: list[Delivery] = []
         self._pending_since = 0.0
+        # When the consumer last ran out of deliveries (started, or finished a batch), and whether
+        # the batch being taken began after the queues had stayed quiet since then for batch_idle.
+        self._idle_since = 0.0
+        self._first_after_quiet = False
         self._consuming: Connection | None = None
 
     # -- kombu ConsumerMixin -------------------------------------------------------
@@ -168,18 +174,19 @@ class EventConsumer(ConsumerMixin):
         """ConsumerMixin's loop, taking deliveries in batches.
 
         A batch is handled when it is full (``batch_size``), when no further delivery has
-        arrived for ``batch_idle``, or ``batch_wait`` after its first delivery arrived.
+        arrived for ``batch_idle``, or ``batch_wait`` after its first delivery arrived; a lone
+        delivery after a quiet spell as soon as nothing else has arrived with it (``_wait``).
         """
         with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
             self._consuming = conn
+            self._idle_since = time.monotonic()
             try:
                 while not self.should_stop:
                     self.on_iteration()
-                    wait = min(self._due_in(), self.batch_idle) if self._pending else safety_interval
                     quiet = False
-                    if wait > 0:
+                    if not self._pending or self._due_in() > 0:
                         try:
-                            conn.drain_events(timeout=wait)
+                            conn.drain_events(timeout=self._wait(safety_interval))
                         except TimeoutError:
                             quiet = True
                             conn.heartbeat_check()
@@ -194,6 +201,18 @@ class EventConsumer(ConsumerMixin):
                 # Deliveries not settled here come back from the broker once the channel is gone.
                 self._pending = []
                 self._consuming = None
+
+    def _wait(self, idle: float) -> float:
+        """How long to wait for the next delivery: ``idle`` with nothing taken; with a batch open,
+        ``batch_idle`` (never beyond its ``batch_wait``), except for a lone delivery that came
+        after the queues had been quiet for ``batch_idle``: only what has arrived with it is
+        read (no waiting), so it is not held back by a timer. The next deliveries of a burst
+        that began with it find the consumer busy and join the batches after."""
+        if not self._pending:
+            return idle
+        if len(self._pending) == 1 and self._first_after_quiet:
+            return 0.0
+        return max(min(self._due_in(), self.batch_idle), 0.0)
 
     def _due_in(self) -> float:
         return self._pending_since + self.batch_wait - time.monotonic()
@@ -213,6 +232,7 @@ class EventConsumer(ConsumerMixin):
             return
         if not self._pending:
             self._pending_since = time.monotonic()
+            self._first_after_quiet = self._pending_since - self._idle_since > self.batch_idle
         self._pending.append(Delivery(message, event))
         if len(self._pending) >= self.batch_size:
             self.flush()
@@ -224,6 +244,12 @@ class EventConsumer(ConsumerMixin):
         of an ``own_transaction`` handler is a run of its own, acked as soon as it is done.
         """
         deliveries, self._pending = self._pending, []
+        try:
+            self._apply(deliveries)
+        finally:
+            self._idle_since = time.monotonic()
+
+    def _apply(self, deliveries: Sequence[Delivery]) -> None:
         start = 0
         while start < len(deliveries):
             end = start + 1

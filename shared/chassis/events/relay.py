@@ -122,8 +122,15 @@ class OutboxRelay:
             if self._postgres
             else c.position.in_(sa.bindparam("positions", expanding=True))
         )
-        self._mark_sent = sa.update(outbox).where(among).values(sent_at=sa.bindparam("sent_time"))
-        self._count_attempt = sa.update(outbox).where(among).values(attempts=c.attempts + 1)
+        # A mark need not wait for its WAL flush (see the module's doc): on PostgreSQL the marking
+        # statement itself switches synchronous_commit off for its transaction (set_config, local),
+        # which saves the round trip of a SET LOCAL before it.
+        marking = [among]
+        if self._postgres:
+            no_flush_wait = sa.select(sa.func.set_config("synchronous_commit", "off", True)).scalar_subquery()
+            marking.append(no_flush_wait == "off")
+        self._mark_sent = sa.update(outbox).where(*marking).values(sent_at=sa.bindparam("sent_time"))
+        self._count_attempt = sa.update(outbox).where(*marking).values(attempts=c.attempts + 1)
         self._redact = (
             sa.update(outbox)
             .where(c.position == sa.bindparam("row_position"))
@@ -278,8 +285,6 @@ class OutboxRelay:
         sent = [row for i, row in enumerate(batch.rows) if i in confirmed]
         unsent = [row for i, row in enumerate(batch.rows) if i not in confirmed]
         conn = batch.connection
-        if self._postgres:
-            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         if sent:
             positions = [row.position for row in sent]
             conn.execute(self._mark_sent, {"positions": positions, "sent_time": datetime.now(UTC)})

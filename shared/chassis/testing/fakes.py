@@ -95,8 +95,9 @@ class FakeEventBatch:
             uow._batch = None
         self._joined = []
 
-    def handled_before(self, event_ids: Iterable[str]) -> set[str]:
-        return {event_id for event_id in event_ids if (self.consumer, event_id) in self.owner.handled}
+    def claim(self, envelopes: Iterable[Envelope]) -> set[str]:
+        """The events handled before (nothing runs beside a fake: what it records lands at the commit)."""
+        return {e.id for e in envelopes if (self.consumer, e.id) in self.owner.handled}
 
     def begin(self, envelope: Envelope) -> None:
         self._current = envelope

@@ -4,9 +4,10 @@ same transaction (PostgreSQL and RabbitMQ, and SQLite with kombu's in-memory tra
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,9 @@ def statements_seen(engine: sa.Engine) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
-def test_a_batch_whose_handlers_all_commit_takes_no_savepoints_and_one_outbox_insert(harness: Any) -> None:
+def test_a_batch_whose_handlers_all_commit_takes_no_savepoints_one_outbox_and_one_inbox_statement(
+    harness: Any,
+) -> None:
     def handler(event: IncomingEvent[ContractRegistered], uow: SqlAlchemyUnitOfWork) -> None:
         with uow:
             uow.session.execute(sa.insert(harness.seen).values(contract_id=str(event.payload.contract_id)))
@@ -117,6 +120,8 @@ def test_a_batch_whose_handlers_all_commit_takes_no_savepoints_and_one_outbox_in
         assert bus.handle_events(events) == ["handled"] * 5
     assert not [s for s in statements if "SAVEPOINT" in s.upper()]
     assert len([s for s in statements if s.upper().startswith("INSERT INTO OUTBOX")]) == 1
+    # The inbox: one statement claims the batch's rows (no look-up before, no insert at the commit).
+    assert [s.split()[0].upper() for s in statements if "inbox" in s.lower()] == ["INSERT"]
     with harness.engine.connect() as conn:
         bodies = list(
             conn.execute(sa.select(harness.outbox.c.body).order_by(harness.outbox.c.position)).scalars()
@@ -192,34 +197,39 @@ def test_an_unreachable_database_in_a_handler_commits_nothing_of_the_batch(harne
     assert harness.seen_ids() == set() and rows(harness, harness.inbox) == 0
 
 
-def test_a_batch_that_cannot_commit_is_applied_one_by_one(make_harness: Any, database_url: str) -> None:
-    """Another consumer process records an event of the batch after the batch looked at the inbox:
-    the batch's inbox insert fails at commit, and its events are applied one by one instead."""
+def test_a_concurrent_delivery_waits_for_the_batch_holding_its_event_and_is_a_duplicate(
+    make_harness: Any, database_url: str
+) -> None:
+    """Another consumer process gets an event of the batch while the batch is open (a redelivery):
+    its claim waits until the batch committed, then finds the event handled: its handler is not
+    even called, nothing is applied twice and nobody fails."""
     harness = make_harness(database_url, "memory://")  # PostgreSQL: SQLite has one writer at a time
     events = [incoming() for _ in range(3)]
     late = events[1]
-    done: list[bool] = []
+    other: list[Any] = []
+    finished = threading.Event()
+    called: list[str] = []
+
+    def other_process() -> None:
+        other.append(harness.messagebus().handle_events([late]))
+        finished.set()
 
     def concurrent_delivery(uow: Any, contract_id: str) -> None:
-        if contract_id == str(events[2].payload.contract_id) and not done:
-            done.append(True)
-            with harness.engine.begin() as conn:
-                conn.execute(
-                    sa.insert(harness.inbox).values(
-                        consumer="exams",
-                        event_id=late.id,
-                        event_type=late.envelope.type,
-                        handled_at=datetime.now(UTC),
-                    )
-                )
+        called.append(contract_id)
+        if contract_id == str(events[2].payload.contract_id) and not other:
+            thread = threading.Thread(target=other_process, daemon=True)
+            thread.start()
+            other.append(thread)
+            assert not finished.wait(0.5), "the other delivery did not wait for the batch's claim"
 
     harness.during_handling = concurrent_delivery
     with commits_counted(harness.engine) as commits:
-        assert harness.messagebus().handle_events(events) == ["handled", "duplicate", "handled"]
-    assert done == [True]
-    assert len(commits) == 1 + 2  # the other process's, then the first and the third event alone
-    # The other process applied the late event (its effects are not in this table); this one, the rest.
-    assert harness.seen_ids() == {str(events[i].payload.contract_id) for i in (0, 2)}
+        assert harness.messagebus().handle_events(events) == ["handled"] * 3
+        assert finished.wait(10)
+    assert other[1] == ["duplicate"]
+    assert called == [str(e.payload.contract_id) for e in events]
+    assert len(commits) == 1  # the batch's; the duplicate commits nothing
+    assert harness.seen_ids() == {str(e.payload.contract_id) for e in events}
     assert rows(harness, harness.inbox) == 3
 
 
@@ -293,6 +303,31 @@ def test_a_lone_event_is_not_held_back_for_a_full_batch(harness: Any) -> None:
     harness.start()  # batches of 100, 50 ms wait
     contract_id = harness.emit()
     wait_until(lambda: contract_id in harness.seen_ids(), 5)
+
+
+def test_a_lone_event_after_a_quiet_spell_waits_for_no_batch_timer(harness: Any) -> None:
+    """The queues were quiet for longer than ``batch_idle``: a lone event is handled as soon as it
+    arrived, not ``batch_idle`` later (the timers here are long enough to tell)."""
+    consumer = harness.consumer(batch_idle=1.0, batch_wait=2.0)
+    consumer.declare()
+    harness.run(consumer.run_until)
+    time.sleep(1.6)
+    contract_id = harness.emit()
+    harness.relay_all()
+    wait_until(lambda: contract_id in harness.seen_ids(), 0.8)
+
+
+def test_a_burst_after_a_quiet_spell_is_still_applied_in_batches(harness: Any) -> None:
+    """Its first event may be handled alone; the rest arrive meanwhile and fill batches."""
+    consumer = harness.consumer(batch_size=10, batch_idle=1.0, batch_wait=2.0)
+    consumer.declare()
+    harness.run(consumer.run_until)
+    time.sleep(1.6)
+    ids = {harness.emit() for _ in range(30)}
+    with commits_counted(harness.engine) as commits:
+        harness.relay_all()  # one commit: the relay's marks
+        wait_until(lambda: harness.seen_ids() == ids, 30)
+    assert len(commits) <= 1 + 4
 
 
 def test_a_failing_event_of_a_batch_is_retried_then_dead_lettered_and_the_rest_applied(harness: Any) -> None:

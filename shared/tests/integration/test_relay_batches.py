@@ -126,6 +126,34 @@ def test_rows_are_marked_sent_only_after_the_broker_confirmed_them(harness: Any)
     assert sent_among(ids) == 120
 
 
+def test_marks_commit_without_waiting_for_the_wal_flush_in_their_own_statement(harness: Any) -> None:
+    """synchronous_commit is off for the marking transaction only (a lost mark only republishes),
+    set by the marking UPDATE itself: no statement of its own before it."""
+    commit_events(harness, 3)
+    at_commit: list[str] = []
+    statements: list[str] = []
+
+    def note_setting(conn: Any) -> None:
+        at_commit.append(conn.connection.driver_connection.execute("SHOW synchronous_commit").fetchone()[0])
+
+    def note_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(harness.engine, "commit", note_setting)
+    sa.event.listen(harness.engine, "before_cursor_execute", note_statement)
+    try:
+        relayer = relay(harness, batch_size=10, wakeup=OutboxWakeup())  # no commit announced: no claim ahead
+        assert relayer.relay_pending() == 3
+        relayer.close()
+    finally:
+        sa.event.remove(harness.engine, "commit", note_setting)
+        sa.event.remove(harness.engine, "before_cursor_execute", note_statement)
+    assert at_commit == ["off"]
+    assert [s.split()[0].upper() for s in statements] == ["SELECT", "UPDATE"]  # claim, mark
+    with harness.engine.connect() as conn:  # the pooled connection's next transaction: the default
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
 def test_a_refused_batch_stays_unsent_and_goes_out_later_applied_once(harness: Any) -> None:
     """A queue that refuses every message makes RabbitMQ nack the publish (reject-publish)."""
     ids = commit_events(harness, 20)
