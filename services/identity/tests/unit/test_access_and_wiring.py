@@ -120,6 +120,7 @@ def test_the_bootstrap_gives_every_message_its_handler(tmp_path: Path) -> None:
         "training.company.branch_assigned",
         "training.company.branch_reach_changed",
         "training.company.branch_removed",
+        "training.company.changed",
         "training.company.registered",
         "training.contract.registered",
         "training.trainer.added",
