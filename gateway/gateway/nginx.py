@@ -273,6 +273,9 @@ def render(options: NginxOptions) -> str:
         w.open(f"upstream {route.upstream}")
         w.line(f"server {options.host(route)}:{options.port(route)};")
         w.line("keepalive 32;")
+        # Below gunicorn's keep-alive (2 s): nginx lets an idle upstream connection go before
+        # gunicorn closes it, so no request is sent on a connection being closed (a 502 for a POST).
+        w.line("keepalive_timeout 1s;")
         w.close()
     w.line()
     w.open("server")
