@@ -9,8 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from chassis.repository import known_absent, note_added
-from chassis.uow import batch_cache
+from chassis.repository import batch_cache, known_absent, note_added
 from identity.adapters.orm import access_data_requests, company_accesses, invitations, register_apprentices
 from identity.domain.access_requests import AccessDataRequest
 from identity.domain.company_access import CompanyAccess, RegisteredApprentice, RegisteredTrainer
