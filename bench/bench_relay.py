@@ -44,6 +44,7 @@ import pika
 import sqlalchemy as sa
 from kombu.message import Message
 
+import chassis
 from chassis.db import make_engine, make_session_factory, normalise_url
 from chassis.events.bus import EventBus
 from chassis.events.catalogue import load_payload
@@ -520,6 +521,8 @@ def run(
             "events_per_throughput_round": count,
             "latency_events_per_round": latency_count,
             "rate_per_s": rate,
+            # Which chassis ran (a comparison may point PYTHONPATH at another checkout's).
+            "chassis": str(Path(chassis.__file__).resolve().parent),
         },
     }
 
